@@ -1,0 +1,48 @@
+"""AI Automation: learns the household's routines and offers them as automations."""
+
+from __future__ import annotations
+
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.typing import ConfigType
+
+from .const import DOMAIN
+from .coordinator import AnalysisCoordinator
+from .data import AIAutomationConfigEntry
+from .services import async_setup_services
+
+PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the services once, so automations validate even with no entry loaded."""
+    async_setup_services(hass)
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: AIAutomationConfigEntry) -> bool:
+    """Load the job history, schedule the daily run and add the entities."""
+    coordinator = AnalysisCoordinator(hass, entry)
+    await coordinator.async_load()
+    entry.runtime_data = coordinator
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    coordinator.async_start()
+    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    entry.async_on_unload(
+        hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, coordinator.async_on_hass_stop)
+    )
+    return True
+
+
+async def _async_options_updated(hass: HomeAssistant, entry: AIAutomationConfigEntry) -> None:
+    """Options take effect at once: reschedule; the next job reads the rest."""
+    entry.runtime_data.async_schedule()
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: AIAutomationConfigEntry) -> bool:
+    """Stop a running job (its record is kept as interrupted), then unload."""
+    # Before the platforms go: HA cancels the entry's background tasks right after this.
+    await entry.runtime_data.async_shutdown()
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

@@ -1,0 +1,85 @@
+"""Constants for AI Automation."""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+DOMAIN: Final = "ai_automation"
+LOGGER = logging.getLogger(__package__)
+
+# Options (config entry options; the entry's data stays empty).
+CONF_ANALYSIS_TIME: Final = "analysis_time"
+CONF_ANALYSIS_DAYS: Final = "analysis_days"
+CONF_LOOKBACK_DAYS: Final = "lookback_days"
+CONF_MAX_SUGGESTIONS: Final = "max_suggestions"
+CONF_MIN_CONFIDENCE: Final = "min_confidence"
+CONF_CATCH_UP_GRACE: Final = "catch_up_grace_minutes"
+CONF_INCLUDE_ENTITIES: Final = "include_entities"
+CONF_INCLUDE_DOMAINS: Final = "include_domains"
+CONF_EXCLUDE_ENTITIES: Final = "exclude_entities"
+CONF_EXCLUDE_DOMAINS: Final = "exclude_domains"
+
+WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+DEFAULT_ANALYSIS_TIME: Final = "03:00:00"
+DEFAULT_ANALYSIS_DAYS: Final = list(WEEKDAYS)
+DEFAULT_LOOKBACK_DAYS: Final = 30
+DEFAULT_MAX_SUGGESTIONS: Final = 10
+DEFAULT_MIN_CONFIDENCE: Final = 50  # percent
+DEFAULT_CATCH_UP_GRACE: Final = 60  # minutes
+
+MIN_LOOKBACK_DAYS: Final = 1
+MAX_LOOKBACK_DAYS: Final = 90
+
+DEFAULT_OPTIONS: Final[dict[str, object]] = {
+    CONF_ANALYSIS_TIME: DEFAULT_ANALYSIS_TIME,
+    CONF_ANALYSIS_DAYS: DEFAULT_ANALYSIS_DAYS,
+    CONF_LOOKBACK_DAYS: DEFAULT_LOOKBACK_DAYS,
+    CONF_MAX_SUGGESTIONS: DEFAULT_MAX_SUGGESTIONS,
+    CONF_MIN_CONFIDENCE: DEFAULT_MIN_CONFIDENCE,
+    CONF_CATCH_UP_GRACE: DEFAULT_CATCH_UP_GRACE,
+    CONF_INCLUDE_ENTITIES: [],
+    CONF_INCLUDE_DOMAINS: [],
+    CONF_EXCLUDE_ENTITIES: [],
+    CONF_EXCLUDE_DOMAINS: [],
+}
+
+# Job record vocabulary (public contract: extend, don't rename).
+STATUS_SUCCESS: Final = "success"
+STATUS_FAILED: Final = "failed"
+STATUS_NO_DATA: Final = "no_data"
+STATUS_NO_PATTERNS: Final = "no_patterns"
+STATUS_INTERRUPTED: Final = "interrupted"
+STATUS_SKIPPED_BUSY: Final = "skipped_busy"
+JOB_STATUSES: Final = (
+    STATUS_SUCCESS,
+    STATUS_FAILED,
+    STATUS_NO_DATA,
+    STATUS_NO_PATTERNS,
+    STATUS_INTERRUPTED,
+    STATUS_SKIPPED_BUSY,
+)
+TRIGGER_SCHEDULE: Final = "schedule"
+TRIGGER_CATCH_UP: Final = "catch_up"
+TRIGGER_MANUAL: Final = "manual"
+
+PHASE_FETCH: Final = "fetch"
+PHASE_DETECT: Final = "detect"
+PHASE_SUGGEST: Final = "suggest"
+PHASE_LLM: Final = "llm"
+PHASE_PUBLISH: Final = "publish"
+PHASES: Final = (PHASE_FETCH, PHASE_DETECT, PHASE_SUGGEST, PHASE_LLM, PHASE_PUBLISH)
+
+EVENT_ANALYSIS_COMPLETE: Final = "ai_automation_analysis_complete"
+SERVICE_RUN_ANALYSIS: Final = "run_analysis"
+ATTR_LOOKBACK_DAYS: Final = "lookback_days"
+
+STORAGE_KEY: Final = DOMAIN
+STORAGE_VERSION: Final = 1
+JOB_HISTORY_SIZE: Final = 30
+
+# How long unload/stop waits for a running job to reach a phase boundary.
+SHUTDOWN_WAIT_S: Final = 10.0
+
+NOTIFICATION_PREFIX: Final = f"{DOMAIN}_suggestion_"

@@ -1,0 +1,432 @@
+"""The analysis job: its schedule, its one-at-a-time run, and its history."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from contextlib import suppress
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback, split_entity_id
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.event import async_track_time_change
+from homeassistant.helpers.start import async_at_started
+from homeassistant.helpers.storage import Store
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.util import dt as dt_util
+from homeassistant.util.ulid import ulid_now
+
+from .analysis import Detection, detect
+from .const import (
+    CONF_ANALYSIS_DAYS,
+    CONF_ANALYSIS_TIME,
+    CONF_CATCH_UP_GRACE,
+    CONF_EXCLUDE_DOMAINS,
+    CONF_EXCLUDE_ENTITIES,
+    CONF_INCLUDE_DOMAINS,
+    CONF_INCLUDE_ENTITIES,
+    CONF_LOOKBACK_DAYS,
+    CONF_MAX_SUGGESTIONS,
+    CONF_MIN_CONFIDENCE,
+    DEFAULT_OPTIONS,
+    DOMAIN,
+    EVENT_ANALYSIS_COMPLETE,
+    JOB_HISTORY_SIZE,
+    LOGGER,
+    PHASE_DETECT,
+    PHASE_FETCH,
+    PHASE_LLM,
+    PHASE_PUBLISH,
+    PHASE_SUGGEST,
+    SHUTDOWN_WAIT_S,
+    STATUS_FAILED,
+    STATUS_INTERRUPTED,
+    STATUS_NO_DATA,
+    STATUS_NO_PATTERNS,
+    STATUS_SKIPPED_BUSY,
+    STATUS_SUCCESS,
+    STORAGE_KEY,
+    STORAGE_VERSION,
+    TRIGGER_CATCH_UP,
+    TRIGGER_MANUAL,
+    TRIGGER_SCHEDULE,
+    WEEKDAYS,
+)
+from .notifications import async_show_suggestions
+from .recorder_reader import FetchedHistory, async_fetch_history
+from .suggestions import async_build_suggestions, pattern_to_dict
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry
+
+
+class JobInterrupted(Exception):
+    """Raised at a phase boundary when Home Assistant stops or the entry unloads."""
+
+
+def entity_filter(options: Mapping[str, Any]) -> Callable[[str], bool]:
+    """Include (when any are given) minus exclude, by entity id or domain."""
+    include_entities = set(options.get(CONF_INCLUDE_ENTITIES, []))
+    include_domains = set(options.get(CONF_INCLUDE_DOMAINS, []))
+    exclude_entities = set(options.get(CONF_EXCLUDE_ENTITIES, []))
+    exclude_domains = set(options.get(CONF_EXCLUDE_DOMAINS, []))
+    include_all = not include_entities and not include_domains
+
+    def wanted(entity_id: str) -> bool:
+        domain = split_entity_id(entity_id)[0]
+        if entity_id in exclude_entities or (domain in exclude_domains and entity_id not in include_entities):
+            return False
+        return include_all or entity_id in include_entities or domain in include_domains
+
+    return wanted
+
+
+def parse_time(value: str) -> tuple[int, int, int]:
+    """'HH:MM[:SS]' -> (hour, minute, second)."""
+    parts = [int(p) for p in value.split(":")]
+    return parts[0], parts[1], parts[2] if len(parts) > 2 else 0
+
+
+class AnalysisCoordinator(DataUpdateCoordinator[None]):
+    """Owns the schedule, runs one job at a time, keeps the job history.
+
+    Entities listen to it like to any coordinator; it never polls (``update_interval``
+    is None) and pushes with ``async_update_listeners`` on every phase and job change.
+    """
+
+    config_entry: ConfigEntry
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+        """Set up an idle coordinator; call ``async_load`` then ``async_start``."""
+        super().__init__(hass, LOGGER, config_entry=entry, name=DOMAIN, update_interval=None)
+        self._store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, f"{STORAGE_KEY}.{entry.entry_id}")
+        self.jobs: list[dict[str, Any]] = []  # newest first
+        self.patterns: list[dict[str, Any]] = []
+        self.suggestions: list[dict[str, Any]] = []
+        self.last_slot: datetime | None = None
+        self.next_run: datetime | None = None
+        self.phase: str | None = None
+        self.current_job: dict[str, Any] | None = None
+        self._task: asyncio.Task[dict[str, Any]] | None = None
+        self._stop_requested = False
+        self._unsub_time: CALLBACK_TYPE | None = None
+        self._unsub_started: CALLBACK_TYPE | None = None
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """Entry options over the defaults."""
+        return {**DEFAULT_OPTIONS, **self.config_entry.options}
+
+    @property
+    def running(self) -> bool:
+        """Whether a job is running now."""
+        return self._task is not None and not self._task.done()
+
+    @property
+    def last_job(self) -> dict[str, Any] | None:
+        """The newest job record that actually ran (skips 'skipped_busy')."""
+        return next((j for j in self.jobs if j["status"] != STATUS_SKIPPED_BUSY), None)
+
+    async def _async_update_data(self) -> None:
+        """Nothing to poll: the job pushes its own updates."""
+
+    # --- persistence -------------------------------------------------------------
+
+    async def async_load(self) -> None:
+        """Load the job history, the last suggestions and the last handled slot."""
+        data = await self._store.async_load() or {}
+        self.jobs = list(data.get("jobs", []))[:JOB_HISTORY_SIZE]
+        self.patterns = list(data.get("patterns", []))
+        self.suggestions = list(data.get("suggestions", []))
+        if (slot := data.get("last_slot")) is not None:
+            self.last_slot = dt_util.parse_datetime(slot)
+
+    async def _async_save(self) -> None:
+        await self._store.async_save(
+            {
+                "jobs": self.jobs[:JOB_HISTORY_SIZE],
+                "patterns": self.patterns,
+                "suggestions": self.suggestions,
+                "last_slot": self.last_slot.isoformat() if self.last_slot else None,
+            }
+        )
+
+    # --- schedule ----------------------------------------------------------------
+
+    @callback
+    def async_start(self) -> None:
+        """Schedule the daily run and check for a missed one once HA has started."""
+        self.async_schedule()
+        self._unsub_started = async_at_started(self.hass, self._async_at_started)
+
+    @callback
+    def async_schedule(self) -> None:
+        """(Re)schedule from the current options; safe to call on every options change."""
+        if self._unsub_time is not None:
+            self._unsub_time()
+        hour, minute, second = parse_time(self.options[CONF_ANALYSIS_TIME])
+        # Hour, minute and second all given: with only an hour it would fire every second.
+        self._unsub_time = async_track_time_change(
+            self.hass, self._async_scheduled, hour=hour, minute=minute, second=second
+        )
+        self.next_run = self.next_slot(dt_util.now())
+        self.async_update_listeners()
+
+    def _run_days(self) -> set[int]:
+        return {WEEKDAYS.index(d) for d in self.options[CONF_ANALYSIS_DAYS]}
+
+    def next_slot(self, after: datetime) -> datetime | None:
+        """The next time the schedule fires after ``after`` (what the tracker computes)."""
+        days = self._run_days()
+        if not days:
+            return None
+        hour, minute, second = parse_time(self.options[CONF_ANALYSIS_TIME])
+        candidate = dt_util.as_local(after)
+        for _ in range(8):
+            candidate = dt_util.find_next_time_expression_time(
+                candidate + timedelta(seconds=1), [second], [minute], [hour]
+            )
+            if candidate.weekday() in days:
+                return candidate
+        return None
+
+    def previous_slot(self, now: datetime) -> datetime | None:
+        """The latest scheduled time at or before ``now`` (local wall clock)."""
+        days = self._run_days()
+        hour, minute, second = parse_time(self.options[CONF_ANALYSIS_TIME])
+        local_now = dt_util.as_local(now)
+        for back in range(8):
+            date = (local_now - timedelta(days=back)).date()
+            candidate = dt_util.start_of_local_day(date).replace(hour=hour, minute=minute, second=second)
+            if candidate.weekday() in days and candidate <= local_now:
+                return candidate
+        return None
+
+    async def _async_scheduled(self, now: datetime) -> None:
+        local = dt_util.as_local(now)
+        self.next_run = self.next_slot(local)
+        if local.weekday() not in self._run_days():
+            self.async_update_listeners()
+            return
+        self.last_slot = local.replace(microsecond=0)
+        await self.async_trigger(TRIGGER_SCHEDULE)
+
+    async def _async_at_started(self, _hass: HomeAssistant) -> None:
+        """Run once if the last scheduled slot was missed by less than the grace."""
+        self._unsub_started = None
+        now = dt_util.now()
+        slot = self.previous_slot(now)
+        if slot is None:
+            return
+        if self.last_slot is None:
+            # First start: nothing was missed, there was no schedule yet.
+            self.last_slot = slot
+            await self._async_save()
+            return
+        if slot <= self.last_slot:
+            return
+        grace = timedelta(minutes=self.options[CONF_CATCH_UP_GRACE])
+        self.last_slot = slot
+        if now - slot <= grace:
+            LOGGER.info("Home Assistant was down at %s; running the missed analysis now", slot)
+            await self.async_trigger(TRIGGER_CATCH_UP)
+            return
+        LOGGER.info(
+            "Home Assistant was down at the scheduled analysis (%s); %s later is past the "
+            "catch-up grace of %s, so it waits for the next slot",
+            slot,
+            now - slot,
+            grace,
+        )
+        await self._async_save()
+
+    # --- running -----------------------------------------------------------------
+
+    async def async_trigger(self, trigger: str, lookback_days: int | None = None) -> dict[str, Any]:
+        """Start a job unless one is running; return its (still running) record.
+
+        A busy scheduled/catch-up trigger is recorded as ``skipped_busy``; a busy manual
+        one raises a translated error.
+        """
+        if self.running:
+            if trigger == TRIGGER_MANUAL:
+                raise HomeAssistantError(translation_domain=DOMAIN, translation_key="already_running")
+            record = self._new_job(trigger, lookback_days)
+            record.update(status=STATUS_SKIPPED_BUSY, finished_at=record["started_at"], duration_s=0.0)
+            LOGGER.info("Scheduled analysis skipped: a job is already running")
+            await self._async_finish(record, detection=None)
+            return record
+        record = self._new_job(trigger, lookback_days)
+        self.current_job = record
+        self._stop_requested = False
+        # Task creation happens with no await after the busy check: no two jobs can start.
+        self._task = self.config_entry.async_create_background_task(
+            self.hass, self._async_run(record), name=f"{DOMAIN} analysis {record['id']}"
+        )
+        return record
+
+    async def async_run_and_wait(self, trigger: str, lookback_days: int | None = None) -> dict[str, Any]:
+        """Start a job and wait for its finished record."""
+        await self.async_trigger(trigger, lookback_days)
+        assert self._task is not None
+        return await asyncio.shield(self._task)
+
+    def _new_job(self, trigger: str, lookback_days: int | None) -> dict[str, Any]:
+        return {
+            "id": ulid_now(),
+            "status": None,
+            "trigger": trigger,
+            "started_at": dt_util.utcnow().isoformat(),
+            "finished_at": None,
+            "duration_s": None,
+            "phases": {"fetch_s": 0.0, "detect_s": 0.0, "suggest_s": 0.0, "llm_s": 0.0, "publish_s": 0.0},
+            "lookback_days": lookback_days or self.options[CONF_LOOKBACK_DAYS],
+            "events": 0,
+            "entities": 0,
+            "patterns": 0,
+            "suggestions": 0,
+            "invalid_suggestions": 0,
+            "llm_tokens": 0,
+            "llm_cost_usd": 0.0,
+            "source": None,
+            "error": None,
+        }
+
+    def _enter_phase(self, phase: str) -> None:
+        if self._stop_requested:
+            raise JobInterrupted
+        self.phase = phase
+        self.async_update_listeners()
+
+    async def _async_run(self, job: dict[str, Any]) -> dict[str, Any]:
+        started = time.monotonic()
+        detection: Detection | None = None
+        suggestions: list[dict[str, Any]] = []
+        phases = job["phases"]
+        try:
+            self._enter_phase(PHASE_FETCH)
+            t0 = time.monotonic()
+            # Complete local days only: a routine later today has not had its chance yet.
+            end = dt_util.start_of_local_day()
+            # Noon of the first day, so a DST shift inside the window cannot move the date.
+            first = end - timedelta(days=job["lookback_days"]) + timedelta(hours=12)
+            start = dt_util.start_of_local_day(first.date())
+            fetched: FetchedHistory = await async_fetch_history(
+                self.hass, start, end, entity_filter(self.options)
+            )
+            phases["fetch_s"] = round(time.monotonic() - t0, 3)
+            job.update(events=len(fetched), entities=len(fetched.entity_ids), source=fetched.source)
+
+            self._enter_phase(PHASE_DETECT)
+            t0 = time.monotonic()
+            detection = await self.hass.async_add_executor_job(
+                detect, fetched, dt_util.get_default_time_zone(), start, end
+            )
+            phases["detect_s"] = round(time.monotonic() - t0, 3)
+            job["patterns"] = len(detection.patterns)
+
+            self._enter_phase(PHASE_SUGGEST)
+            t0 = time.monotonic()
+            suggestions, invalid = await async_build_suggestions(
+                self.hass,
+                detection,
+                self.options[CONF_MIN_CONFIDENCE] / 100,
+                int(self.options[CONF_MAX_SUGGESTIONS]),
+            )
+            phases["suggest_s"] = round(time.monotonic() - t0, 3)
+            job.update(suggestions=len(suggestions), invalid_suggestions=invalid)
+
+            # The built-in writer already worded the suggestions: nothing leaves the house.
+            self._enter_phase(PHASE_LLM)
+            phases["llm_s"] = 0.0
+
+            self._enter_phase(PHASE_PUBLISH)
+            if len(fetched) == 0:
+                job["status"] = STATUS_NO_DATA
+            elif not detection.patterns:
+                job["status"] = STATUS_NO_PATTERNS
+            else:
+                job["status"] = STATUS_SUCCESS
+        except JobInterrupted:
+            job["status"] = STATUS_INTERRUPTED
+            job["error"] = "Home Assistant stopped or the integration was unloaded"
+        except asyncio.CancelledError:
+            job["status"] = STATUS_INTERRUPTED
+            job["error"] = "Cancelled while running"
+            await self._async_close(job, started, None, [])
+            raise
+        except Exception as err:  # noqa: BLE001 - any phase may fail; the next run must still run
+            LOGGER.exception("Analysis job %s failed in phase %s", job["id"], self.phase)
+            job["status"] = STATUS_FAILED
+            job["error"] = f"{self.phase}: {err}" if str(err) else f"{self.phase}: {type(err).__name__}"
+        return await self._async_close(job, started, detection, suggestions)
+
+    async def _async_close(
+        self,
+        job: dict[str, Any],
+        started: float,
+        detection: Detection | None,
+        suggestions: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        t0 = time.monotonic()
+        job["finished_at"] = dt_util.utcnow().isoformat()
+        job["duration_s"] = round(time.monotonic() - started, 3)
+        self.phase = None
+        self.current_job = None
+        if job["status"] in (STATUS_SUCCESS, STATUS_NO_PATTERNS, STATUS_NO_DATA) and detection is not None:
+            previous = {s["id"] for s in self.suggestions}
+            self.patterns = [pattern_to_dict(p) for p in detection.patterns]
+            self.suggestions = suggestions
+            async_show_suggestions(self.hass, suggestions, previous)
+        job["phases"]["publish_s"] = round(time.monotonic() - t0, 3)
+        await self._async_finish(job, detection)
+        return self.response(job)
+
+    async def _async_finish(self, job: dict[str, Any], detection: Detection | None) -> None:
+        """Record the job: history, storage, bus event, entities."""
+        self.jobs.insert(0, job)
+        del self.jobs[JOB_HISTORY_SIZE:]
+        await self._async_save()
+        self.hass.bus.async_fire(EVENT_ANALYSIS_COMPLETE, dict(job))
+        self.async_update_listeners()
+
+    def response(self, job: dict[str, Any]) -> dict[str, Any]:
+        """The service response: the job and, when it produced them, its results."""
+        produced = job["status"] in (STATUS_SUCCESS, STATUS_NO_PATTERNS, STATUS_NO_DATA)
+        return {
+            "job": dict(job),
+            "patterns": list(self.patterns) if produced else [],
+            "suggestions": list(self.suggestions) if produced else [],
+        }
+
+    # --- stopping ----------------------------------------------------------------
+
+    async def async_stop_job(self) -> None:
+        """Stop a running job: at its next phase boundary, or cancelled after a bound."""
+        task = self._task
+        if task is None or task.done():
+            return
+        self._stop_requested = True
+        try:
+            await asyncio.wait_for(asyncio.shield(task), SHUTDOWN_WAIT_S)
+        except TimeoutError:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+
+    async def async_shutdown(self) -> None:
+        """Cancel the schedule and stop a running job (entry unload or HA stop)."""
+        await super().async_shutdown()
+        if self._unsub_time is not None:
+            self._unsub_time()
+            self._unsub_time = None
+        if self._unsub_started is not None:
+            self._unsub_started()
+            self._unsub_started = None
+        await self.async_stop_job()
+
+    async def async_on_hass_stop(self, _event: Event) -> None:
+        """Home Assistant is stopping: end a running job so its record is kept."""
+        await self.async_stop_job()

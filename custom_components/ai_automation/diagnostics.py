@@ -1,0 +1,28 @@
+"""Diagnostics: options and the job history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_API_KEY
+from homeassistant.core import HomeAssistant
+
+from .data import AIAutomationConfigEntry
+
+TO_REDACT = {CONF_API_KEY}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: AIAutomationConfigEntry
+) -> dict[str, Any]:
+    """Return the options (secrets redacted), the schedule and the last jobs."""
+    coordinator = entry.runtime_data
+    return {
+        "data": async_redact_data(dict(entry.data), TO_REDACT),
+        "options": async_redact_data(dict(entry.options), TO_REDACT),
+        "next_run": coordinator.next_run.isoformat() if coordinator.next_run else None,
+        "last_slot": coordinator.last_slot.isoformat() if coordinator.last_slot else None,
+        "jobs": coordinator.jobs,
+        "pending_suggestions": [s["id"] for s in coordinator.suggestions],
+    }

@@ -1,0 +1,59 @@
+"""The columnar event log the detectors work on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+class Origin(IntEnum):
+    """Who caused a state change."""
+
+    SYSTEM = 0  # sensors and the rest: nobody decided it
+    PHYSICAL = 1  # a controllable device changed with no user and no automation behind it
+    USER = 2  # the context carries a user id: UI, app, voice
+    AUTOMATION = 3  # an automation or script caused it
+
+    @property
+    def label(self) -> str:
+        """Return the lower-case name used in the job contract."""
+        return self.name.lower()
+
+
+# States that say nothing about what the household did.
+IGNORED_STATES = frozenset({"unavailable", "unknown", ""})
+
+
+@dataclass(frozen=True, slots=True)
+class EventLog:
+    """State changes as parallel numpy columns, sorted by time.
+
+    ``ts`` is UTC epoch seconds; ``local_minute`` (0..1439), ``local_day`` (days since
+    1970-01-01 in the home's local calendar) and ``local_weekday`` (0 = Monday) are the
+    local wall-clock fields of each event, already DST-corrected by the caller.
+    ``first_day``/``last_day`` bound the analysed window in local days (inclusive).
+    """
+
+    entity_ids: tuple[str, ...]
+    states: tuple[str, ...]
+    entity: NDArray[np.int32]
+    state: NDArray[np.int32]
+    ts: NDArray[np.float64]
+    origin: NDArray[np.int8]
+    local_minute: NDArray[np.int16]
+    local_day: NDArray[np.int32]
+    local_weekday: NDArray[np.int8]
+    first_day: int
+    last_day: int
+
+    def __len__(self) -> int:
+        """Return the number of events."""
+        return int(self.ts.shape[0])
+
+    @property
+    def day_count(self) -> int:
+        """Number of local days in the analysed window."""
+        return self.last_day - self.first_day + 1

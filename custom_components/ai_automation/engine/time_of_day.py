@@ -1,0 +1,302 @@
+"""Time-of-day routines: "the kitchen light goes on around 06:45 on weekdays".
+
+Per (entity, to_state) we build a circular 1-minute histogram of local times in which
+each day votes at most once per minute (a noisy motion sensor cannot outvote a lamp),
+smooth it with a Gaussian kernel by FFT (circular, so 23:55 and 00:05 are neighbours),
+and take its peaks. Each peak's window keeps the one event per day nearest to it; the
+day set (daily, weekdays, weekends or specific days) is the one that best explains on
+which days the routine happened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .event_log import IGNORED_STATES, EventLog, Origin
+
+MINUTES_PER_DAY = 1_440
+WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+# Named day sets, tried in this order so a tie goes to the simpler name.
+_NAMED_DAY_SETS: tuple[tuple[str, tuple[int, ...]], ...] = (
+    ("daily", (0, 1, 2, 3, 4, 5, 6)),
+    ("weekdays", (0, 1, 2, 3, 4)),
+    ("weekends", (5, 6)),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeOfDayParams:
+    """Tuning of the detector; every figure is in local minutes unless named otherwise."""
+
+    kernel_sigma_min: float = 8.0
+    window_min: int = 60  # half-width of a routine's window around its peak
+    min_peak_lift: float = 3.0  # peak height over the group's mean density
+    min_window_lift: float = 3.0  # event density inside the window over the average
+    min_occurrences: int = 5  # distinct days
+    min_share: float = 0.3  # share of the day set's days on which it happened
+    max_peaks: int = 6  # per (entity, state)
+    min_peak_gap_min: int = 90  # two routines of one entity/state at least this far apart
+
+
+@dataclass(frozen=True, slots=True)
+class TimeOfDayPattern:
+    """One daily routine of one entity reaching one state."""
+
+    entity_id: str
+    to_state: str
+    minute: int  # local minute of day, 0..1439 (the median time of the routine)
+    days: tuple[int, ...]  # weekdays, 0 = Monday
+    day_set: str  # daily | weekdays | weekends | custom
+    spread_min: float  # standard deviation of the daily times, minutes
+    occurrences: int  # days in the day set on which it happened
+    eligible_days: int  # days in the day set inside the analysed window
+    share_of_days: float  # occurrences / eligible_days
+    confidence: float  # 0..1, see ``_confidence``
+    automated: bool  # most occurrences were caused by an automation or script
+    origins: dict[str, int] = field(default_factory=dict)
+    hit_days: tuple[int, ...] = ()  # local day numbers of the occurrences
+
+    @property
+    def time(self) -> str:
+        """Local time as HH:MM."""
+        return f"{self.minute // 60:02d}:{self.minute % 60:02d}"
+
+    @property
+    def day_names(self) -> list[str]:
+        """Weekdays as the short names Home Assistant's time condition takes."""
+        return [WEEKDAY_NAMES[d] for d in self.days]
+
+
+def routine_state_mask(states: tuple[str, ...]) -> NDArray[np.bool_]:
+    """Return which state strings can be a routine's target.
+
+    ``unavailable``/``unknown`` say nothing about the household, and a numeric sensor's
+    raw values (21.5, 22.0, ...) are measurements, not decisions.
+    """
+    mask = np.ones(len(states), dtype=bool)
+    for i, s in enumerate(states):
+        if s in IGNORED_STATES:
+            mask[i] = False
+            continue
+        try:
+            float(s)
+        except ValueError:
+            continue
+        mask[i] = False
+    return mask
+
+
+def _gaussian_kernel_fft(sigma: float) -> NDArray[np.complex128]:
+    offsets = np.arange(MINUTES_PER_DAY)
+    offsets = np.minimum(offsets, MINUTES_PER_DAY - offsets)  # circular distance
+    kernel = np.exp(-0.5 * (offsets / sigma) ** 2)
+    kernel /= kernel.sum()
+    return np.fft.rfft(kernel)
+
+
+def _circular_offset(minutes: NDArray[np.int64], centre: int) -> NDArray[np.int64]:
+    """Signed minutes from ``centre`` to each minute, in [-720, 720)."""
+    return (minutes - centre + MINUTES_PER_DAY // 2) % MINUTES_PER_DAY - MINUTES_PER_DAY // 2
+
+
+def _circular_distance(a: int, b: int) -> int:
+    """Minutes between two times of day, the short way round the clock."""
+    d = abs(a - b) % MINUTES_PER_DAY
+    return min(d, MINUTES_PER_DAY - d)
+
+
+def _choose_day_set(
+    hits_per_weekday: NDArray[np.int64], eligible_per_weekday: NDArray[np.int64]
+) -> tuple[str, tuple[int, ...]]:
+    """Pick the day set that best explains the hits: share of its days x coverage."""
+    total_hits = int(hits_per_weekday.sum())
+    rate = np.divide(
+        hits_per_weekday,
+        eligible_per_weekday,
+        out=np.zeros(7),
+        where=eligible_per_weekday > 0,
+    )
+    custom = tuple(int(d) for d in np.flatnonzero(rate >= 0.5))
+    candidates = [*_NAMED_DAY_SETS]
+    if custom and custom not in {days for _, days in _NAMED_DAY_SETS}:
+        candidates.append(("custom", custom))
+    best: tuple[float, str, tuple[int, ...]] = (-1.0, "daily", _NAMED_DAY_SETS[0][1])
+    for name, days in candidates:
+        idx = list(days)
+        eligible = int(eligible_per_weekday[idx].sum())
+        if eligible == 0 or total_hits == 0:
+            continue
+        hits = int(hits_per_weekday[idx].sum())
+        score = (hits / eligible) * (hits / total_hits)
+        if score > best[0] + 1e-9:
+            best = (score, name, days)
+    return best[1], best[2]
+
+
+def _confidence(share: float, coverage: float, spread_min: float) -> float:
+    """How sure we are this is a routine worth automating, 0..1.
+
+    The share of the day set's days it happened on, times the share of all its
+    occurrences the day set covers, discounted linearly for spread (90 minutes of
+    standard deviation would be no routine at all: clipped to a +-60 minute window,
+    uniformly random times show about 35).
+    """
+    tightness = max(0.0, 1.0 - spread_min / 60.0)
+    return round(share * coverage * tightness, 3)
+
+
+def detect_time_of_day(log: EventLog, params: TimeOfDayParams | None = None) -> list[TimeOfDayPattern]:
+    """Find every daily routine in ``log``; deterministic, strongest first."""
+    params = params or TimeOfDayParams()
+    if len(log) == 0:
+        return []
+    usable_state = routine_state_mask(log.states)
+    keep = usable_state[log.state]
+    n_states = max(len(log.states), 1)
+    key = log.entity.astype(np.int64)[keep] * n_states + log.state[keep]
+    minute = log.local_minute.astype(np.int64)[keep]
+    day = log.local_day.astype(np.int64)[keep]
+    origin = log.origin[keep]
+
+    order = np.argsort(key, kind="stable")
+    key, minute, day, origin = key[order], minute[order], day[order], origin[order]
+    group_keys, starts, counts = np.unique(key, return_index=True, return_counts=True)
+
+    all_days = np.arange(log.first_day, log.last_day + 1, dtype=np.int64)
+    eligible_per_weekday = np.bincount((all_days + 3) % 7, minlength=7)
+    kernel = _gaussian_kernel_fft(params.kernel_sigma_min)
+
+    patterns: list[TimeOfDayPattern] = []
+    for gkey, start, count in zip(group_keys, starts, counts, strict=True):
+        if count < params.min_occurrences:
+            continue
+        sl = slice(int(start), int(start + count))
+        patterns.extend(
+            _detect_group(
+                log.entity_ids[int(gkey // n_states)],
+                log.states[int(gkey % n_states)],
+                minute[sl],
+                day[sl],
+                origin[sl],
+                eligible_per_weekday,
+                kernel,
+                params,
+            )
+        )
+    patterns.sort(key=lambda p: (-p.confidence, -p.occurrences, p.entity_id, p.minute))
+    return patterns
+
+
+def _detect_group(
+    entity_id: str,
+    to_state: str,
+    minute: NDArray[np.int64],
+    day: NDArray[np.int64],
+    origin: NDArray[np.int8],
+    eligible_per_weekday: NDArray[np.int64],
+    kernel: NDArray[np.complex128],
+    params: TimeOfDayParams,
+) -> list[TimeOfDayPattern]:
+    # One vote per (day, minute): repeats within a minute are one decision.
+    votes = np.unique(day * MINUTES_PER_DAY + minute) % MINUTES_PER_DAY
+    hist = np.bincount(votes, minlength=MINUTES_PER_DAY).astype(np.float64)
+    smooth = np.fft.irfft(np.fft.rfft(hist) * kernel, n=MINUTES_PER_DAY)
+    mean_density = hist.sum() / MINUTES_PER_DAY
+    is_peak = (
+        (smooth > np.roll(smooth, 1))
+        & (smooth >= np.roll(smooth, -1))
+        & (smooth >= params.min_peak_lift * mean_density)
+    )
+    peaks = np.flatnonzero(is_peak)
+    peaks = peaks[np.argsort(-smooth[peaks], kind="stable")][: params.max_peaks * 2]
+
+    found: list[TimeOfDayPattern] = []
+    taken: list[int] = []
+    for peak in (int(p) for p in peaks):
+        if any(_circular_distance(peak, t) < params.min_peak_gap_min for t in taken):
+            continue
+        pattern = _pattern_at(
+            entity_id, to_state, peak, minute, day, origin, votes, eligible_per_weekday, params
+        )
+        if pattern is None:
+            continue
+        taken.append(peak)
+        found.append(pattern)
+        if len(found) >= params.max_peaks:
+            break
+    return found
+
+
+def _pattern_at(
+    entity_id: str,
+    to_state: str,
+    peak: int,
+    minute: NDArray[np.int64],
+    day: NDArray[np.int64],
+    origin: NDArray[np.int8],
+    votes: NDArray[np.int64],
+    eligible_per_weekday: NDArray[np.int64],
+    params: TimeOfDayParams,
+) -> TimeOfDayPattern | None:
+    window = params.window_min
+    vote_offsets = _circular_offset(votes, peak)
+    inside_votes = int(np.count_nonzero(np.abs(vote_offsets) <= window))
+    window_lift = (inside_votes / (2 * window + 1)) / (len(votes) / MINUTES_PER_DAY)
+    if window_lift < params.min_window_lift:
+        return None
+
+    offsets = _circular_offset(minute, peak)
+    inside = np.flatnonzero(np.abs(offsets) <= window)
+    if inside.size == 0:
+        return None
+    # The routine's own day: an event at 00:05 of a 23:55 routine belongs to the evening
+    # before, so weekday sets of routines that cross midnight stay right.
+    anchor_day = day[inside] + np.floor_divide(minute[inside] - offsets[inside], MINUTES_PER_DAY)
+    # One occurrence per day: the event nearest the peak.
+    order = np.lexsort((np.abs(offsets[inside]), anchor_day))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = anchor_day[order][1:] != anchor_day[order][:-1]
+    chosen = inside[order[first]]
+    hit_days = anchor_day[order[first]]
+    hit_offsets = offsets[chosen].astype(np.float64)
+
+    hits_per_weekday = np.bincount((hit_days + 3) % 7, minlength=7)
+    day_set, days = _choose_day_set(hits_per_weekday, eligible_per_weekday)
+    in_set = np.isin((hit_days + 3) % 7, days)
+    occurrences = int(np.count_nonzero(in_set))
+    eligible = int(eligible_per_weekday[list(days)].sum())
+    if occurrences < params.min_occurrences or eligible == 0:
+        return None
+    share = occurrences / eligible
+    if share < params.min_share:
+        return None
+    coverage = occurrences / hit_days.size
+
+    set_offsets = hit_offsets[in_set]
+    centre = float(np.median(set_offsets))
+    spread = float(np.std(set_offsets))
+    routine_minute = round(peak + centre) % MINUTES_PER_DAY
+    chosen_origin = origin[chosen][in_set]
+    origins = {
+        o.label: int(np.count_nonzero(chosen_origin == o)) for o in Origin if np.any(chosen_origin == o)
+    }
+    automated = origins.get(Origin.AUTOMATION.label, 0) * 2 > occurrences
+    return TimeOfDayPattern(
+        entity_id=entity_id,
+        to_state=to_state,
+        minute=routine_minute,
+        days=days,
+        day_set=day_set,
+        spread_min=round(spread, 1),
+        occurrences=occurrences,
+        eligible_days=eligible,
+        share_of_days=round(share, 3),
+        confidence=_confidence(share, coverage, spread),
+        automated=automated,
+        origins=origins,
+        hit_days=tuple(int(d) for d in np.sort(hit_days[in_set])),
+    )

@@ -1,0 +1,1 @@
+"""A seeded household simulator and a recorder-database seeder (tests, demo, bench)."""
