@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from homeassistant.components.recorder import get_instance, history
-from homeassistant.components.recorder.util import session_scope
+from homeassistant.components.recorder import history
 from homeassistant.const import (
     COMPRESSED_STATE_LAST_CHANGED,
     COMPRESSED_STATE_LAST_UPDATED,
     COMPRESSED_STATE_STATE,
 )
 from homeassistant.core import HomeAssistant, State, split_entity_id
+from homeassistant.helpers.recorder import get_instance, session_scope
 from numpy.typing import NDArray
 from sqlalchemy import bindparam, text
 
