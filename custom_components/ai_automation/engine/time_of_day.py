@@ -120,7 +120,9 @@ def _choose_day_set(
         out=np.zeros(7),
         where=eligible_per_weekday > 0,
     )
-    custom = tuple(int(d) for d in np.flatnonzero(rate >= 0.5))
+    # A weekday joins a custom set only if it hit on most of its days, and on at least
+    # three of them: two hits in four weeks is what random toggling produces.
+    custom = tuple(int(d) for d in np.flatnonzero((rate >= 0.6) & (hits_per_weekday >= 3)))
     candidates = [*_NAMED_DAY_SETS]
     if custom and custom not in {days for _, days in _NAMED_DAY_SETS}:
         candidates.append(("custom", custom))
@@ -183,6 +185,8 @@ def detect_time_of_day(log: EventLog, params: TimeOfDayParams | None = None) -> 
                 day[sl],
                 origin[sl],
                 eligible_per_weekday,
+                log.first_day,
+                log.last_day,
                 kernel,
                 params,
             )
@@ -198,6 +202,8 @@ def _detect_group(
     day: NDArray[np.int64],
     origin: NDArray[np.int8],
     eligible_per_weekday: NDArray[np.int64],
+    first_day: int,
+    last_day: int,
     kernel: NDArray[np.complex128],
     params: TimeOfDayParams,
 ) -> list[TimeOfDayPattern]:
@@ -220,7 +226,17 @@ def _detect_group(
         if any(_circular_distance(peak, t) < params.min_peak_gap_min for t in taken):
             continue
         pattern = _pattern_at(
-            entity_id, to_state, peak, minute, day, origin, votes, eligible_per_weekday, params
+            entity_id,
+            to_state,
+            peak,
+            minute,
+            day,
+            origin,
+            votes,
+            eligible_per_weekday,
+            first_day,
+            last_day,
+            params,
         )
         if pattern is None:
             continue
@@ -240,6 +256,8 @@ def _pattern_at(
     origin: NDArray[np.int8],
     votes: NDArray[np.int64],
     eligible_per_weekday: NDArray[np.int64],
+    first_day: int,
+    last_day: int,
     params: TimeOfDayParams,
 ) -> TimeOfDayPattern | None:
     window = params.window_min
@@ -256,6 +274,11 @@ def _pattern_at(
     # The routine's own day: an event at 00:05 of a 23:55 routine belongs to the evening
     # before, so weekday sets of routines that cross midnight stay right.
     anchor_day = day[inside] + np.floor_divide(minute[inside] - offsets[inside], MINUTES_PER_DAY)
+    # ...which may lie outside the window (00:05 of its first day): not one of its days.
+    in_window = (anchor_day >= first_day) & (anchor_day <= last_day)
+    inside, anchor_day = inside[in_window], anchor_day[in_window]
+    if inside.size == 0:
+        return None
     # One occurrence per day: the event nearest the peak.
     order = np.lexsort((np.abs(offsets[inside]), anchor_day))
     first = np.ones(order.size, dtype=bool)
