@@ -39,8 +39,12 @@ class AIAutomationRunningSensor(AIAutomationEntity, BinarySensorEntity):
 
     @property
     def is_on(self) -> bool:
-        """On while a job runs."""
-        return self.coordinator.running
+        """On from the job's creation until its record is closed.
+
+        (The task itself starts eagerly and ends after its last update, so it is the job
+        record, not the task, that says whether a job is under way.)
+        """
+        return self.coordinator.current_job is not None
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
