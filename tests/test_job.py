@@ -9,6 +9,7 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from custom_components.ai_automation.const import DOMAIN, EVENT_ANALYSIS_COMPLETE
+from custom_components.ai_automation.coordinator import entity_filter
 from simulator.household import Household
 
 
@@ -51,3 +52,34 @@ async def test_run_analysis_finds_planted_routines(
     await hass.async_block_till_done()
     assert len(events) == 1
     assert events[0].data["id"] == job["id"]
+
+
+@pytest.mark.parametrize(
+    ("options", "entity_id", "wanted"),
+    [
+        ({}, "light.kitchen", True),
+        ({"include_domains": ["switch"]}, "light.kitchen", False),
+        ({"include_domains": ["light"]}, "light.kitchen", True),
+        ({"include_entities": ["light.kitchen"]}, "light.kitchen", True),
+        ({"include_entities": ["light.kitchen"]}, "light.hall", False),
+        ({"exclude_entities": ["light.kitchen"]}, "light.kitchen", False),
+        ({"exclude_domains": ["light"]}, "light.kitchen", False),
+        ({"exclude_domains": ["light"], "include_entities": ["light.kitchen"]}, "light.kitchen", True),
+    ],
+)
+def test_entity_filter(options: dict[str, Any], entity_id: str, wanted: bool) -> None:
+    """Include when any are given, minus exclude; a named entity beats its domain."""
+    assert entity_filter(options)(entity_id) is wanted
+
+
+async def test_the_integrations_own_entities_are_never_analysed(
+    hass: HomeAssistant, load_int: MockConfigEntry
+) -> None:
+    """The nightly 'running' sensor is the most regular thing in the house: not a routine."""
+    coordinator = load_int.runtime_data
+    own = coordinator._own_entities()
+    assert "binary_sensor.ai_automation_analysis_running" in own
+    assert len(own) == 8
+    wanted = entity_filter(coordinator.options, own)
+    assert not any(wanted(e) for e in own)
+    assert wanted("light.kitchen")

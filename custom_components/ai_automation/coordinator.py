@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback, split_entity_id
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_time_change
 from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.storage import Store
@@ -66,8 +67,12 @@ class JobInterrupted(Exception):
     """Raised at a phase boundary when Home Assistant stops or the entry unloads."""
 
 
-def entity_filter(options: Mapping[str, Any]) -> Callable[[str], bool]:
-    """Include (when any are given) minus exclude, by entity id or domain."""
+def entity_filter(options: Mapping[str, Any], own: frozenset[str] = frozenset()) -> Callable[[str], bool]:
+    """Include (when any are given) minus exclude, by entity id or domain.
+
+    ``own`` are this integration's entities: its nightly 'running' sensor would
+    otherwise be the most regular routine in the house.
+    """
     include_entities = set(options.get(CONF_INCLUDE_ENTITIES, []))
     include_domains = set(options.get(CONF_INCLUDE_DOMAINS, []))
     exclude_entities = set(options.get(CONF_EXCLUDE_ENTITIES, []))
@@ -76,7 +81,9 @@ def entity_filter(options: Mapping[str, Any]) -> Callable[[str], bool]:
 
     def wanted(entity_id: str) -> bool:
         domain = split_entity_id(entity_id)[0]
-        if entity_id in exclude_entities or (domain in exclude_domains and entity_id not in include_entities):
+        if entity_id in own or entity_id in exclude_entities:
+            return False
+        if domain in exclude_domains and entity_id not in include_entities:
             return False
         return include_all or entity_id in include_entities or domain in include_domains
 
@@ -184,13 +191,30 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
             return None
         hour, minute, second = parse_time(self.options[CONF_ANALYSIS_TIME])
         candidate = dt_util.as_local(after)
-        for _ in range(8):
+        # Nine: a week of days plus the skipped repeat of a slot at the end of DST.
+        for _ in range(9):
+            # Step in UTC: local arithmetic drops ``fold`` and would land back in the
+            # first pass of a repeated hour.
             candidate = dt_util.find_next_time_expression_time(
-                candidate + timedelta(seconds=1), [second], [minute], [hour]
+                dt_util.as_local(dt_util.as_utc(candidate) + timedelta(seconds=1)),
+                [second],
+                [minute],
+                [hour],
             )
-            if candidate.weekday() in days:
+            if candidate.weekday() in days and not self._slot_handled(candidate):
                 return candidate
         return None
+
+    def _slot_handled(self, slot: datetime) -> bool:
+        """Whether this wall-clock slot already had its run.
+
+        The time tracker fires twice for a time in the hour repeated when DST ends;
+        the local wall clock (not the instant) says it is the same daily slot.
+        """
+        if self.last_slot is None:
+            return False
+        handled = dt_util.as_local(self.last_slot).replace(microsecond=0, tzinfo=None)
+        return handled == dt_util.as_local(slot).replace(microsecond=0, tzinfo=None)
 
     def previous_slot(self, now: datetime) -> datetime | None:
         """The latest scheduled time at or before ``now`` (local wall clock)."""
@@ -200,17 +224,22 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
         for back in range(8):
             date = (local_now - timedelta(days=back)).date()
             candidate = dt_util.start_of_local_day(date).replace(hour=hour, minute=minute, second=second)
-            if candidate.weekday() in days and candidate <= local_now:
+            # Compare instants: within one zone Python compares wall clocks and ignores
+            # ``fold``, which is wrong inside the hour repeated when DST ends.
+            if candidate.weekday() in days and dt_util.as_utc(candidate) <= dt_util.as_utc(local_now):
                 return candidate
         return None
 
     async def _async_scheduled(self, now: datetime) -> None:
         local = dt_util.as_local(now)
+        # Not on a day off, and once per slot: not again in a repeated DST hour.
+        run = local.weekday() in self._run_days() and not self._slot_handled(local)
+        if run:
+            self.last_slot = local.replace(microsecond=0)
         self.next_run = self.next_slot(local)
-        if local.weekday() not in self._run_days():
+        if not run:
             self.async_update_listeners()
             return
-        self.last_slot = local.replace(microsecond=0)
         await self.async_trigger(TRIGGER_SCHEDULE)
 
     async def _async_at_started(self, _hass: HomeAssistant) -> None:
@@ -229,7 +258,8 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
             return
         grace = timedelta(minutes=self.options[CONF_CATCH_UP_GRACE])
         self.last_slot = slot
-        if now - slot <= grace:
+        missed_by = dt_util.as_utc(now) - dt_util.as_utc(slot)
+        if missed_by <= grace:
             LOGGER.info("Home Assistant was down at %s; running the missed analysis now", slot)
             await self.async_trigger(TRIGGER_CATCH_UP)
             return
@@ -237,7 +267,7 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
             "Home Assistant was down at the scheduled analysis (%s); %s later is past the "
             "catch-up grace of %s, so it waits for the next slot",
             slot,
-            now - slot,
+            missed_by,
             grace,
         )
         await self._async_save()
@@ -294,6 +324,12 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
             "error": None,
         }
 
+    def _own_entities(self) -> frozenset[str]:
+        registry = er.async_get(self.hass)
+        return frozenset(
+            e.entity_id for e in er.async_entries_for_config_entry(registry, self.config_entry.entry_id)
+        )
+
     def _enter_phase(self, phase: str) -> None:
         if self._stop_requested:
             raise JobInterrupted
@@ -314,7 +350,7 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
             first = end - timedelta(days=job["lookback_days"]) + timedelta(hours=12)
             start = dt_util.start_of_local_day(first.date())
             fetched: FetchedHistory = await async_fetch_history(
-                self.hass, start, end, entity_filter(self.options)
+                self.hass, start, end, entity_filter(self.options, self._own_entities())
             )
             phases["fetch_s"] = round(time.monotonic() - t0, 3)
             job.update(events=len(fetched), entities=len(fetched.entity_ids), source=fetched.source)

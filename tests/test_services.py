@@ -1,0 +1,234 @@
+"""The run_analysis service: its response contract, background mode, validation, errors, bus event."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+import voluptuous as vol
+from homeassistant.const import STATE_OFF, STATE_ON
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+from pytest_homeassistant_custom_component.components.recorder.common import async_wait_recording_done
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
+from syrupy.matchers import path_type
+
+from custom_components.ai_automation import coordinator as coordinator_module
+from custom_components.ai_automation.const import (
+    DOMAIN,
+    EVENT_ANALYSIS_COMPLETE,
+    STATUS_NO_DATA,
+    STATUS_SUCCESS,
+    TRIGGER_MANUAL,
+)
+from custom_components.ai_automation.coordinator import AnalysisCoordinator
+from simulator.household import Household
+
+RUNNING_SENSOR = "binary_sensor.ai_automation_analysis_running"
+
+# Volatile job fields: kept in the snapshot as their type, not their value.
+VOLATILE = path_type(
+    {
+        r"job\.id": (str,),
+        r"job\.started_at": (str,),
+        r"job\.finished_at": (str,),
+        r"job\.duration_s": (float,),
+        r"job\.phases\.[a-z]+_s": (float,),
+    },
+    regex=True,
+)
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Home Assistant's snapshot format, stored in tests/snapshots/."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture
+def household(request: pytest.FixtureRequest) -> Household | None:
+    """No history, unless a test parametrizes ``household`` indirectly with 'seeded'."""
+    if getattr(request, "param", None) == "seeded":
+        household: Household = request.getfixturevalue("seeded_household")
+        return household
+    return None
+
+
+@dataclass
+class FetchSpy:
+    """Calls of the fetch phase; optionally held until ``release`` is set."""
+
+    hold: bool = False
+    entered: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    windows: list[tuple[datetime, datetime]] = field(default_factory=list)
+
+
+@pytest.fixture
+def fetch_spy() -> Generator[FetchSpy]:
+    """Record each fetch window and, when asked, hold the job in its fetch phase.
+
+    Holding (waiting on an event, then calling the real reader) is how a test sees the
+    job mid-run deterministically: an empty database would otherwise be read before the
+    test could look.
+    """
+    spy = FetchSpy()
+    real = coordinator_module.async_fetch_history
+
+    async def fetch(hass: HomeAssistant, start: datetime, end: datetime, wanted: Any) -> Any:
+        spy.windows.append((start, end))
+        spy.entered.set()
+        if spy.hold:
+            await spy.release.wait()
+        return await real(hass, start, end, wanted)
+
+    with patch.object(coordinator_module, "async_fetch_history", fetch):
+        yield spy
+
+
+@pytest.mark.freeze_time("2026-01-15 20:00:00+00:00")  # Thursday noon in the conftest's US/Pacific
+@pytest.mark.parametrize("household", ["seeded"], indirect=True)
+async def test_response_contract(
+    hass: HomeAssistant, load_int: MockConfigEntry, snapshot: SnapshotAssertion
+) -> None:
+    """With a response: the finished job, the patterns and the suggestions (frozen date, seeded)."""
+    # The recorder also reads this integration's own entities; let their first states
+    # land first so the job's entity count does not depend on commit timing.
+    await async_wait_recording_done(hass)
+    response: Any = await hass.services.async_call(
+        DOMAIN, "run_analysis", {}, blocking=True, return_response=True
+    )
+    assert set(response) == {"job", "patterns", "suggestions"}
+    job = response["job"]
+    assert job["status"] == STATUS_SUCCESS
+    assert job["trigger"] == TRIGGER_MANUAL
+    assert job["patterns"] == len(response["patterns"]) > 0
+    assert job["suggestions"] == len(response["suggestions"]) > 0
+    coordinator: AnalysisCoordinator = load_int.runtime_data
+    assert coordinator.jobs[0] == job
+    assert response == coordinator.response(job)
+    assert response == snapshot(matcher=VOLATILE)
+
+
+async def test_without_response_returns_at_once(
+    hass: HomeAssistant, load_int: MockConfigEntry, fetch_spy: FetchSpy
+) -> None:
+    """Without a response the call returns while the job still runs; it finishes in the background."""
+    fetch_spy.hold = True
+    coordinator: AnalysisCoordinator = load_int.runtime_data
+
+    result = await hass.services.async_call(DOMAIN, "run_analysis", {}, blocking=True)
+    assert result is None
+    await fetch_spy.entered.wait()
+    assert coordinator.running
+    assert coordinator.jobs == []
+    assert coordinator.current_job is not None
+    assert coordinator.current_job["trigger"] == TRIGGER_MANUAL
+    state = hass.states.get(RUNNING_SENSOR)
+    assert state is not None
+    assert state.attributes["phase"] == "fetch"
+    assert state.state == STATE_ON
+
+    fetch_spy.release.set()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert not coordinator.running
+    assert [(j["trigger"], j["status"]) for j in coordinator.jobs] == [(TRIGGER_MANUAL, STATUS_NO_DATA)]
+    state = hass.states.get(RUNNING_SENSOR)
+    assert state is not None
+    assert state.state == STATE_OFF
+    assert state.attributes["phase"] is None
+
+
+@pytest.mark.parametrize("lookback_days", [0, 91, -1, "many"])
+async def test_lookback_days_out_of_range_is_rejected(
+    hass: HomeAssistant, load_int: MockConfigEntry, fetch_spy: FetchSpy, lookback_days: Any
+) -> None:
+    """1-90 only: anything else fails the schema, and no job starts."""
+    with pytest.raises(vol.Invalid):
+        await hass.services.async_call(
+            DOMAIN, "run_analysis", {"lookback_days": lookback_days}, blocking=True, return_response=True
+        )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert load_int.runtime_data.jobs == []
+    assert fetch_spy.windows == []
+
+
+@pytest.mark.parametrize("lookback_days", [7, "7"])
+async def test_lookback_days_is_used_and_recorded(
+    hass: HomeAssistant, load_int: MockConfigEntry, fetch_spy: FetchSpy, lookback_days: Any
+) -> None:
+    """lookback_days 7: the job reads the 7 complete local days before today and says so."""
+    response: Any = await hass.services.async_call(
+        DOMAIN, "run_analysis", {"lookback_days": lookback_days}, blocking=True, return_response=True
+    )
+    assert response["job"]["lookback_days"] == 7
+    assert load_int.runtime_data.jobs[0]["lookback_days"] == 7
+    [(start, end)] = fetch_spy.windows
+    today = dt_util.start_of_local_day()
+    assert end == today
+    assert start == dt_util.start_of_local_day((today - timedelta(days=7) + timedelta(hours=12)).date())
+    assert (end.date() - start.date()).days == 7
+
+
+async def test_lookback_days_defaults_to_the_option(hass: HomeAssistant, load_int: MockConfigEntry) -> None:
+    """Without lookback_days the option (30 by default) is used."""
+    response: Any = await hass.services.async_call(
+        DOMAIN, "run_analysis", {}, blocking=True, return_response=True
+    )
+    assert response["job"]["lookback_days"] == 30
+
+
+@pytest.mark.parametrize("return_response", [True, False])
+async def test_not_loaded_after_unload(
+    hass: HomeAssistant, load_int: MockConfigEntry, return_response: bool
+) -> None:
+    """The service stays registered after unload, and says the integration is not loaded."""
+    assert await hass.config_entries.async_unload(load_int.entry_id)
+    await hass.async_block_till_done()
+    assert hass.services.has_service(DOMAIN, "run_analysis")
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN, "run_analysis", {}, blocking=True, return_response=return_response
+        )
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key == "not_loaded"
+
+
+async def test_not_loaded_without_entry(hass: HomeAssistant, recorder_mock: Any) -> None:
+    """Set up without any config entry: the service exists and refuses with 'not_loaded'."""
+    assert await async_setup_component(hass, DOMAIN, {})
+    await hass.async_block_till_done()
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(DOMAIN, "run_analysis", {}, blocking=True)
+    assert err.value.translation_key == "not_loaded"
+
+
+async def test_complete_event_carries_the_job(hass: HomeAssistant, load_int: MockConfigEntry) -> None:
+    """ai_automation_analysis_complete fires once per job with the job record as its data."""
+    events = async_capture_events(hass, EVENT_ANALYSIS_COMPLETE)
+
+    response: Any = await hass.services.async_call(
+        DOMAIN, "run_analysis", {"lookback_days": 3}, blocking=True, return_response=True
+    )
+    await hass.async_block_till_done()
+    assert len(events) == 1
+    assert events[0].data == response["job"]
+    assert events[0].data["lookback_days"] == 3
+    assert events[0].data["trigger"] == TRIGGER_MANUAL
+
+    # In the background too: the event comes when the job is done.
+    await hass.services.async_call(DOMAIN, "run_analysis", {}, blocking=True)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert len(events) == 2
+    assert events[1].data == load_int.runtime_data.jobs[0]
+    assert events[1].data["id"] != events[0].data["id"]
+    assert set(events[1].data) == set(response["job"])
