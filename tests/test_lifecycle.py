@@ -478,6 +478,8 @@ async def test_failed_phase_is_recorded_and_the_next_run_succeeds(
     log_records: list[logging.LogRecord],
 ) -> None:
     """detect raises once: the job is 'failed' with the error, logged once with traceback; then success."""
+    # Mocked because no history makes the real detector raise; the failure path must
+    # still be proven (a bug in a later version, a numpy error on odd data).
     real_detect = coordinator_module.detect
     calls = 0
 
