@@ -1,22 +1,26 @@
 """A reproducible simulated household: what its people do, hour by hour, for N days.
 
 Everything is drawn from one seeded ``numpy`` generator, so a seed is a home. The
-simulator returns the state changes and the ground truth of the routines planted in
-them, so tests can score what the detectors find.
+simulator returns the state changes and the ground truth of what it planted (time-of-day
+routines, sun-relative routines, co-occurrences, automated behaviour, negative
+controls), so tests can score recall and false positives of the detectors.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 import numpy as np
+from astral import LocationInfo
+from astral.sun import sun
 
 # Origins, as the recorder would show them through the context columns.
 USER = "user"  # context_user_id set (app, UI, voice)
 PHYSICAL = "physical"  # nothing set (a wall switch, the device itself)
-AUTOMATION = "automation"  # time-triggered automation: a recorded automation_triggered event
+AUTOMATION = "automation"  # time-triggered automation: only an automation_triggered event
+AUTOMATION_CHILD = "automation_child"  # state-triggered automation: context has a parent
 SYSTEM = "system"  # sensors
 
 
@@ -36,8 +40,22 @@ class PlantedRoutine:
 
     entity_id: str
     to_state: str
-    time: str  # local HH:MM
+    time: str  # local HH:MM (for sun routines: a typical time, informative only)
     days: tuple[int, ...]  # 0 = Monday
+    automated: bool = False
+    sun_event: str | None = None  # planted relative to sunrise/sunset
+    sun_offset_min: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlantedCoOccurrence:
+    """B follows A within ``max_lag_s``: the ground truth."""
+
+    trigger_entity_id: str
+    trigger_to_state: str
+    entity_id: str
+    to_state: str
+    max_lag_s: float
     automated: bool = False
 
 
@@ -48,6 +66,7 @@ class Household:
     changes: list[Change]
     routines: list[PlantedRoutine]
     negative_controls: list[str]
+    co_occurrences: list[PlantedCoOccurrence] = field(default_factory=list)
     friendly_names: dict[str, str] = field(default_factory=dict)
     start: datetime | None = None
     end: datetime | None = None
@@ -69,6 +88,10 @@ _ROUTINES: tuple[tuple[str, str, str, tuple[int, ...], float, float, str], ...] 
     ("fan.bedroom", "on", "22:40", (0, 2, 4), 8.0, 0.05, USER),
     ("light.porch", "on", "18:00", DAILY, 0.0, 0.0, AUTOMATION),  # already automated
 )
+# (entity, state, sun event, offset min, jitter min, miss rate, origin)
+_SUN_ROUTINES: tuple[tuple[str, str, str, int, float, float, str], ...] = (
+    ("light.garden", "on", "sunset", 15, 3.0, 0.05, PHYSICAL),
+)
 
 FRIENDLY_NAMES = {
     "light.kitchen": "Kitchen light",
@@ -78,12 +101,29 @@ FRIENDLY_NAMES = {
     "light.bedroom": "Bedroom light",
     "fan.bedroom": "Bedroom fan",
     "light.porch": "Porch light",
+    "light.garden": "Garden light",
     "light.hallway": "Hallway light",
     "binary_sensor.hallway_motion": "Hallway motion",
+    "binary_sensor.living_room_motion": "Living room motion",
+    "media_player.tv": "TV",
+    "light.tv_backlight": "TV backlight",
+    "binary_sensor.front_door": "Front door",
+    "light.entrance": "Entrance light",
     "switch.random_toggle": "Spare plug",
     "sensor.flaky_plug_power": "Flaky plug power",
 }
 _OFF_STATE = {"on": "off", "off": "on", "open": "closed", "closed": "open"}
+
+
+def _sun_minutes(day: date, tz: tzinfo, latitude: float, longitude: float) -> tuple[float, float]:
+    """Local minute of day of sunrise and sunset."""
+    times = sun(LocationInfo(latitude=latitude, longitude=longitude).observer, date=day, tzinfo=UTC)
+    out = []
+    for key in ("sunrise", "sunset"):
+        local = times[key].astimezone(tz)
+        # Days since the local date, in minutes: a sunset after midnight UTC stays right.
+        out.append((local.date() - day).days * 1440 + local.hour * 60 + local.minute + local.second / 60)
+    return out[0], out[1]
 
 
 def simulate(
@@ -93,6 +133,8 @@ def simulate(
     time_zone: tzinfo | str = "Europe/Amsterdam",
     numeric_sensors: int = 4,
     numeric_interval_s: int = 300,
+    latitude: float = 52.37,
+    longitude: float = 4.89,
 ) -> Household:
     """Simulate ``days`` local days ending at ``end`` (default: now) in ``time_zone``."""
     tz = ZoneInfo(time_zone) if isinstance(time_zone, str) else time_zone
@@ -102,63 +144,87 @@ def simulate(
     start = datetime.combine(first_date, datetime.min.time(), tz)
     changes: list[Change] = []
 
-    def at(date: object, minute: float) -> float:
-        base = datetime.combine(date, datetime.min.time(), tz)  # type: ignore[arg-type]
-        # Local wall-clock arithmetic, resolved through the zone, so DST days are right.
-        local = base + timedelta(minutes=float(minute))
-        return local.replace(tzinfo=None).replace(tzinfo=tz).timestamp()
+    def at(day: date, minute: float) -> float:
+        # Aware datetime arithmetic is wall-clock arithmetic; .timestamp() then resolves
+        # the offset in force at that wall time, so DST days come out right.
+        return (datetime.combine(day, datetime.min.time(), tz) + timedelta(minutes=float(minute))).timestamp()
 
     end_ts = end.timestamp()
+
+    def add(entity_id: str, state: str, ts: float, origin: str) -> None:
+        if ts < end_ts:
+            changes.append(Change(entity_id, state, ts, origin))
+
     for day_no in range(days):
-        date = first_date + timedelta(days=day_no)
-        weekday = date.weekday()
+        day = first_date + timedelta(days=day_no)
+        weekday = day.weekday()
+        day_start = at(day, 0)
         for entity_id, state, hhmm, on_days, jitter, miss, origin in _ROUTINES:
             if weekday not in on_days or rng.random() < miss:
                 continue
             h, m = (int(x) for x in hhmm.split(":"))
             minute = h * 60 + m + (rng.normal(0.0, jitter) if jitter else 0.0)
-            ts = at(date, minute)
-            if ts < end_ts:
-                changes.append(Change(entity_id, state, ts, origin))
-                # The opposite state some hours later, at random (no routine of its own
-                # unless planted above).
-                if entity_id in ("light.porch", "fan.bedroom", "switch.coffee_maker"):
-                    later = ts + float(rng.uniform(1.5, 4.0)) * 3600
-                    if later < end_ts:
-                        changes.append(Change(entity_id, _OFF_STATE[state], later, PHYSICAL))
-                if entity_id == "light.living_room":
-                    later = at(date, 22 * 60 + rng.uniform(-120, 90))
-                    if later < end_ts and later > ts:
-                        changes.append(Change(entity_id, "off", later, PHYSICAL))
-                if entity_id == "light.bedroom":
-                    earlier = at(date, 21 * 60 + rng.uniform(-60, 120))
-                    changes.append(Change(entity_id, "on", earlier, PHYSICAL))
+            ts = at(day, minute)
+            add(entity_id, state, ts, origin)
+            # The opposite state at a random later time (no routine of its own).
+            if entity_id in ("light.porch", "fan.bedroom", "switch.coffee_maker"):
+                add(entity_id, _OFF_STATE[state], ts + float(rng.uniform(1.5, 4.0)) * 3600, PHYSICAL)
+            if entity_id == "light.living_room":
+                later = at(day, 22 * 60 + rng.uniform(-120, 90))
+                if later > ts:
+                    add(entity_id, "off", later, PHYSICAL)
+            if entity_id == "light.bedroom":
+                add(entity_id, "on", at(day, 21 * 60 + rng.uniform(-60, 120)), PHYSICAL)
 
-        # Hallway: a busy motion sensor, and a light that follows it most of the time.
-        day_start = at(date, 0)
-        n_motion = int(rng.integers(120, 200))
-        motion_ts = np.sort(day_start + rng.uniform(6 * 3600, 23.5 * 3600, n_motion))
-        for ts in motion_ts:
-            if ts >= end_ts:
-                break
-            changes.append(Change("binary_sensor.hallway_motion", "on", float(ts), SYSTEM))
-            changes.append(Change("binary_sensor.hallway_motion", "off", float(ts) + 30.0, SYSTEM))
-            if rng.random() < 0.05:
-                lag = float(rng.uniform(1.0, 5.0))
-                changes.append(Change("light.hallway", "on", float(ts) + lag, PHYSICAL))
-                changes.append(Change("light.hallway", "off", float(ts) + 120.0, PHYSICAL))
+        sunrise, sunset = _sun_minutes(day, tz, latitude, longitude)
+        for entity_id, state, event, offset, jitter, miss, origin in _SUN_ROUTINES:
+            if rng.random() < miss:
+                continue
+            base = sunset if event == "sunset" else sunrise
+            ts = at(day, base + offset + rng.normal(0.0, jitter))
+            add(entity_id, state, ts, origin)
+            add(entity_id, _OFF_STATE[state], at(day, 23 * 60 + rng.uniform(0, 50)), PHYSICAL)
+
+        # Hallway: people pass 15-30 times a day; motion fires, and the wall switch
+        # follows within seconds on most passes (always after dark).
+        for ts in np.sort(day_start + rng.uniform(6.5 * 3600, 23.5 * 3600, int(rng.integers(15, 31)))):
+            add("binary_sensor.hallway_motion", "on", float(ts), SYSTEM)
+            add("binary_sensor.hallway_motion", "off", float(ts) + float(rng.uniform(30, 90)), SYSTEM)
+            dark = (ts - day_start) / 60 >= sunset - 30
+            if rng.random() < (0.95 if dark else 0.75):
+                add("light.hallway", "on", float(ts) + float(rng.uniform(1.0, 5.0)), PHYSICAL)
+                add("light.hallway", "off", float(ts) + float(rng.uniform(100, 300)), PHYSICAL)
+
+        # A busy motion sensor nothing follows: hundreds of events a day.
+        for ts in np.sort(day_start + rng.uniform(0, 86_400, int(rng.integers(150, 250)))):
+            add("binary_sensor.living_room_motion", "on", float(ts), SYSTEM)
+            add("binary_sensor.living_room_motion", "off", float(ts) + 20.0, SYSTEM)
+
+        # TV evenings: the backlight follows the TV (a smart plug scene, by hand).
+        if rng.random() < 0.85:
+            tv_on = at(day, rng.uniform(18.5 * 60, 21.5 * 60))
+            add("media_player.tv", "on", tv_on, USER)
+            if rng.random() < 0.9:
+                add("light.tv_backlight", "on", tv_on + float(rng.uniform(2, 10)), USER)
+            tv_off = tv_on + float(rng.uniform(1.0, 3.5)) * 3600
+            add("media_player.tv", "off", tv_off, USER)
+            add("light.tv_backlight", "off", tv_off + float(rng.uniform(2, 20)), USER)
+
+        # Front door: an existing state-triggered automation turns the entrance light on.
+        for ts in day_start + rng.uniform(7 * 3600, 22 * 3600, int(rng.integers(2, 6))):
+            add("binary_sensor.front_door", "on", float(ts), SYSTEM)
+            add("binary_sensor.front_door", "off", float(ts) + 15.0, SYSTEM)
+            add("light.entrance", "on", float(ts) + 0.4, AUTOMATION_CHILD)
+            add("light.entrance", "off", float(ts) + 180.0, AUTOMATION_CHILD)
 
         # Negative control: a plug toggled at random times, 1-4 times a day.
         for ts in day_start + rng.uniform(0, 86_400, int(rng.integers(1, 5))):
-            if ts < end_ts:
-                state = "on" if rng.random() < 0.5 else "off"
-                changes.append(Change("switch.random_toggle", state, float(ts), USER))
+            add("switch.random_toggle", "on" if rng.random() < 0.5 else "off", float(ts), USER)
 
         # A flaky plug that drops off the network now and then.
         for ts in day_start + rng.uniform(0, 86_400, int(rng.integers(0, 4))):
-            if ts < end_ts:
-                changes.append(Change("sensor.flaky_plug_power", "unavailable", float(ts), SYSTEM))
-                changes.append(Change("sensor.flaky_plug_power", "3.5", float(ts) + 60, SYSTEM))
+            add("sensor.flaky_plug_power", "unavailable", float(ts), SYSTEM)
+            add("sensor.flaky_plug_power", "3.5", float(ts) + 60, SYSTEM)
 
     # Numeric sensors report every few minutes all day long.
     grid = np.arange(start.timestamp(), end_ts, numeric_interval_s)
@@ -173,6 +239,15 @@ def simulate(
     routines = [
         PlantedRoutine(e, s, hhmm, d, automated=(o == AUTOMATION)) for e, s, hhmm, d, _j, _m, o in _ROUTINES
     ]
+    routines += [
+        PlantedRoutine(e, s, "", DAILY, sun_event=ev, sun_offset_min=off)
+        for e, s, ev, off, _j, _m, _o in _SUN_ROUTINES
+    ]
+    co_occurrences = [
+        PlantedCoOccurrence("binary_sensor.hallway_motion", "on", "light.hallway", "on", 5.0),
+        PlantedCoOccurrence("media_player.tv", "on", "light.tv_backlight", "on", 10.0),
+        PlantedCoOccurrence("binary_sensor.front_door", "on", "light.entrance", "on", 1.0, automated=True),
+    ]
     names = dict(FRIENDLY_NAMES)
     names.update(
         {f"sensor.room_{i + 1}_temperature": f"Room {i + 1} temperature" for i in range(numeric_sensors)}
@@ -180,7 +255,8 @@ def simulate(
     return Household(
         changes=changes,
         routines=routines,
-        negative_controls=["switch.random_toggle"],
+        negative_controls=["switch.random_toggle", "binary_sensor.living_room_motion"],
+        co_occurrences=co_occurrences,
         friendly_names=names,
         start=start,
         end=end,

@@ -25,7 +25,7 @@ from homeassistant.components.recorder.db_schema import (
     StatisticsRuns,
 )
 
-from .household import AUTOMATION, USER, Change
+from .household import AUTOMATION, AUTOMATION_CHILD, USER, Change
 
 # A stable, made-up user id for the household's app/UI actions (16 bytes, like a ULID).
 HOUSEHOLD_USER_ID = bytes.fromhex("01a1b2c3d4e5f60718293a4b5c6d7e8f")
@@ -89,7 +89,10 @@ def seed_database(db_url: str, changes: Iterable[Change], *, create: bool = True
                         "origin_idx": 0,
                         "context_id_bin": context_id,
                         "context_user_id_bin": HOUSEHOLD_USER_ID if change.origin == USER else None,
-                        "context_parent_id_bin": None,
+                        # A state-triggered automation's context has the trigger's as parent.
+                        "context_parent_id_bin": _context_id(change.ts - 0.5)
+                        if change.origin == AUTOMATION_CHILD
+                        else None,
                     }
                 )
                 if change.origin == AUTOMATION:

@@ -16,8 +16,10 @@ from custom_components.ai_automation.const import DEFAULT_OPTIONS, DOMAIN
 from simulator.household import Household, simulate
 from simulator.recorder_db import seed_database
 
-# The pytest plugin's hass runs in this zone.
+# The pytest plugin's hass runs in this zone, at this place (sun times follow from it).
 TEST_TIME_ZONE = "US/Pacific"
+TEST_LATITUDE = 32.87336
+TEST_LONGITUDE = -117.22743
 
 # SQLAlchemy statement logging (turned on by the plugin) doubles the run time.
 logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)

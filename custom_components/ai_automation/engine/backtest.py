@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .event_log import EventLog
-from .time_of_day import MINUTES_PER_DAY, TimeOfDayPattern
+from .time_of_day import MINUTES_PER_DAY, SunTimes, TimeOfDayPattern
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,26 +32,36 @@ def tolerance_for(pattern: TimeOfDayPattern) -> int:
     return int(min(60, max(15, round(2 * pattern.spread_min))))
 
 
-def backtest_time_of_day(log: EventLog, pattern: TimeOfDayPattern) -> Backtest:
-    """Fire at ``pattern.minute`` on every day of its day set inside the window.
+def backtest_time_of_day(log: EventLog, pattern: TimeOfDayPattern, sun: SunTimes | None = None) -> Backtest:
+    """Fire on every day of the pattern's day set inside the window.
 
-    A firing matches when the entity reached ``pattern.to_state`` within the tolerance of
-    that day's trigger time (by anyone: the household, a wall switch or the automation).
+    At ``pattern.minute``, or at the day's sunrise/sunset plus the offset when the
+    pattern follows the sun (then ``sun`` is required). A firing matches when the entity
+    reached ``pattern.to_state`` within the tolerance of that day's trigger time (by
+    anyone: the household, a wall switch or the automation), midnight notwithstanding.
     """
     tolerance = tolerance_for(pattern)
     days = np.arange(log.first_day, log.last_day + 1, dtype=np.int64)
     fired_days = days[np.isin((days + 3) % 7, pattern.days)]
+    if pattern.sun_event is not None and sun is not None and pattern.sun_offset_min is not None:
+        trigger_minute = sun.minutes(pattern.sun_event, fired_days) + pattern.sun_offset_min
+        fired_days = fired_days[~np.isnan(trigger_minute)]  # no sunset, no firing
+        trigger_minute = trigger_minute[~np.isnan(trigger_minute)]
+    else:
+        trigger_minute = np.full(fired_days.shape, float(pattern.minute))
+    # Minutes since the epoch, local wall clock: days and minutes on one axis.
+    triggers = fired_days * MINUTES_PER_DAY + trigger_minute
+    if triggers.size == 0:
+        return Backtest(would_have_fired=0, matched=0, tolerance_min=tolerance)
 
     entity_idx = log.entity_ids.index(pattern.entity_id)
     state_idx = log.states.index(pattern.to_state)
     sel = (log.entity == entity_idx) & (log.state == state_idx)
-    minute = log.local_minute[sel].astype(np.int64)
-    day = log.local_day[sel].astype(np.int64)
-    # Minutes since the trigger of the event's own day, wrapped so a trigger at 23:50 and
-    # an event at 00:05 the next day are 15 minutes apart.
-    delta = (minute - pattern.minute + MINUTES_PER_DAY // 2) % MINUTES_PER_DAY - MINUTES_PER_DAY // 2
-    trigger_day = day + np.floor_divide(minute - delta, MINUTES_PER_DAY)
-    close = np.abs(delta) <= tolerance
-    matched_days = np.unique(trigger_day[close])
-    matched = int(np.count_nonzero(np.isin(fired_days, matched_days)))
-    return Backtest(would_have_fired=int(fired_days.size), matched=matched, tolerance_min=tolerance)
+    events = log.local_day[sel].astype(np.int64) * MINUTES_PER_DAY + log.local_minute[sel]
+    # The trigger nearest each event: the one just before or just after it.
+    after = np.clip(np.searchsorted(triggers, events), 0, triggers.size - 1)
+    before = np.clip(after - 1, 0, triggers.size - 1)
+    nearest = np.where(np.abs(triggers[before] - events) < np.abs(triggers[after] - events), before, after)
+    close = np.abs(triggers[nearest] - events) <= tolerance
+    matched = int(np.unique(nearest[close]).size)
+    return Backtest(would_have_fired=int(triggers.size), matched=matched, tolerance_min=tolerance)

@@ -59,6 +59,8 @@ class TimeOfDayPattern:
     automated: bool  # most occurrences were caused by an automation or script
     origins: dict[str, int] = field(default_factory=dict)
     hit_days: tuple[int, ...] = ()  # local day numbers of the occurrences
+    sun_event: str | None = None  # "sunrise"/"sunset" when it follows the sun better
+    sun_offset_min: int | None = None  # minutes after (negative: before) the sun event
 
     @property
     def time(self) -> str:
@@ -69,6 +71,40 @@ class TimeOfDayPattern:
     def day_names(self) -> list[str]:
         """Weekdays as the short names Home Assistant's time condition takes."""
         return [WEEKDAY_NAMES[d] for d in self.days]
+
+
+@dataclass(frozen=True, slots=True)
+class SunTimes:
+    """Sunrise and sunset of each local day of the window, in local minutes of day.
+
+    ``sunrise[i]``/``sunset[i]`` belong to local day ``first_day + i``; NaN where the
+    sun does not rise or set (polar days and nights).
+    """
+
+    first_day: int
+    sunrise: NDArray[np.float64]
+    sunset: NDArray[np.float64]
+
+    def minutes(self, event: str, days: NDArray[np.int64]) -> NDArray[np.float64]:
+        """The event's local minute on each of ``days`` (NaN outside the table)."""
+        table = self.sunrise if event == "sunrise" else self.sunset
+        idx = days - self.first_day
+        valid = (idx >= 0) & (idx < table.size)
+        out = np.full(days.shape, np.nan)
+        out[valid] = table[idx[valid]]
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """What every group's detection shares."""
+
+    first_day: int
+    last_day: int
+    eligible_per_weekday: NDArray[np.int64]
+    kernel: NDArray[np.complex128]
+    sun: SunTimes | None
+    params: TimeOfDayParams
 
 
 def routine_state_mask(states: tuple[str, ...]) -> NDArray[np.bool_]:
@@ -151,8 +187,14 @@ def _confidence(share: float, coverage: float, spread_min: float) -> float:
     return round(share * coverage * tightness, 3)
 
 
-def detect_time_of_day(log: EventLog, params: TimeOfDayParams | None = None) -> list[TimeOfDayPattern]:
-    """Find every daily routine in ``log``; deterministic, strongest first."""
+def detect_time_of_day(
+    log: EventLog, params: TimeOfDayParams | None = None, sun: SunTimes | None = None
+) -> list[TimeOfDayPattern]:
+    """Find every daily routine in ``log``; deterministic, strongest first.
+
+    With ``sun``, a routine whose daily times follow sunrise or sunset more tightly than
+    the clock is reported relative to it.
+    """
     params = params or TimeOfDayParams()
     if len(log) == 0:
         return []
@@ -169,8 +211,14 @@ def detect_time_of_day(log: EventLog, params: TimeOfDayParams | None = None) -> 
     group_keys, starts, counts = np.unique(key, return_index=True, return_counts=True)
 
     all_days = np.arange(log.first_day, log.last_day + 1, dtype=np.int64)
-    eligible_per_weekday = np.bincount((all_days + 3) % 7, minlength=7)
-    kernel = _gaussian_kernel_fft(params.kernel_sigma_min)
+    window = _Window(
+        first_day=log.first_day,
+        last_day=log.last_day,
+        eligible_per_weekday=np.bincount((all_days + 3) % 7, minlength=7),
+        kernel=_gaussian_kernel_fft(params.kernel_sigma_min),
+        sun=sun,
+        params=params,
+    )
 
     patterns: list[TimeOfDayPattern] = []
     for gkey, start, count in zip(group_keys, starts, counts, strict=True):
@@ -184,11 +232,7 @@ def detect_time_of_day(log: EventLog, params: TimeOfDayParams | None = None) -> 
                 minute[sl],
                 day[sl],
                 origin[sl],
-                eligible_per_weekday,
-                log.first_day,
-                log.last_day,
-                kernel,
-                params,
+                window,
             )
         )
     patterns.sort(key=lambda p: (-p.confidence, -p.occurrences, p.entity_id, p.minute))
@@ -201,16 +245,13 @@ def _detect_group(
     minute: NDArray[np.int64],
     day: NDArray[np.int64],
     origin: NDArray[np.int8],
-    eligible_per_weekday: NDArray[np.int64],
-    first_day: int,
-    last_day: int,
-    kernel: NDArray[np.complex128],
-    params: TimeOfDayParams,
+    window: _Window,
 ) -> list[TimeOfDayPattern]:
+    params = window.params
     # One vote per (day, minute): repeats within a minute are one decision.
     votes = np.unique(day * MINUTES_PER_DAY + minute) % MINUTES_PER_DAY
     hist = np.bincount(votes, minlength=MINUTES_PER_DAY).astype(np.float64)
-    smooth = np.fft.irfft(np.fft.rfft(hist) * kernel, n=MINUTES_PER_DAY)
+    smooth = np.fft.irfft(np.fft.rfft(hist) * window.kernel, n=MINUTES_PER_DAY)
     mean_density = hist.sum() / MINUTES_PER_DAY
     is_peak = (
         (smooth > np.roll(smooth, 1))
@@ -225,19 +266,7 @@ def _detect_group(
     for peak in (int(p) for p in peaks):
         if any(_circular_distance(peak, t) < params.min_peak_gap_min for t in taken):
             continue
-        pattern = _pattern_at(
-            entity_id,
-            to_state,
-            peak,
-            minute,
-            day,
-            origin,
-            votes,
-            eligible_per_weekday,
-            first_day,
-            last_day,
-            params,
-        )
+        pattern = _pattern_at(entity_id, to_state, peak, minute, day, origin, votes, window)
         if pattern is None:
             continue
         taken.append(peak)
@@ -255,27 +284,25 @@ def _pattern_at(
     day: NDArray[np.int64],
     origin: NDArray[np.int8],
     votes: NDArray[np.int64],
-    eligible_per_weekday: NDArray[np.int64],
-    first_day: int,
-    last_day: int,
-    params: TimeOfDayParams,
+    window: _Window,
 ) -> TimeOfDayPattern | None:
-    window = params.window_min
+    params = window.params
+    half = params.window_min
     vote_offsets = _circular_offset(votes, peak)
-    inside_votes = int(np.count_nonzero(np.abs(vote_offsets) <= window))
-    window_lift = (inside_votes / (2 * window + 1)) / (len(votes) / MINUTES_PER_DAY)
+    inside_votes = int(np.count_nonzero(np.abs(vote_offsets) <= half))
+    window_lift = (inside_votes / (2 * half + 1)) / (len(votes) / MINUTES_PER_DAY)
     if window_lift < params.min_window_lift:
         return None
 
     offsets = _circular_offset(minute, peak)
-    inside = np.flatnonzero(np.abs(offsets) <= window)
+    inside = np.flatnonzero(np.abs(offsets) <= half)
     if inside.size == 0:
         return None
     # The routine's own day: an event at 00:05 of a 23:55 routine belongs to the evening
     # before, so weekday sets of routines that cross midnight stay right.
     anchor_day = day[inside] + np.floor_divide(minute[inside] - offsets[inside], MINUTES_PER_DAY)
     # ...which may lie outside the window (00:05 of its first day): not one of its days.
-    in_window = (anchor_day >= first_day) & (anchor_day <= last_day)
+    in_window = (anchor_day >= window.first_day) & (anchor_day <= window.last_day)
     inside, anchor_day = inside[in_window], anchor_day[in_window]
     if inside.size == 0:
         return None
@@ -288,10 +315,10 @@ def _pattern_at(
     hit_offsets = offsets[chosen].astype(np.float64)
 
     hits_per_weekday = np.bincount((hit_days + 3) % 7, minlength=7)
-    day_set, days = _choose_day_set(hits_per_weekday, eligible_per_weekday)
+    day_set, days = _choose_day_set(hits_per_weekday, window.eligible_per_weekday)
     in_set = np.isin((hit_days + 3) % 7, days)
     occurrences = int(np.count_nonzero(in_set))
-    eligible = int(eligible_per_weekday[list(days)].sum())
+    eligible = int(window.eligible_per_weekday[list(days)].sum())
     if occurrences < params.min_occurrences or eligible == 0:
         return None
     share = occurrences / eligible
@@ -303,6 +330,9 @@ def _pattern_at(
     centre = float(np.median(set_offsets))
     spread = float(np.std(set_offsets))
     routine_minute = round(peak + centre) % MINUTES_PER_DAY
+    sun_event, sun_offset, sun_spread = _follows_sun(window.sun, hit_days[in_set], peak + set_offsets)
+    if sun_event is not None:
+        spread = sun_spread
     chosen_origin = origin[chosen][in_set]
     origins = {
         o.label: int(np.count_nonzero(chosen_origin == o)) for o in Origin if np.any(chosen_origin == o)
@@ -322,4 +352,30 @@ def _pattern_at(
         automated=automated,
         origins=origins,
         hit_days=tuple(int(d) for d in np.sort(hit_days[in_set])),
+        sun_event=sun_event,
+        sun_offset_min=sun_offset,
     )
+
+
+# The sun must explain the times clearly better than the clock: a quarter less spread
+# and a minute at least, so December (when sunset hardly moves) stays on the clock.
+_SUN_SPREAD_RATIO = 0.75
+_MIN_CLOCK_SPREAD_FOR_SUN = 4.0
+
+
+def _follows_sun(
+    sun: SunTimes | None, days: NDArray[np.int64], minutes: NDArray[np.float64]
+) -> tuple[str | None, int | None, float]:
+    """``(event, median offset, spread)`` if sunrise/sunset explains the times better."""
+    clock_spread = float(np.std(minutes))
+    if sun is None or clock_spread < _MIN_CLOCK_SPREAD_FOR_SUN:
+        return None, None, clock_spread
+    best: tuple[str | None, int | None, float] = (None, None, clock_spread)
+    for event in ("sunrise", "sunset"):
+        relative = minutes - sun.minutes(event, days)
+        if np.isnan(relative).any():
+            continue
+        spread = float(np.std(relative))
+        if spread < best[2] and spread <= clock_spread * _SUN_SPREAD_RATIO - 1.0:
+            best = (event, round(float(np.median(relative))), spread)
+    return best
