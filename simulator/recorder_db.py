@@ -61,11 +61,10 @@ def seed_database(db_url: str, changes: Iterable[Change], *, create: bool = True
                 sa.select(EventTypes.event_type_id).where(EventTypes.event_type == "automation_triggered")
             ).scalar()
             if event_type_id is None:
+                # inserted_primary_key rather than RETURNING: MariaDB before 10.5 has none.
                 event_type_id = conn.execute(
-                    sa.insert(EventTypes)
-                    .values(event_type="automation_triggered")
-                    .returning(EventTypes.event_type_id)
-                ).scalar_one()
+                    sa.insert(EventTypes).values(event_type="automation_triggered")
+                ).inserted_primary_key[0]
 
             states_batch: list[dict[str, object]] = []
             events_batch: list[dict[str, object]] = []
@@ -74,10 +73,8 @@ def seed_database(db_url: str, changes: Iterable[Change], *, create: bool = True
                 metadata_id = meta.get(change.entity_id)
                 if metadata_id is None:
                     metadata_id = conn.execute(
-                        sa.insert(StatesMeta)
-                        .values(entity_id=change.entity_id)
-                        .returning(StatesMeta.metadata_id)
-                    ).scalar_one()
+                        sa.insert(StatesMeta).values(entity_id=change.entity_id)
+                    ).inserted_primary_key[0]
                     meta[change.entity_id] = metadata_id
                 context_id = _context_id(change.ts)
                 states_batch.append(

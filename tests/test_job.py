@@ -19,6 +19,7 @@ def household(seeded_household: Household) -> Household:
     return seeded_household
 
 
+@pytest.mark.recorder_db
 async def test_run_analysis_finds_planted_routines(
     hass: HomeAssistant, load_int: MockConfigEntry, household: Household
 ) -> None:
@@ -72,6 +73,7 @@ def test_entity_filter(options: dict[str, Any], entity_id: str, wanted: bool) ->
     assert entity_filter(options)(entity_id) is wanted
 
 
+@pytest.mark.recorder_db
 async def test_the_integrations_own_entities_are_never_analysed(
     hass: HomeAssistant, load_int: MockConfigEntry
 ) -> None:

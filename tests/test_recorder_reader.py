@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
 import numpy as np
 import pytest
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Context, HomeAssistant
 from homeassistant.util import dt as dt_util
+from homeassistant.util import ulid as ulid_util
 
 from custom_components.ai_automation import recorder_reader
 from custom_components.ai_automation.engine.event_log import Origin
 from custom_components.ai_automation.recorder_reader import FetchedHistory, async_fetch_history
 from simulator.household import AUTOMATION, PHYSICAL, SYSTEM, USER, Change, Household
+
+pytestmark = pytest.mark.recorder_db
 
 
 @pytest.fixture
@@ -66,6 +70,35 @@ async def test_only_wanted_entities_are_read(hass: HomeAssistant, recorder_mock:
     fetched = await _fetch(hass, lambda e: e.startswith("light."))
     assert set(fetched.entity_ids) == {"light.kitchen", "light.porch"}
     assert len(fetched) == 3
+
+
+async def test_streamed_in_chunks(
+    hass: HomeAssistant, recorder_mock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows come through a server-side cursor in chunks (yield_per); small chunks, same rows."""
+    whole = _as_rows(await _fetch(hass))
+    monkeypatch.setattr(recorder_reader, "_CHUNK_ROWS", 2)
+    chunked = await _fetch(hass)
+    assert _as_rows(chunked) == whole
+    assert np.all(np.diff(chunked.ts) > 0)
+
+
+async def test_context_written_by_the_recorder(hass: HomeAssistant, recorder_mock: Any) -> None:
+    """The recorder's own rows: a user's context -> user, a parent context -> automation."""
+    hass.states.async_set("switch.fan", "on", context=Context(user_id=uuid.uuid4().hex))
+    await hass.async_block_till_done()
+    hass.states.async_set("switch.fan", "off", context=Context(parent_id=ulid_util.ulid_now()))
+    await hass.async_block_till_done()
+    hass.states.async_set("switch.fan", "on")
+    await hass.async_block_till_done()
+    await hass.async_add_executor_job(recorder_mock.block_till_done)
+    end = dt_util.utcnow() + timedelta(seconds=1)
+    fetched = await async_fetch_history(hass, end - timedelta(hours=1), end, lambda e: e == "switch.fan")
+    assert _as_rows(fetched) == [
+        ("switch.fan", "on", "user"),
+        ("switch.fan", "off", "automation"),
+        ("switch.fan", "on", "physical"),
+    ]
 
 
 async def test_attribute_only_updates_are_not_changes(hass: HomeAssistant, recorder_mock: Any) -> None:
