@@ -90,6 +90,15 @@ def _configuration(port: int, db_path: Path) -> dict[str, Any]:
                 },
             }
         ],
+        # Sensors and the TV exist too, so triggers and names are real in the suggestions.
+        "template": [
+            {
+                "binary_sensor": [
+                    {"name": name, "state": "{{ false }}"} for name in named("binary_sensor.").values()
+                ]
+            }
+        ],
+        "media_player": [{"platform": "universal", "name": name} for name in named("media_player.").values()],
         "cover": [
             {
                 "platform": "template",
@@ -159,12 +168,26 @@ class Client:
         )
         self.token = tokens["access_token"]
 
-    def setup_integration(self) -> None:
+    def setup_integration(self, options: dict[str, Any]) -> None:
+        """Add the integration, then set options, as a user does in the UI."""
         flow = self.request("POST", "/api/config/config_entries/flow", {"handler": "ai_automation"})
         if flow.get("type") == "form":
             flow = self.request("POST", f"/api/config/config_entries/flow/{flow['flow_id']}", {})
         if flow.get("type") != "create_entry":
             raise RuntimeError(f"Config flow did not create the entry: {flow}")
+        entry_id = flow["result"]["entry_id"]
+        form = self.request("POST", "/api/config/config_entries/options/flow", {"handler": entry_id})
+        defaults = {
+            field["name"]: field["description"]["suggested_value"]
+            if "suggested_value" in field.get("description", {})
+            else field.get("default")
+            for field in form["data_schema"]
+        }
+        done = self.request(
+            "POST", f"/api/config/config_entries/options/flow/{form['flow_id']}", {**defaults, **options}
+        )
+        if done.get("type") != "create_entry":
+            raise RuntimeError(f"Options flow did not save: {done}")
 
 
 def _print_result(result: dict[str, Any]) -> None:
@@ -249,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         start_s = time.perf_counter() - t0
         print(f"Home Assistant answered on http://127.0.0.1:{args.port} after {start_s:.1f} s")
         client.onboard(args.port)
-        client.setup_integration()
+        # Show every suggestion the demo home has, not just the default ten.
+        client.setup_integration({"max_suggestions": 20})
         print(f"Onboarded: log in at http://127.0.0.1:{args.port} as {USERNAME} / {PASSWORD}")
         t0 = time.perf_counter()
         reply = client.request("POST", "/api/services/ai_automation/run_analysis?return_response", {})

@@ -9,7 +9,7 @@ controls), so tests can score recall and false positives of the detectors.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -117,7 +117,9 @@ _OFF_STATE = {"on": "off", "off": "on", "open": "closed", "closed": "open"}
 
 def _sun_minutes(day: date, tz: tzinfo, latitude: float, longitude: float) -> tuple[float, float]:
     """Local minute of day of sunrise and sunset."""
-    times = sun(LocationInfo(latitude=latitude, longitude=longitude).observer, date=day, tzinfo=UTC)
+    # Asked in the home's zone, astral returns the events of that local date (asked in
+    # UTC, a Californian sunset would fall on the next UTC date).
+    times = sun(LocationInfo(latitude=latitude, longitude=longitude).observer, date=day, tzinfo=tz)
     out = []
     for key in ("sunrise", "sunset"):
         local = times[key].astimezone(tz)

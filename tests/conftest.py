@@ -138,7 +138,12 @@ def mock_recorder_before_hass(recorder_db_url: str, household: Household | None)
 def seeded_household() -> Household:
     """Thirty days of a simulated household ending now, in the test hass's zone."""
     return simulate(
-        seed=7, days=30, end=dt_util.now(dt_util.get_time_zone(TEST_TIME_ZONE)), time_zone=TEST_TIME_ZONE
+        seed=7,
+        days=30,
+        end=dt_util.now(dt_util.get_time_zone(TEST_TIME_ZONE)),
+        time_zone=TEST_TIME_ZONE,
+        latitude=TEST_LATITUDE,
+        longitude=TEST_LONGITUDE,
     )
 
 

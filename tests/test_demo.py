@@ -43,8 +43,15 @@ def test_demo_run_once_prints_suggestions(socket_enabled: None, tmp_path: Path) 
     assert "on weekdays" in out
     assert "backtest: fired" in out
     assert "action: light.turn_on" in out
-    # The already-automated porch light is a pattern, never a suggestion.
+    # A sun-relative routine and a co-occurrence, with their triggers.
+    assert "* Turn on Garden light 1" in out and "minutes after sunset" in out
+    assert "trigger: sun" in out
+    assert "* Turn on Hallway light when Hallway motion turns on" in out
+    assert "trigger: state" in out
+    # Already-automated behaviour is a pattern, never a suggestion: the porch light
+    # (time-triggered automation) and the entrance light (state-triggered).
     assert "Porch light at 18:00" not in out
+    assert "Entrance light" not in out
     log = (tmp_path / "demo" / "home-assistant.log").read_text()
     assert "recovery mode" not in log.lower()
     assert "Error setting up entry AI Automation" not in log

@@ -32,7 +32,11 @@ async def test_run_analysis_finds_planted_routines(
     assert job["status"] == "success", job
     assert job["source"] == "recorder"
     assert job["events"] > 10_000
-    patterns = {(p["entity_id"], p["to_state"], p["time"][:2]) for p in response["patterns"]}
+    patterns = {
+        (p["entity_id"], p["to_state"], p["time"][:2])
+        for p in response["patterns"]
+        if p["type"] == "time_of_day"
+    }
     assert ("light.kitchen", "on", "06") in patterns
     kitchen = next(
         s
@@ -50,6 +54,25 @@ async def test_run_analysis_finds_planted_routines(
     assert not any(
         s["automation"]["actions"][0]["target"]["entity_id"] == "light.porch" for s in response["suggestions"]
     )
+    # Co-occurrences through the recorder: origin from the context columns.
+    pairs = {
+        (p["trigger_entity_id"], p["entity_id"]): p
+        for p in response["patterns"]
+        if p["type"] == "co_occurrence"
+    }
+    hallway = pairs[("binary_sensor.hallway_motion", "light.hallway")]
+    assert hallway["lag_p90_s"] <= 6 and not hallway["automated"]
+    # The entrance light's automation is state-triggered: its changes carry a parent context.
+    assert pairs[("binary_sensor.front_door", "light.entrance")]["automated"]
+    hallway_suggestion = next(s for s in response["suggestions"] if s["pattern_ids"] == [hallway["id"]])
+    assert hallway_suggestion["automation"]["triggers"] == [
+        {"trigger": "state", "entity_id": "binary_sensor.hallway_motion", "to": "on"}
+    ]
+    # The garden light follows sunset: a sun trigger with the learned offset.
+    garden = next(
+        p for p in response["patterns"] if p["entity_id"] == "light.garden" and p["to_state"] == "on"
+    )
+    assert garden["sun_event"] == "sunset" and abs(garden["sun_offset_min"] - 15) <= 5
     await hass.async_block_till_done()
     assert len(events) == 1
     assert events[0].data["id"] == job["id"]

@@ -1,18 +1,28 @@
-"""The job's pure-ish middle: fetched rows -> local-time event log -> patterns.
+"""The job's middle: fetched rows -> local-time event log -> patterns -> backtests.
 
-Runs in an executor thread; nothing here touches the event loop or the state machine.
+``detect`` runs in an executor thread; nothing in it touches the event loop or the
+state machine. ``sun_times`` reads the home's location and runs on the loop.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
+
+import numpy as np
+from homeassistant.const import SUN_EVENT_SUNRISE, SUN_EVENT_SUNSET
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.sun import get_astral_event_date
+from homeassistant.util import dt as dt_util
 
 from .engine.backtest import Backtest, backtest_time_of_day
+from .engine.co_occurrence import CoOccurrencePattern, detect_co_occurrence
 from .engine.event_log import EventLog
 from .engine.local_time import local_day_of, local_fields, utc_offsets
-from .engine.time_of_day import TimeOfDayParams, TimeOfDayPattern, detect_time_of_day
+from .engine.time_of_day import SunTimes, TimeOfDayParams, TimeOfDayPattern, detect_time_of_day
 from .recorder_reader import CONTROLLABLE_DOMAINS, FetchedHistory
+
+_EPOCH = date(1970, 1, 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,9 +30,15 @@ class Detection:
     """What the detect phase hands to the suggest phase."""
 
     log: EventLog
-    patterns: list[TimeOfDayPattern]
-    # Backtests of the patterns that may become suggestions, keyed by pattern index.
+    time_of_day: list[TimeOfDayPattern]
+    co_occurrence: list[CoOccurrencePattern]
+    # Backtests of the time-of-day patterns that may become suggestions, by index.
     backtests: dict[int, Backtest]
+
+    @property
+    def pattern_count(self) -> int:
+        """All patterns found."""
+        return len(self.time_of_day) + len(self.co_occurrence)
 
 
 def build_event_log(fetched: FetchedHistory, tz: tzinfo, start: datetime, end: datetime) -> EventLog:
@@ -45,16 +61,65 @@ def build_event_log(fetched: FetchedHistory, tz: tzinfo, start: datetime, end: d
     )
 
 
-def suggestable(pattern: TimeOfDayPattern) -> bool:
+def controllable(entity_id: str) -> bool:
+    """Whether a person (and so an automation) switches this entity."""
+    return entity_id.split(".", 1)[0] in CONTROLLABLE_DOMAINS
+
+
+def suggestable(pattern: TimeOfDayPattern | CoOccurrencePattern) -> bool:
     """Whether a pattern may become an automation: a person's act on a controllable device."""
-    return not pattern.automated and pattern.entity_id.split(".", 1)[0] in CONTROLLABLE_DOMAINS
+    return not pattern.automated and controllable(pattern.entity_id)
+
+
+def _local_sun_event(hass: HomeAssistant, event: str, day: date) -> datetime | None:
+    """The sunrise/sunset that happens on local date ``day``.
+
+    ``get_astral_event_date`` answers for the UTC date: west of Greenwich a local
+    evening's sunset falls on the next UTC date, east of it a morning's sunrise on the
+    previous one. So look at the neighbouring UTC dates too and keep the local match.
+    """
+    for candidate in (day, day + timedelta(days=1), day - timedelta(days=1)):
+        when = get_astral_event_date(hass, event, candidate)
+        if when is not None and dt_util.as_local(when).date() == day:
+            return when
+    return None  # polar day or night
+
+
+def sun_times(hass: HomeAssistant, start: datetime, end: datetime) -> SunTimes:
+    """Sunrise and sunset of each local day in ``[start, end)``, in local minutes."""
+    tz = dt_util.get_default_time_zone()
+    first_day = local_day_of(tz, start.timestamp())
+    last_day = local_day_of(tz, end.timestamp() - 1)
+    table: dict[str, list[float]] = {SUN_EVENT_SUNRISE: [], SUN_EVENT_SUNSET: []}
+    for day_no in range(first_day, last_day + 1):
+        day = _EPOCH + timedelta(days=day_no)
+        for event, minutes in table.items():
+            when = _local_sun_event(hass, event, day)
+            if when is None:
+                minutes.append(float("nan"))
+                continue
+            local = dt_util.as_local(when)
+            minutes.append(local.hour * 60 + local.minute + local.second / 60)
+    return SunTimes(
+        first_day=first_day,
+        sunrise=np.asarray(table[SUN_EVENT_SUNRISE], dtype=np.float64),
+        sunset=np.asarray(table[SUN_EVENT_SUNSET], dtype=np.float64),
+    )
 
 
 def detect(
-    fetched: FetchedHistory, tz: tzinfo, start: datetime, end: datetime, params: TimeOfDayParams | None = None
+    fetched: FetchedHistory,
+    tz: tzinfo,
+    start: datetime,
+    end: datetime,
+    *,
+    sun: SunTimes | None = None,
+    params: TimeOfDayParams | None = None,
 ) -> Detection:
-    """Run the detectors and backtest every pattern that could be suggested."""
+    """Run the detectors and backtest every time-of-day pattern that could be suggested."""
     log = build_event_log(fetched, tz, start, end)
-    patterns = detect_time_of_day(log, params)
-    backtests = {i: backtest_time_of_day(log, p) for i, p in enumerate(patterns) if suggestable(p)}
-    return Detection(log=log, patterns=patterns, backtests=backtests)
+    routines = detect_time_of_day(log, params, sun)
+    followers = np.fromiter((controllable(e) for e in log.entity_ids), dtype=bool, count=len(log.entity_ids))
+    pairs = detect_co_occurrence(log, followers)
+    backtests = {i: backtest_time_of_day(log, p, sun) for i, p in enumerate(routines) if suggestable(p)}
+    return Detection(log=log, time_of_day=routines, co_occurrence=pairs, backtests=backtests)

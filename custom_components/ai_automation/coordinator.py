@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback, split_entity_id
@@ -19,7 +20,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 from homeassistant.util.ulid import ulid_now
 
-from .analysis import Detection, detect
+from .analysis import Detection, detect, sun_times
 from .const import (
     CONF_ANALYSIS_DAYS,
     CONF_ANALYSIS_TIME,
@@ -57,7 +58,7 @@ from .const import (
 )
 from .notifications import async_show_suggestions
 from .recorder_reader import FetchedHistory, async_fetch_history
-from .suggestions import async_build_suggestions, pattern_to_dict
+from .suggestions import async_build_suggestions, patterns_to_dicts
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -358,10 +359,17 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
             self._enter_phase(PHASE_DETECT)
             t0 = time.monotonic()
             detection = await self.hass.async_add_executor_job(
-                detect, fetched, dt_util.get_default_time_zone(), start, end
+                partial(
+                    detect,
+                    fetched,
+                    dt_util.get_default_time_zone(),
+                    start,
+                    end,
+                    sun=sun_times(self.hass, start, end),
+                )
             )
             phases["detect_s"] = round(time.monotonic() - t0, 3)
-            job["patterns"] = len(detection.patterns)
+            job["patterns"] = detection.pattern_count
 
             self._enter_phase(PHASE_SUGGEST)
             t0 = time.monotonic()
@@ -381,7 +389,7 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
             self._enter_phase(PHASE_PUBLISH)
             if len(fetched) == 0:
                 job["status"] = STATUS_NO_DATA
-            elif not detection.patterns:
+            elif not detection.pattern_count:
                 job["status"] = STATUS_NO_PATTERNS
             else:
                 job["status"] = STATUS_SUCCESS
@@ -413,7 +421,7 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
         self.current_job = None
         if job["status"] in (STATUS_SUCCESS, STATUS_NO_PATTERNS, STATUS_NO_DATA) and detection is not None:
             previous = {s["id"] for s in self.suggestions}
-            self.patterns = [pattern_to_dict(p) for p in detection.patterns]
+            self.patterns = patterns_to_dicts(detection)
             self.suggestions = suggestions
             async_show_suggestions(self.hass, suggestions, previous)
         job["phases"]["publish_s"] = round(time.monotonic() - t0, 3)

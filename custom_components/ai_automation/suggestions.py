@@ -14,8 +14,9 @@ from homeassistant.exceptions import HomeAssistantError
 from .analysis import Detection, suggestable
 from .const import LOGGER
 from .engine.backtest import Backtest
+from .engine.co_occurrence import CoOccurrencePattern
 from .engine.time_of_day import TimeOfDayPattern
-from .writer import word_time_of_day
+from .writer import word
 
 _ON_OFF = {"on": "turn_on", "off": "turn_off"}
 # (domain, target state) -> (service, extra service data)
@@ -40,21 +41,35 @@ _ACTIONS: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {
 _SECURITY_COVER_CLASSES = frozenset({"door", "garage", "gate"})
 
 
+type Pattern = TimeOfDayPattern | CoOccurrencePattern
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """A pattern that maps onto an action, before validation."""
 
     pattern_id: str
-    pattern: TimeOfDayPattern
-    backtest: Backtest
+    pattern: Pattern
+    backtest: dict[str, Any]  # would_have_fired, matched, precision, + its tolerance
     service: str
     data: dict[str, Any]
 
+    @property
+    def precision(self) -> float:
+        """Share of the automation's firings the household agreed with."""
+        return float(self.backtest["precision"])
 
-def pattern_id(pattern: TimeOfDayPattern) -> str:
+
+def pattern_id(pattern: Pattern) -> str:
     """Stable id: the same routine keeps its id across runs while its time drifts a bit."""
-    bucket = pattern.minute // 30  # half-hour slot
-    raw = f"time_of_day|{pattern.entity_id}|{pattern.to_state}|{pattern.day_set}|{bucket}"
+    if isinstance(pattern, CoOccurrencePattern):
+        raw = (
+            f"co_occurrence|{pattern.trigger_entity_id}|{pattern.trigger_to_state}"
+            f"|{pattern.entity_id}|{pattern.to_state}"
+        )
+        return "co_" + hashlib.sha1(raw.encode()).hexdigest()[:12]
+    anchor = pattern.sun_event or str(pattern.minute // 30)  # sun event, or half-hour slot
+    raw = f"time_of_day|{pattern.entity_id}|{pattern.to_state}|{pattern.day_set}|{anchor}"
     return "tod_" + hashlib.sha1(raw.encode()).hexdigest()[:12]
 
 
@@ -64,24 +79,49 @@ def suggestion_id(candidate: Candidate) -> str:
     return "ai_" + hashlib.sha1(raw.encode()).hexdigest()[:16]
 
 
-def pattern_to_dict(pattern: TimeOfDayPattern) -> dict[str, Any]:
+def pattern_to_dict(pattern: Pattern) -> dict[str, Any]:
     """The pattern in the job contract's shape."""
-    return {
+    common = {
         "id": pattern_id(pattern),
-        "type": "time_of_day",
         "entity_id": pattern.entity_id,
         "to_state": pattern.to_state,
         "occurrences": pattern.occurrences,
         "confidence": pattern.confidence,
         "automated": pattern.automated,
+    }
+    if isinstance(pattern, CoOccurrencePattern):
+        return {
+            **common,
+            "type": "co_occurrence",
+            "trigger_entity_id": pattern.trigger_entity_id,
+            "trigger_to_state": pattern.trigger_to_state,
+            "lag_s": pattern.lag_s,
+            "lag_p90_s": pattern.lag_p90_s,
+            "trigger_count": pattern.trigger_count,
+            "coverage": pattern.coverage,
+            "lift": pattern.lift,
+            "score": pattern.score,
+            "origins": dict(pattern.origins),
+        }
+    return {
+        **common,
+        "type": "time_of_day",
         "time": pattern.time,
         "days": pattern.day_names,
         "day_set": pattern.day_set,
         "spread_min": pattern.spread_min,
         "eligible_days": pattern.eligible_days,
         "share_of_days": pattern.share_of_days,
+        "sun_event": pattern.sun_event,
+        "sun_offset_min": pattern.sun_offset_min,
         "origins": dict(pattern.origins),
     }
+
+
+def patterns_to_dicts(detection: Detection) -> list[dict[str, Any]]:
+    """Every pattern of a run, in the contract's shape, strongest first per kind."""
+    patterns: list[Pattern] = [*detection.time_of_day, *detection.co_occurrence]
+    return [pattern_to_dict(p) for p in patterns]
 
 
 def action_for(hass: HomeAssistant, entity_id: str, to_state: str) -> tuple[str, dict[str, Any]] | None:
@@ -98,34 +138,65 @@ def action_for(hass: HomeAssistant, entity_id: str, to_state: str) -> tuple[str,
     return f"{domain}.{service}", dict(data)
 
 
+def _time_of_day_backtest(backtest: Backtest) -> dict[str, Any]:
+    return {
+        "would_have_fired": backtest.would_have_fired,
+        "matched": backtest.matched,
+        "precision": backtest.precision,
+        "tolerance_min": backtest.tolerance_min,
+    }
+
+
+def _co_occurrence_backtest(pattern: CoOccurrencePattern) -> dict[str, Any]:
+    # The automation fires on every trigger event; the household followed within the
+    # detector's window on ``occurrences`` of them.
+    return {
+        "would_have_fired": pattern.trigger_count,
+        "matched": pattern.occurrences,
+        "precision": round(pattern.occurrences / pattern.trigger_count, 3) if pattern.trigger_count else 0.0,
+        "within_s": pattern.lag_p90_s,
+    }
+
+
 def candidates(hass: HomeAssistant, detection: Detection, min_confidence: float) -> list[Candidate]:
     """Patterns strong enough, not already automated, with an action we can take."""
     found: list[Candidate] = []
-    for index, pattern in enumerate(detection.patterns):
+    scored: list[tuple[Pattern, dict[str, Any]]] = [
+        (p, _time_of_day_backtest(detection.backtests[i]))
+        for i, p in enumerate(detection.time_of_day)
+        if i in detection.backtests
+    ]
+    scored += [(p, _co_occurrence_backtest(p)) for p in detection.co_occurrence]
+    for pattern, backtest in scored:
         if not suggestable(pattern) or pattern.confidence < min_confidence:
             continue
         action = action_for(hass, pattern.entity_id, pattern.to_state)
         if action is None:
             continue
-        found.append(
-            Candidate(
-                pattern_id=pattern_id(pattern),
-                pattern=pattern,
-                backtest=detection.backtests[index],
-                service=action[0],
-                data=action[1],
-            )
-        )
+        found.append(Candidate(pattern_id(pattern), pattern, backtest, action[0], action[1]))
     # Best first: what the history proves, then how sure the detector is.
-    found.sort(key=lambda c: (-c.backtest.precision, -c.pattern.confidence, c.pattern.entity_id))
+    found.sort(key=lambda c: (-c.precision, -c.pattern.confidence, c.pattern.entity_id))
     return found
+
+
+def _offset(minutes: int) -> str:
+    sign = "-" if minutes < 0 else ""
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}:00"
+
+
+def _trigger(pattern: Pattern) -> dict[str, Any]:
+    if isinstance(pattern, CoOccurrencePattern):
+        return {"trigger": "state", "entity_id": pattern.trigger_entity_id, "to": pattern.trigger_to_state}
+    if pattern.sun_event is not None and pattern.sun_offset_min is not None:
+        return {"trigger": "sun", "event": pattern.sun_event, "offset": _offset(pattern.sun_offset_min)}
+    return {"trigger": "time", "at": f"{pattern.time}:00"}
 
 
 def automation_config(candidate: Candidate, title: str, description: str) -> dict[str, Any]:
     """The automation, in the shape the automation editor writes to automations.yaml."""
     pattern = candidate.pattern
     conditions: list[dict[str, Any]] = []
-    if pattern.day_set != "daily":
+    if isinstance(pattern, TimeOfDayPattern) and pattern.day_set != "daily":
         conditions.append({"condition": "time", "weekday": pattern.day_names})
     conditions.append(
         {
@@ -140,7 +211,7 @@ def automation_config(candidate: Candidate, title: str, description: str) -> dic
         "id": suggestion_id(candidate),
         "alias": title,
         "description": description,
-        "triggers": [{"trigger": "time", "at": f"{pattern.time}:00"}],
+        "triggers": [_trigger(pattern)],
         "conditions": conditions,
         "actions": [action],
         "mode": "single",
@@ -157,6 +228,11 @@ async def async_is_valid(hass: HomeAssistant, config: dict[str, Any]) -> bool:
     return True
 
 
+def _name(hass: HomeAssistant, entity_id: str) -> str:
+    state = hass.states.get(entity_id)
+    return state.name if state is not None else entity_id
+
+
 async def async_build_suggestions(
     hass: HomeAssistant, detection: Detection, min_confidence: float, max_suggestions: int
 ) -> tuple[list[dict[str, Any]], int]:
@@ -166,9 +242,7 @@ async def async_build_suggestions(
     for candidate in candidates(hass, detection, min_confidence):
         if len(suggestions) >= max_suggestions:
             break
-        state = hass.states.get(candidate.pattern.entity_id)
-        name = state.name if state is not None else candidate.pattern.entity_id
-        wording = word_time_of_day(candidate.pattern, name, candidate.backtest)
+        wording = word(candidate.pattern, candidate.backtest, lambda e: _name(hass, e))
         config = automation_config(candidate, wording.title, wording.description)
         if not await async_is_valid(hass, config):
             invalid += 1
@@ -180,12 +254,7 @@ async def async_build_suggestions(
                 "title": wording.title,
                 "description": wording.description,
                 "automation": config,
-                "backtest": {
-                    "would_have_fired": candidate.backtest.would_have_fired,
-                    "matched": candidate.backtest.matched,
-                    "precision": candidate.backtest.precision,
-                    "tolerance_min": candidate.backtest.tolerance_min,
-                },
+                "backtest": dict(candidate.backtest),
             }
         )
     return suggestions, invalid

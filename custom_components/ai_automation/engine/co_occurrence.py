@@ -119,15 +119,16 @@ def detect_co_occurrence(
     span_s = max(float(ts[-1] - ts[0]), params.window_s)
 
     found: list[CoOccurrencePattern] = []
-    for gkey, start, hits in zip(groups, starts, support, strict=True):
+    for gkey, group_start, support_count in zip(groups, starts, support, strict=True):
+        hits = int(support_count)
         if hits < params.min_support:
             continue
         ka, kb = int(gkey // n_keys), int(gkey % n_keys)
         n_a, n_b = int(key_counts[ka]), int(follower_counts[kb])
-        confidence = hits / n_a
+        confidence = float(hits / n_a)
         # Followers can be shared by several A events; count distinct B events.
-        sl = slice(int(start), int(start + hits))
-        explained = np.unique(b_events[sl]).size
+        sl = slice(int(group_start), int(group_start) + hits)
+        explained = int(np.unique(b_events[sl]).size)
         coverage = explained / n_b if n_b else 0.0
         # Chance that B happens in a random window of the same length (Poisson).
         base_rate = 1.0 - float(np.exp(-n_b / span_s * params.window_s))
@@ -151,8 +152,8 @@ def detect_co_occurrence(
                 follower_count=n_b,
                 confidence=round(confidence, 3),
                 coverage=round(coverage, 3),
-                lift=round(min(lift, 1e6), 1),
-                automated=origins.get(Origin.AUTOMATION.label, 0) * 2 > hits,
+                lift=round(min(float(lift), 1e6), 1),
+                automated=bool(origins.get(Origin.AUTOMATION.label, 0) * 2 > hits),
                 origins=origins,
             )
         )

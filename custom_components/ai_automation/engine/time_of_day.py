@@ -37,7 +37,10 @@ class TimeOfDayParams:
     min_peak_lift: float = 3.0  # peak height over the group's mean density
     min_window_lift: float = 3.0  # event density inside the window over the average
     min_occurrences: int = 5  # distinct days
-    min_share: float = 0.3  # share of the day set's days on which it happened
+    # Times uniformly random within the +-60 minute window show ~35 minutes of standard
+    # deviation; people doing a routine show 5-15.
+    max_spread_min: float = 25.0
+    min_share: float = 0.5  # share of the day set's days on which it happened: most of them
     max_peaks: int = 6  # per (entity, state)
     min_peak_gap_min: int = 90  # two routines of one entity/state at least this far apart
 
@@ -225,29 +228,77 @@ def detect_time_of_day(
         if count < params.min_occurrences:
             continue
         sl = slice(int(start), int(start + count))
-        patterns.extend(
-            _detect_group(
-                log.entity_ids[int(gkey // n_states)],
-                log.states[int(gkey % n_states)],
-                minute[sl],
-                day[sl],
-                origin[sl],
-                window,
-            )
-        )
+        entity_id, to_state = log.entity_ids[int(gkey // n_states)], log.states[int(gkey % n_states)]
+        found = _detect_group(entity_id, to_state, minute[sl], day[sl], origin[sl], window, None)
+        if sun is not None:
+            for event in ("sunrise", "sunset"):
+                found += _detect_group(entity_id, to_state, minute[sl], day[sl], origin[sl], window, event)
+            found = _prefer_tighter(found)
+        patterns.extend(found)
     patterns.sort(key=lambda p: (-p.confidence, -p.occurrences, p.entity_id, p.minute))
     return patterns
+
+
+def _prefer_tighter(found: list[TimeOfDayPattern]) -> list[TimeOfDayPattern]:
+    """One pattern per routine, on the clock unless the sun explains it clearly better.
+
+    The same routine shows up on the clock, sunrise and sunset axes; two patterns are the
+    same routine when their typical clock times are close and they share most days.
+    """
+    clock_first = sorted(found, key=lambda p: (p.sun_event is not None, p.spread_min, -p.occurrences))
+    kept: list[TimeOfDayPattern] = []
+    for pattern in clock_first:
+        rival = next((k for k in kept if _same_routine(k, pattern)), None)
+        if rival is None:
+            kept.append(pattern)
+        elif _sun_wins(pattern, rival):
+            kept[kept.index(rival)] = pattern
+    return kept
+
+
+def _same_routine(a: TimeOfDayPattern, b: TimeOfDayPattern) -> bool:
+    if _circular_distance(a.minute, b.minute) > 2 * 60:
+        return False
+    shared = len(set(a.hit_days) & set(b.hit_days))
+    return shared * 2 >= min(len(a.hit_days), len(b.hit_days))
+
+
+# The sun must explain the times clearly better than the clock: a quarter less spread
+# and a minute at least, so December (when sunset hardly moves) stays on the clock.
+_SUN_SPREAD_RATIO = 0.75
+
+
+def _sun_wins(challenger: TimeOfDayPattern, incumbent: TimeOfDayPattern) -> bool:
+    if challenger.sun_event is None:
+        return False
+    if incumbent.sun_event is not None:  # sunrise vs sunset: the tighter one
+        return challenger.spread_min < incumbent.spread_min
+    if challenger.occurrences > incumbent.occurrences:  # the clock split it (a DST change)
+        return True
+    return challenger.spread_min <= incumbent.spread_min * _SUN_SPREAD_RATIO - 1.0
 
 
 def _detect_group(
     entity_id: str,
     to_state: str,
-    minute: NDArray[np.int64],
+    clock_minute: NDArray[np.int64],
     day: NDArray[np.int64],
     origin: NDArray[np.int8],
     window: _Window,
+    sun_event: str | None,
 ) -> list[TimeOfDayPattern]:
+    """Routines of one (entity, state) on one axis: the clock, or minutes from the sun."""
     params = window.params
+    if sun_event is None:
+        minute = clock_minute
+    else:
+        assert window.sun is not None
+        relative = clock_minute - window.sun.minutes(sun_event, day)
+        known = ~np.isnan(relative)  # no sunset on a polar day: not on this axis
+        clock_minute, day, origin = clock_minute[known], day[known], origin[known]
+        minute = np.round(relative[known]).astype(np.int64) % MINUTES_PER_DAY
+        if minute.size < params.min_occurrences:
+            return []
     # One vote per (day, minute): repeats within a minute are one decision.
     votes = np.unique(day * MINUTES_PER_DAY + minute) % MINUTES_PER_DAY
     hist = np.bincount(votes, minlength=MINUTES_PER_DAY).astype(np.float64)
@@ -266,7 +317,7 @@ def _detect_group(
     for peak in (int(p) for p in peaks):
         if any(_circular_distance(peak, t) < params.min_peak_gap_min for t in taken):
             continue
-        pattern = _pattern_at(entity_id, to_state, peak, minute, day, origin, votes, window)
+        pattern = _pattern_at(entity_id, to_state, peak, minute, day, origin, votes, window, sun_event)
         if pattern is None:
             continue
         taken.append(peak)
@@ -285,6 +336,7 @@ def _pattern_at(
     origin: NDArray[np.int8],
     votes: NDArray[np.int64],
     window: _Window,
+    sun_event: str | None,
 ) -> TimeOfDayPattern | None:
     params = window.params
     half = params.window_min
@@ -299,8 +351,11 @@ def _pattern_at(
     if inside.size == 0:
         return None
     # The routine's own day: an event at 00:05 of a 23:55 routine belongs to the evening
-    # before, so weekday sets of routines that cross midnight stay right.
-    anchor_day = day[inside] + np.floor_divide(minute[inside] - offsets[inside], MINUTES_PER_DAY)
+    # before, so weekday sets of routines that cross midnight stay right. (On a sun axis
+    # minute 0 is the sun event, not midnight: the event's own day is the routine's.)
+    anchor_day = day[inside]
+    if sun_event is None:
+        anchor_day = anchor_day + np.floor_divide(minute[inside] - offsets[inside], MINUTES_PER_DAY)
     # ...which may lie outside the window (00:05 of its first day): not one of its days.
     in_window = (anchor_day >= window.first_day) & (anchor_day <= window.last_day)
     inside, anchor_day = inside[in_window], anchor_day[in_window]
@@ -329,10 +384,17 @@ def _pattern_at(
     set_offsets = hit_offsets[in_set]
     centre = float(np.median(set_offsets))
     spread = float(np.std(set_offsets))
-    routine_minute = round(peak + centre) % MINUTES_PER_DAY
-    sun_event, sun_offset, sun_spread = _follows_sun(window.sun, hit_days[in_set], peak + set_offsets)
-    if sun_event is not None:
-        spread = sun_spread
+    if spread > params.max_spread_min:
+        return None
+    sun_offset: int | None = None
+    if sun_event is None:
+        routine_minute = round(peak + centre) % MINUTES_PER_DAY
+    else:
+        assert window.sun is not None
+        sun_offset = (round(peak + centre) + MINUTES_PER_DAY // 2) % MINUTES_PER_DAY - MINUTES_PER_DAY // 2
+        # Its typical clock time: the sun event plus the offset, on a middle day.
+        clock = window.sun.minutes(sun_event, hit_days[in_set]) + sun_offset
+        routine_minute = round(float(np.median(clock))) % MINUTES_PER_DAY
     chosen_origin = origin[chosen][in_set]
     origins = {
         o.label: int(np.count_nonzero(chosen_origin == o)) for o in Origin if np.any(chosen_origin == o)
@@ -355,27 +417,3 @@ def _pattern_at(
         sun_event=sun_event,
         sun_offset_min=sun_offset,
     )
-
-
-# The sun must explain the times clearly better than the clock: a quarter less spread
-# and a minute at least, so December (when sunset hardly moves) stays on the clock.
-_SUN_SPREAD_RATIO = 0.75
-_MIN_CLOCK_SPREAD_FOR_SUN = 4.0
-
-
-def _follows_sun(
-    sun: SunTimes | None, days: NDArray[np.int64], minutes: NDArray[np.float64]
-) -> tuple[str | None, int | None, float]:
-    """``(event, median offset, spread)`` if sunrise/sunset explains the times better."""
-    clock_spread = float(np.std(minutes))
-    if sun is None or clock_spread < _MIN_CLOCK_SPREAD_FOR_SUN:
-        return None, None, clock_spread
-    best: tuple[str | None, int | None, float] = (None, None, clock_spread)
-    for event in ("sunrise", "sunset"):
-        relative = minutes - sun.minutes(event, days)
-        if np.isnan(relative).any():
-            continue
-        spread = float(np.std(relative))
-        if spread < best[2] and spread <= clock_spread * _SUN_SPREAD_RATIO - 1.0:
-            best = (event, round(float(np.median(relative))), spread)
-    return best
