@@ -83,3 +83,24 @@ JOB_HISTORY_SIZE: Final = 30
 SHUTDOWN_WAIT_S: Final = 10.0
 
 NOTIFICATION_PREFIX: Final = f"{DOMAIN}_suggestion_"
+
+# The writer that words the suggestions (config entry data; secrets live there too).
+CONF_WRITER: Final = "writer"
+CONF_MODEL: Final = "model"
+CONF_AGENT_ID: Final = "agent_id"
+WRITER_BUILTIN: Final = "builtin"
+WRITER_OPENAI: Final = "openai"
+WRITER_OPENAI_COMPATIBLE: Final = "openai_compatible"
+WRITER_CONVERSATION: Final = "conversation"
+WRITERS: Final = (WRITER_BUILTIN, WRITER_OPENAI, WRITER_OPENAI_COMPATIBLE, WRITER_CONVERSATION)
+DEFAULT_OPENAI_MODEL: Final = "gpt-4o-mini"
+
+# LLM options (config entry options; shown when a writer other than the built-in one is set).
+CONF_PSEUDONYMIZE: Final = "pseudonymize_names"
+CONF_MONTHLY_BUDGET: Final = "monthly_budget_usd"
+CONF_PRICE_INPUT: Final = "price_input_per_mtok"
+CONF_PRICE_OUTPUT: Final = "price_output_per_mtok"
+DEFAULT_LLM_OPTIONS: Final[dict[str, object]] = {
+    CONF_PSEUDONYMIZE: False,
+    CONF_MONTHLY_BUDGET: 0.0,  # USD; 0 = no budget
+}
