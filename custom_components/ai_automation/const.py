@@ -104,3 +104,20 @@ DEFAULT_LLM_OPTIONS: Final[dict[str, object]] = {
     CONF_PSEUDONYMIZE: False,
     CONF_MONTHLY_BUDGET: 0.0,  # USD; 0 = no budget
 }
+
+# Suggestions and the household's decisions on them (service field names are contract).
+SERVICE_ACCEPT_SUGGESTION: Final = "accept_suggestion"
+SERVICE_DISMISS_SUGGESTION: Final = "dismiss_suggestion"
+SERVICE_LIST_SUGGESTIONS: Final = "list_suggestions"
+ATTR_SUGGESTION_ID: Final = "suggestion_id"
+ATTR_ENABLED: Final = "enabled"
+ATTR_DAYS: Final = "days"
+MAX_DISMISS_DAYS: Final = 3650
+SUGGESTION_PENDING: Final = "pending"
+SUGGESTION_ACCEPTED: Final = "accepted"
+SUGGESTION_DISMISSED: Final = "dismissed"
+DECISIONS_STORAGE_KEY: Final = f"{DOMAIN}_suggestions"
+DECISIONS_STORAGE_VERSION: Final = 1
+
+# Push: notify services (e.g. the companion app's notify.mobile_app_*) told about new suggestions.
+CONF_NOTIFY_SERVICES: Final = "notify_services"
