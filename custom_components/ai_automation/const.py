@@ -121,3 +121,4 @@ DECISIONS_STORAGE_VERSION: Final = 1
 
 # Push: notify services (e.g. the companion app's notify.mobile_app_*) told about new suggestions.
 CONF_NOTIFY_SERVICES: Final = "notify_services"
+CONF_BASE_URL: Final = "base_url"  # an OpenAI-compatible server, e.g. http://host:11434/v1
