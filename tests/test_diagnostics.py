@@ -41,7 +41,16 @@ async def test_diagnostics_after_run(
 
     diag = await get_diagnostics_for_config_entry(hass, hass_client, load_int)
 
-    assert set(diag) == {"data", "options", "next_run", "last_slot", "jobs", "pending_suggestions"}
+    assert set(diag) == {
+        "data",
+        "options",
+        "next_run",
+        "last_slot",
+        "jobs",
+        "pending_suggestions",
+        "accepted_suggestions",
+        "dismissed_suggestions",
+    }
     assert diag["data"] == {}
     assert diag["options"] == DEFAULT_OPTIONS
     assert diag["next_run"] == coordinator.next_run.isoformat()
@@ -52,6 +61,7 @@ async def test_diagnostics_after_run(
     assert diag["jobs"][0]["status"] == "success"
     assert diag["pending_suggestions"] == [s["id"] for s in response["suggestions"]]
     assert diag["pending_suggestions"]
+    assert diag["accepted_suggestions"] == diag["dismissed_suggestions"] == []
 
 
 async def test_diagnostics_before_any_run(

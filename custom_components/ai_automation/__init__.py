@@ -5,11 +5,14 @@ from __future__ import annotations
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import ConfigType
 
-from .const import DOMAIN
+from .const import DOMAIN, STORAGE_KEY, STORAGE_VERSION
 from .coordinator import AnalysisCoordinator
 from .data import AIAutomationConfigEntry
+from .decisions import Decisions
+from .push import async_listen_for_actions
 from .services import async_setup_services
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR]
@@ -33,6 +36,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: AIAutomationConfigEntry)
     entry.async_on_unload(
         hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, coordinator.async_on_hass_stop)
     )
+    # The companion app's Accept/Dismiss buttons on pushed suggestions.
+    entry.async_on_unload(async_listen_for_actions(hass, coordinator.decisions))
     return True
 
 
@@ -46,3 +51,9 @@ async def async_unload_entry(hass: HomeAssistant, entry: AIAutomationConfigEntry
     # Before the platforms go: HA cancels the entry's background tasks right after this.
     await entry.runtime_data.async_shutdown()
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: AIAutomationConfigEntry) -> None:
+    """Deleting the entry deletes what it stored: the job history and the suggestions."""
+    await Decisions(hass, entry.entry_id, lambda: None).async_remove()
+    await Store[dict[str, object]](hass, STORAGE_VERSION, f"{STORAGE_KEY}.{entry.entry_id}").async_remove()

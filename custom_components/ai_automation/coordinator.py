@@ -32,6 +32,7 @@ from .const import (
     CONF_LOOKBACK_DAYS,
     CONF_MAX_SUGGESTIONS,
     CONF_MIN_CONFIDENCE,
+    CONF_NOTIFY_SERVICES,
     DEFAULT_OPTIONS,
     DOMAIN,
     EVENT_ANALYSIS_COMPLETE,
@@ -56,7 +57,8 @@ from .const import (
     TRIGGER_SCHEDULE,
     WEEKDAYS,
 )
-from .notifications import async_show_suggestions
+from .decisions import Decisions
+from .push import async_push_new
 from .recorder_reader import FetchedHistory, async_fetch_history
 from .suggestions import async_build_suggestions, patterns_to_dicts
 
@@ -112,7 +114,9 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
         self._store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, f"{STORAGE_KEY}.{entry.entry_id}")
         self.jobs: list[dict[str, Any]] = []  # newest first
         self.patterns: list[dict[str, Any]] = []
+        # The last run's suggestions (its response); every suggestion and decision is in ``decisions``.
         self.suggestions: list[dict[str, Any]] = []
+        self.decisions = Decisions(hass, entry.entry_id, self.async_update_listeners)
         self.last_slot: datetime | None = None
         self.next_run: datetime | None = None
         self.phase: str | None = None
@@ -143,20 +147,20 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
     # --- persistence -------------------------------------------------------------
 
     async def async_load(self) -> None:
-        """Load the job history, the last suggestions and the last handled slot."""
+        """Load the job history, the suggestions and their decisions, the last handled slot."""
         data = await self._store.async_load() or {}
         self.jobs = list(data.get("jobs", []))[:JOB_HISTORY_SIZE]
         self.patterns = list(data.get("patterns", []))
-        self.suggestions = list(data.get("suggestions", []))
         if (slot := data.get("last_slot")) is not None:
             self.last_slot = dt_util.parse_datetime(slot)
+        # Earlier versions kept the last run's suggestions here: they become pending ones.
+        await self.decisions.async_load(legacy=list(data.get("suggestions", [])))
 
     async def _async_save(self) -> None:
         await self._store.async_save(
             {
                 "jobs": self.jobs[:JOB_HISTORY_SIZE],
                 "patterns": self.patterns,
-                "suggestions": self.suggestions,
                 "last_slot": self.last_slot.isoformat() if self.last_slot else None,
             }
         )
@@ -319,6 +323,8 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
             "patterns": 0,
             "suggestions": 0,
             "invalid_suggestions": 0,
+            "deduplicated": 0,
+            "new_suggestions": 0,
             "llm_tokens": 0,
             "llm_cost_usd": 0.0,
             "source": None,
@@ -373,14 +379,19 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
 
             self._enter_phase(PHASE_SUGGEST)
             t0 = time.monotonic()
+            # Before the cap and the wording: what exists or was decided makes room for the rest.
+            duplicate = self.decisions.deduplicator()
             suggestions, invalid = await async_build_suggestions(
                 self.hass,
                 detection,
                 self.options[CONF_MIN_CONFIDENCE] / 100,
                 int(self.options[CONF_MAX_SUGGESTIONS]),
+                skip=duplicate,
             )
             phases["suggest_s"] = round(time.monotonic() - t0, 3)
-            job.update(suggestions=len(suggestions), invalid_suggestions=invalid)
+            job.update(
+                suggestions=len(suggestions), invalid_suggestions=invalid, deduplicated=duplicate.count
+            )
 
             # The built-in writer already worded the suggestions: nothing leaves the house.
             self._enter_phase(PHASE_LLM)
@@ -420,10 +431,17 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
         self.phase = None
         self.current_job = None
         if job["status"] in (STATUS_SUCCESS, STATUS_NO_PATTERNS, STATUS_NO_DATA) and detection is not None:
-            previous = {s["id"] for s in self.suggestions}
             self.patterns = patterns_to_dicts(detection)
+            # Pending ones persist until decided; re-found ones keep their ids (set in place).
+            new = await self.decisions.async_publish(suggestions, self.patterns)
             self.suggestions = suggestions
-            async_show_suggestions(self.hass, suggestions, previous)
+            job["new_suggestions"] = len(new)
+            if new and (services := list(self.options.get(CONF_NOTIFY_SERVICES) or [])):
+                self.config_entry.async_create_background_task(
+                    self.hass,
+                    async_push_new(self.hass, services, [dict(r) for r in new]),
+                    name=f"{DOMAIN} push {job['id']}",
+                )
         job["phases"]["publish_s"] = round(time.monotonic() - t0, 3)
         await self._async_finish(job, detection)
         return self.response(job)

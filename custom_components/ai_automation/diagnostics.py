@@ -24,5 +24,7 @@ async def async_get_config_entry_diagnostics(
         "next_run": coordinator.next_run.isoformat() if coordinator.next_run else None,
         "last_slot": coordinator.last_slot.isoformat() if coordinator.last_slot else None,
         "jobs": coordinator.jobs,
-        "pending_suggestions": [s["id"] for s in coordinator.suggestions],
+        "pending_suggestions": [s["id"] for s in coordinator.decisions.pending],
+        "accepted_suggestions": [s["id"] for s in coordinator.decisions.accepted],
+        "dismissed_suggestions": [s["id"] for s in coordinator.decisions.dismissed],
     }

@@ -1,14 +1,32 @@
-"""One persistent notification per suggestion, with a stable id."""
+"""One persistent notification per pending suggestion, with a stable id.
+
+Persistent notifications live in memory only: the pending ones are shown again when the
+integration starts. Accepting or dismissing a suggestion takes its notification away.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from homeassistant.components import persistent_notification
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.util.yaml import dump
 
-from .const import NOTIFICATION_PREFIX
+from .const import ATTR_DAYS, ATTR_ENABLED, ATTR_SUGGESTION_ID, DOMAIN, NOTIFICATION_PREFIX
+from .const import SERVICE_ACCEPT_SUGGESTION as ACCEPT
+from .const import SERVICE_DISMISS_SUGGESTION as DISMISS
+
+_DAYS_NOUN = {"daily": "days", "weekdays": "weekdays", "weekends": "weekend days"}
+_PLURAL_DAY = {
+    "mon": "Mondays",
+    "tue": "Tuesdays",
+    "wed": "Wednesdays",
+    "thu": "Thursdays",
+    "fri": "Fridays",
+    "sat": "Saturdays",
+    "sun": "Sundays",
+}
 
 
 def notification_id(suggestion_id: str) -> str:
@@ -16,31 +34,108 @@ def notification_id(suggestion_id: str) -> str:
     return f"{NOTIFICATION_PREFIX}{suggestion_id}"
 
 
-def notification_message(suggestion: dict[str, Any]) -> str:
-    """Markdown: the description, the numbers behind it, and the automation's YAML."""
-    backtest = suggestion["backtest"]
+def _hhmm(minute: int) -> str:
+    minute %= 1440
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def _days_noun(pattern: dict[str, Any]) -> str:
+    if (noun := _DAYS_NOUN.get(pattern.get("day_set", ""))) is not None:
+        return noun
+    names = [_PLURAL_DAY[d] for d in pattern.get("days", []) if d in _PLURAL_DAY]
+    if not names:
+        return "matching days"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.0f} s" if value >= 1 else "under a second"
+
+
+def evidence(pattern: dict[str, Any], name_of: Callable[[str], str]) -> str:
+    """The numbers behind a suggestion in one sentence, from its pattern (job contract shape).
+
+    'On 19 of the last 22 weekdays, Kitchen light went on between 06:38 and 06:52
+    (typically 06:45).' The window is the typical time ± one standard deviation.
+    """
+    name = name_of(pattern["entity_id"])
+    went = f"{name} went {pattern['to_state']}"
+    if pattern["type"] == "co_occurrence":
+        return (
+            f"{went} after {name_of(pattern['trigger_entity_id'])} went {pattern['trigger_to_state']} "
+            f"{pattern['occurrences']} of {pattern['trigger_count']} times, within "
+            f"{_seconds(pattern['lag_p90_s'])} (typically {_seconds(pattern['lag_s'])})."
+        )
+    spread = round(pattern["spread_min"])
+    days = f"On {pattern['occurrences']} of the last {pattern['eligible_days']} {_days_noun(pattern)}"
+    if pattern.get("sun_event") is not None and pattern.get("sun_offset_min") is not None:
+        offset = int(pattern["sun_offset_min"])
+        when = (
+            f"at {pattern['sun_event']}"
+            if offset == 0
+            else f"{abs(offset)} minutes {'after' if offset > 0 else 'before'} {pattern['sun_event']}"
+        )
+        return f"{days}, {went} {when}, give or take {spread} minutes."
+    hour, minute = (int(p) for p in pattern["time"].split(":"))
+    typical = hour * 60 + minute
+    if spread == 0:
+        return f"{days}, {went} at {pattern['time']}."
     return (
-        f"{suggestion['description']}\n\n"
-        f"**Backtest:** would have fired {backtest['would_have_fired']} times, "
-        f"matched {backtest['matched']} ({backtest['precision']:.0%}).\n\n"
-        f"```yaml\n{dump(suggestion['automation'])}```\n\n"
-        "To use it, copy the YAML into a new automation (Settings → Automations & scenes → "
-        "Create automation → Edit in YAML)."
+        f"{days}, {went} between {_hhmm(typical - spread)} and {_hhmm(typical + spread)} "
+        f"(typically {pattern['time']})."
+    )
+
+
+def _backtest(backtest: dict[str, Any]) -> str:
+    within = ""
+    if backtest.get("tolerance_min") is not None:
+        within = f" within {backtest['tolerance_min']} minutes"
+    elif backtest.get("within_s") is not None:
+        within = f" within {_seconds(backtest['within_s'])}"
+    return (
+        f"replayed over the analysed history it would have fired {backtest['would_have_fired']} "
+        f"times and matched what you did {backtest['matched']} times{within} "
+        f"({backtest['precision']:.0%})."
+    )
+
+
+def _service_call(service: str, data: dict[str, Any]) -> str:
+    return f"```yaml\n{dump({'action': f'{DOMAIN}.{service}', 'data': data})}```"
+
+
+def notification_message(suggestion: dict[str, Any]) -> str:
+    """Markdown: description, evidence, backtest, the YAML, and how to accept or dismiss."""
+    suggestion_id = suggestion["id"]
+    parts = [suggestion["description"]]
+    if suggestion.get("evidence"):
+        parts.append(f"**Evidence:** {suggestion['evidence']}")
+    parts.append(f"**Backtest:** {_backtest(suggestion['backtest'])}")
+    parts.append(f"```yaml\n{dump(suggestion['automation'])}```")
+    parts.append(
+        "**Accept** (admins): run this action in *Developer tools → Actions*; it adds the "
+        "automation to automations.yaml as the automation editor does "
+        f"(add `{ATTR_ENABLED}: false` to create it turned off):\n\n"
+        + _service_call(ACCEPT, {ATTR_SUGGESTION_ID: suggestion_id})
+    )
+    parts.append(
+        f"**Dismiss**: not suggested again (add `{ATTR_DAYS}: 30` to see it again after 30 days):\n\n"
+        + _service_call(DISMISS, {ATTR_SUGGESTION_ID: suggestion_id})
+    )
+    return "\n\n".join(parts)
+
+
+@callback
+def async_show(hass: HomeAssistant, suggestion: dict[str, Any]) -> None:
+    """Create or update the suggestion's notification."""
+    persistent_notification.async_create(
+        hass,
+        notification_message(suggestion),
+        title=f"Suggested automation: {suggestion['title']}",
+        notification_id=notification_id(suggestion["id"]),
     )
 
 
 @callback
-def async_show_suggestions(
-    hass: HomeAssistant, suggestions: list[dict[str, Any]], previous_ids: set[str]
-) -> None:
-    """Show every suggestion; remove notifications of suggestions that are gone."""
-    current = {s["id"] for s in suggestions}
-    for stale in previous_ids - current:
-        persistent_notification.async_dismiss(hass, notification_id(stale))
-    for suggestion in suggestions:
-        persistent_notification.async_create(
-            hass,
-            notification_message(suggestion),
-            title=f"Suggested automation: {suggestion['title']}",
-            notification_id=notification_id(suggestion["id"]),
-        )
+def async_remove(hass: HomeAssistant, suggestion_id: str) -> None:
+    """Take the suggestion's notification away (accepted, dismissed or gone)."""
+    persistent_notification.async_dismiss(hass, notification_id(suggestion_id))

@@ -107,8 +107,11 @@ SENSORS: tuple[AIAutomationSensorDescription, ...] = (
         key="pending_suggestions",
         translation_key="pending_suggestions",
         state_class=SensorStateClass.MEASUREMENT,
-        value_fn=lambda c: len(c.suggestions),
-        attr_fn=lambda c: {"suggestions": [{"id": s["id"], "title": s["title"]} for s in c.suggestions]},
+        # Every suggestion still waiting for a decision, not only the last run's.
+        value_fn=lambda c: len(c.decisions.pending),
+        attr_fn=lambda c: {
+            "suggestions": [{"id": s["id"], "title": s["title"]} for s in c.decisions.pending]
+        },
     ),
 )
 

@@ -7,13 +7,22 @@ from typing import TYPE_CHECKING
 import voluptuous as vol
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse, callback
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import ServiceValidationError, Unauthorized, UnknownUser
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.service import async_register_admin_service
 
 from .const import (
+    ATTR_DAYS,
+    ATTR_ENABLED,
     ATTR_LOOKBACK_DAYS,
+    ATTR_SUGGESTION_ID,
     DOMAIN,
+    MAX_DISMISS_DAYS,
     MAX_LOOKBACK_DAYS,
     MIN_LOOKBACK_DAYS,
+    SERVICE_ACCEPT_SUGGESTION,
+    SERVICE_DISMISS_SUGGESTION,
+    SERVICE_LIST_SUGGESTIONS,
     SERVICE_RUN_ANALYSIS,
     TRIGGER_MANUAL,
 )
@@ -26,6 +35,18 @@ RUN_ANALYSIS_SCHEMA = vol.Schema(
         vol.Optional(ATTR_LOOKBACK_DAYS): vol.All(
             vol.Coerce(int), vol.Range(min=MIN_LOOKBACK_DAYS, max=MAX_LOOKBACK_DAYS)
         ),
+    }
+)
+ACCEPT_SUGGESTION_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_SUGGESTION_ID): cv.string,
+        vol.Optional(ATTR_ENABLED, default=True): cv.boolean,
+    }
+)
+DISMISS_SUGGESTION_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_SUGGESTION_ID): cv.string,
+        vol.Optional(ATTR_DAYS): vol.All(vol.Coerce(int), vol.Range(min=1, max=MAX_DISMISS_DAYS)),
     }
 )
 
@@ -49,6 +70,37 @@ async def _async_run_analysis(call: ServiceCall) -> ServiceResponse:
     return None
 
 
+async def _async_accept_suggestion(call: ServiceCall) -> ServiceResponse:
+    # The admin check of ``async_register_admin_service``, which (in 2025.4) cannot return
+    # a response: a user must be an admin; a call without one (an automation) may.
+    if call.context.user_id:
+        user = await call.hass.auth.async_get_user(call.context.user_id)
+        if user is None:
+            raise UnknownUser(context=call.context)
+        if not user.is_admin:
+            raise Unauthorized(context=call.context)
+    coordinator = _coordinator(call.hass)
+    record = await coordinator.decisions.async_accept(
+        call.data[ATTR_SUGGESTION_ID], enabled=call.data[ATTR_ENABLED], context=call.context
+    )
+    return {
+        "suggestion_id": record["id"],
+        "automation_entity_id": record["automation_entity_id"],
+        "enabled": record["enabled"],
+    }
+
+
+async def _async_dismiss_suggestion(call: ServiceCall) -> None:
+    coordinator = _coordinator(call.hass)
+    await coordinator.decisions.async_dismiss(
+        call.data[ATTR_SUGGESTION_ID], days=call.data.get(ATTR_DAYS), context=call.context
+    )
+
+
+async def _async_list_suggestions(call: ServiceCall) -> ServiceResponse:
+    return _coordinator(call.hass).decisions.as_response()
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's services."""
@@ -58,4 +110,20 @@ def async_setup_services(hass: HomeAssistant) -> None:
         _async_run_analysis,
         schema=RUN_ANALYSIS_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_ACCEPT_SUGGESTION,
+        _async_accept_suggestion,
+        schema=ACCEPT_SUGGESTION_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    async_register_admin_service(
+        hass, DOMAIN, SERVICE_DISMISS_SUGGESTION, _async_dismiss_suggestion, schema=DISMISS_SUGGESTION_SCHEMA
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_LIST_SUGGESTIONS,
+        _async_list_suggestions,
+        supports_response=SupportsResponse.ONLY,
     )

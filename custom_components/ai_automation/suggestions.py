@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -234,9 +235,16 @@ def _name(hass: HomeAssistant, entity_id: str) -> str:
 
 
 async def async_build_suggestions(
-    hass: HomeAssistant, detection: Detection, min_confidence: float, max_suggestions: int
+    hass: HomeAssistant,
+    detection: Detection,
+    min_confidence: float,
+    max_suggestions: int,
+    skip: Callable[[dict[str, Any]], bool] | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Return ``(suggestions, invalid_count)``, at most ``max_suggestions``, best first."""
+    """Return ``(suggestions, invalid_count)``, at most ``max_suggestions``, best first.
+
+    ``skip`` drops a valid automation that is not new (see ``dedupe``) before the cap.
+    """
     suggestions: list[dict[str, Any]] = []
     invalid = 0
     for candidate in candidates(hass, detection, min_confidence):
@@ -246,6 +254,8 @@ async def async_build_suggestions(
         config = automation_config(candidate, wording.title, wording.description)
         if not await async_is_valid(hass, config):
             invalid += 1
+            continue
+        if skip is not None and skip(config):
             continue
         suggestions.append(
             {

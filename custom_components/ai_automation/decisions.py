@@ -1,0 +1,339 @@
+"""Every suggestion and the household's decision on it: pending, accepted or dismissed.
+
+Stored in ``.storage/ai_automation_suggestions.<entry id>`` with their timestamps, so they
+survive restarts. A suggestion stays pending across runs until someone decides; a run
+that finds it again refreshes its numbers and wording, keeping its id (also when the
+routine's time drifted into another half-hour and the builder gave it a new one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from homeassistant.components.automation.const import DOMAIN as AUTOMATION_DOMAIN
+from homeassistant.core import Context, HomeAssistant, callback
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from . import notifications
+from .automation_writer import async_create_automation
+from .const import (
+    DECISIONS_STORAGE_KEY,
+    DECISIONS_STORAGE_VERSION,
+    DOMAIN,
+    LOGGER,
+    SUGGESTION_ACCEPTED,
+    SUGGESTION_DISMISSED,
+    SUGGESTION_PENDING,
+)
+from .dedupe import (
+    REASON_ACCEPTED,
+    REASON_DISMISSED,
+    Deduplicator,
+    Fingerprint,
+    existing_automations,
+    fingerprints,
+    matches_any,
+)
+
+# What a run's suggestion brings; the rest of a record is its decision.
+_SUGGESTION_KEYS = ("title", "description", "evidence", "automation", "backtest", "pattern_ids")
+_DECISION_KEYS = (
+    "created_at",
+    "updated_at",
+    "accepted_at",
+    "accepted_by",
+    "automation_entity_id",
+    "enabled",
+    "dismissed_at",
+    "dismissed_by",
+    "until",
+)
+
+
+def _now() -> datetime:
+    return dt_util.utcnow()
+
+
+def new_record(suggestion: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A pending record for a suggestion first seen ``now``."""
+    record: dict[str, Any] = {"id": suggestion["id"], "status": SUGGESTION_PENDING}
+    record.update({key: suggestion.get(key) for key in _SUGGESTION_KEYS})
+    record.update(dict.fromkeys(_DECISION_KEYS))
+    record["created_at"] = record["updated_at"] = now.isoformat()
+    return record
+
+
+def dismissal_active(record: dict[str, Any], now: datetime) -> bool:
+    """A dismissal holds forever (no ``until``) or until its day comes."""
+    if record["status"] != SUGGESTION_DISMISSED:
+        return False
+    until = dt_util.parse_datetime(record["until"]) if record.get("until") else None
+    return until is None or now < until
+
+
+def _name_of(hass: HomeAssistant) -> Callable[[str], str]:
+    def name(entity_id: str) -> str:
+        state = hass.states.get(entity_id)
+        return state.name if state is not None else entity_id
+
+    return name
+
+
+class Decisions:
+    """The suggestion records of one config entry, and what changes them."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str, on_change: Callable[[], None]) -> None:
+        """Empty until ``async_load``; ``on_change`` is told after every change."""
+        self.hass = hass
+        self._store: Store[dict[str, Any]] = Store(
+            hass, DECISIONS_STORAGE_VERSION, f"{DECISIONS_STORAGE_KEY}.{entry_id}"
+        )
+        self._records: dict[str, dict[str, Any]] = {}
+        self._on_change = on_change
+        # Accept waits for a file write and a reload: nothing else changes records meanwhile.
+        self._lock = asyncio.Lock()
+
+    # --- reading -----------------------------------------------------------------
+
+    def _with_status(self, status: str) -> list[dict[str, Any]]:
+        return [r for r in self._records.values() if r["status"] == status]
+
+    @property
+    def pending(self) -> list[dict[str, Any]]:
+        """Suggestions waiting for a decision, oldest first."""
+        return sorted(self._with_status(SUGGESTION_PENDING), key=lambda r: r["created_at"])
+
+    @property
+    def accepted(self) -> list[dict[str, Any]]:
+        """Accepted suggestions, newest decision first."""
+        return sorted(self._with_status(SUGGESTION_ACCEPTED), key=lambda r: r["accepted_at"], reverse=True)
+
+    @property
+    def dismissed(self) -> list[dict[str, Any]]:
+        """Dismissed suggestions (also those whose dismissal ran out), newest decision first."""
+        return sorted(self._with_status(SUGGESTION_DISMISSED), key=lambda r: r["dismissed_at"], reverse=True)
+
+    def get(self, suggestion_id: str) -> dict[str, Any] | None:
+        """One record by its suggestion id."""
+        return self._records.get(suggestion_id)
+
+    def as_response(self) -> dict[str, Any]:
+        """The ``list_suggestions`` response."""
+        return {
+            SUGGESTION_PENDING: [dict(r) for r in self.pending],
+            SUGGESTION_ACCEPTED: [dict(r) for r in self.accepted],
+            SUGGESTION_DISMISSED: [dict(r) for r in self.dismissed],
+        }
+
+    # --- persistence -------------------------------------------------------------
+
+    async def async_load(self, legacy: list[dict[str, Any]]) -> None:
+        """Load the records and show the pending ones again.
+
+        ``legacy`` are the last run's suggestions from the job store of earlier versions:
+        with no records stored yet they become pending, so nothing shown is lost.
+        """
+        data = await self._store.async_load()
+        if data is None:
+            now = _now()
+            for suggestion in legacy:
+                self._records[suggestion["id"]] = new_record(suggestion, now)
+            if self._records:
+                await self._async_save()
+        else:
+            self._records = {r["id"]: r for r in data.get("suggestions", [])}
+        for record in self.pending:
+            notifications.async_show(self.hass, record)
+
+    async def _async_save(self) -> None:
+        await self._store.async_save({"suggestions": list(self._records.values())})
+
+    async def async_remove(self) -> None:
+        """The entry is deleted: take the notifications and the stored records away."""
+        data = await self._store.async_load() or {}
+        for record in data.get("suggestions", []):
+            notifications.async_remove(self.hass, record["id"])
+        self._records = {}
+        await self._store.async_remove()
+
+    @callback
+    def _changed(self) -> None:
+        self._on_change()
+
+    # --- a run -------------------------------------------------------------------
+
+    def deduplicator(self) -> Deduplicator:
+        """A fresh filter for one run: existing automations, accepted and dismissed ones."""
+        now = _now()
+        decided: list[tuple[str, str, list[Fingerprint]]] = []
+        for record in self._records.values():
+            if record["status"] == SUGGESTION_ACCEPTED:
+                reason = REASON_ACCEPTED
+            elif dismissal_active(record, now):
+                reason = REASON_DISMISSED
+            else:
+                continue
+            decided.append((record["id"], reason, fingerprints(self.hass, record["automation"])))
+        return Deduplicator(self.hass, existing_automations(self.hass), decided)
+
+    def _match(
+        self, suggestion: dict[str, Any], mine: list[Fingerprint], now: datetime, taken: set[str]
+    ) -> dict[str, Any] | None:
+        """The record a run's suggestion continues: pending, or dismissed until a day now past."""
+        candidates = [
+            r
+            for r in self._records.values()
+            if r["id"] not in taken
+            and (
+                r["status"] == SUGGESTION_PENDING
+                or (r["status"] == SUGGESTION_DISMISSED and not dismissal_active(r, now))
+            )
+        ]
+        for record in candidates:
+            if record["id"] == suggestion["id"]:
+                return record
+        for record in candidates:
+            if matches_any(mine, fingerprints(self.hass, record["automation"])):
+                return record
+        return None
+
+    async def async_publish(
+        self, suggestions: list[dict[str, Any]], patterns: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Merge a run's (deduplicated) suggestions into the records; return the new ones.
+
+        A re-found pending suggestion keeps its id and creation time and gets the run's
+        numbers; one whose dismissal ran out comes back as pending (and counts as new).
+        The suggestions are changed in place to carry the kept ids.
+        """
+        async with self._lock:
+            now = _now()
+            by_pattern = {p["id"]: p for p in patterns}
+            name_of = _name_of(self.hass)
+            new: list[dict[str, Any]] = []
+            taken: set[str] = set()
+            for suggestion in suggestions:
+                mine = fingerprints(self.hass, suggestion["automation"])
+                record = self._match(suggestion, mine, now, taken)
+                if record is not None and record["id"] != suggestion["id"]:
+                    suggestion["id"] = record["id"]
+                    suggestion["automation"] = {**suggestion["automation"], "id": record["id"]}
+                pattern = next((by_pattern[p] for p in suggestion["pattern_ids"] if p in by_pattern), None)
+                suggestion_fields = {key: suggestion.get(key) for key in _SUGGESTION_KEYS}
+                if pattern is not None:
+                    suggestion_fields["evidence"] = notifications.evidence(pattern, name_of)
+                if record is None:
+                    record = new_record(suggestion, now)
+                    self._records[record["id"]] = record
+                    new.append(record)
+                elif record["status"] == SUGGESTION_DISMISSED:
+                    record.update(status=SUGGESTION_PENDING, dismissed_at=None, dismissed_by=None, until=None)
+                    new.append(record)
+                record.update(suggestion_fields, updated_at=now.isoformat())
+                taken.add(record["id"])
+                notifications.async_show(self.hass, record)
+            self._settle_automated_by_hand(now)
+            await self._async_save()
+        self._changed()
+        return new
+
+    def _settle_automated_by_hand(self, now: datetime) -> None:
+        """Pending suggestions an automation now covers are settled, not left hanging.
+
+        Same id: someone pasted the suggestion's YAML into the editor, so it is accepted.
+        Otherwise someone wrote their own: the suggestion is dropped.
+        """
+        automations = existing_automations(self.hass)
+        if not automations:
+            return
+        registry = er.async_get(self.hass)
+        for record in self.pending:
+            mine = fingerprints(self.hass, record["automation"])
+            covering = [uid for uid, fp in automations if any(m.matches(fp) for m in mine)]
+            if not covering:
+                continue
+            notifications.async_remove(self.hass, record["id"])
+            if record["id"] in covering:
+                record.update(
+                    status=SUGGESTION_ACCEPTED,
+                    accepted_at=now.isoformat(),
+                    automation_entity_id=registry.async_get_entity_id(
+                        AUTOMATION_DOMAIN, AUTOMATION_DOMAIN, record["id"]
+                    ),
+                )
+                LOGGER.info("Suggestion %s was added as an automation by hand", record["id"])
+            else:
+                del self._records[record["id"]]
+                LOGGER.info("Suggestion %s is now done by an existing automation", record["id"])
+
+    # --- decisions ---------------------------------------------------------------
+
+    def _get(self, suggestion_id: str) -> dict[str, Any]:
+        record = self._records.get(suggestion_id)
+        if record is None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="unknown_suggestion",
+                translation_placeholders={"suggestion_id": suggestion_id},
+            )
+        if record["status"] == SUGGESTION_ACCEPTED:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="already_accepted",
+                translation_placeholders={
+                    "suggestion_id": suggestion_id,
+                    "entity_id": str(record.get("automation_entity_id")),
+                },
+            )
+        return record
+
+    async def async_accept(
+        self, suggestion_id: str, *, enabled: bool, context: Context | None
+    ) -> dict[str, Any]:
+        """Create the automation (see ``automation_writer``) and record who accepted it when.
+
+        A dismissed suggestion may still be accepted; an accepted one cannot be again.
+        """
+        async with self._lock:
+            record = self._get(suggestion_id)
+            entity_id = await async_create_automation(
+                self.hass, dict(record["automation"]), enabled=enabled, context=context
+            )
+            record.update(
+                status=SUGGESTION_ACCEPTED,
+                accepted_at=_now().isoformat(),
+                accepted_by=context.user_id if context else None,
+                automation_entity_id=entity_id,
+                enabled=enabled,
+                dismissed_at=None,
+                dismissed_by=None,
+                until=None,
+            )
+            await self._async_save()
+        notifications.async_remove(self.hass, suggestion_id)
+        self._changed()
+        return record
+
+    async def async_dismiss(
+        self, suggestion_id: str, *, days: int | None, context: Context | None
+    ) -> dict[str, Any]:
+        """Not suggested again: forever, or for ``days`` days (dismissing again resets it)."""
+        async with self._lock:
+            record = self._get(suggestion_id)
+            now = _now()
+            record.update(
+                status=SUGGESTION_DISMISSED,
+                dismissed_at=now.isoformat(),
+                dismissed_by=context.user_id if context else None,
+                until=(now + timedelta(days=days)).isoformat() if days else None,
+            )
+            await self._async_save()
+        notifications.async_remove(self.hass, suggestion_id)
+        self._changed()
+        return record

@@ -1,0 +1,287 @@
+"""Is a suggestion new? Fingerprints of what an automation does, a shifted time tolerated.
+
+A fingerprint is *(action, target entity, trigger kind)*: ``light.turn_on`` on
+``light.kitchen`` triggered by ``time``, ``sun:sunset`` or ``state:binary_sensor.hallway_motion``.
+The trigger's time, offset and target state are left out, so the routine found at 06:45
+this week and at 06:52 the next is the same thing. Time triggers keep their minute and
+weekdays only to tell two *different* routines of one entity apart (the light at 06:45 on
+weekdays is not the light at 19:00): they match within ``SHIFT_TOLERANCE_MIN`` on
+overlapping days.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.components.automation import DATA_COMPONENT
+from homeassistant.const import WEEKDAYS
+from homeassistant.core import HomeAssistant, ServiceCall, valid_entity_id
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.service import async_extract_referenced_entity_ids
+
+from .const import LOGGER
+
+# The detector keeps one event per day within ±60 min of a routine's peak: further apart
+# is another routine, nearer is the same one drifting.
+SHIFT_TOLERANCE_MIN = 60
+_MINUTES_PER_DAY = 1440
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::\d{2}(?:\.\d+)?)?$")
+# Device actions (the UI's "device" action) name their service by ``type``.
+_DEVICE_ACTION_SERVICE = {
+    ("cover", "open"): "open_cover",
+    ("cover", "close"): "close_cover",
+    ("valve", "open"): "open_valve",
+    ("valve", "close"): "close_valve",
+}
+# Keys under which actions nest other actions (choose, if/then/else, sequence, parallel, repeat).
+_NESTED = ("sequence", "then", "else", "default", "parallel")
+
+# Why a suggestion was not new (counted per run).
+REASON_AUTOMATION = "automation"
+REASON_ACCEPTED = "accepted"
+REASON_DISMISSED = "dismissed"
+REASON_REPEATED = "repeated"
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """What an automation does: one action on one entity, caused by one kind of trigger."""
+
+    service: str  # "light.turn_on"
+    target: str  # "light.kitchen"
+    trigger: str  # "time", "sun:sunset", "state:binary_sensor.hallway_motion", ...
+    # Time triggers only: local minute of day (None: unknown, e.g. an input_datetime) and
+    # the weekdays a condition limits it to (None: every day).
+    minute: int | None = None
+    days: frozenset[str] | None = None
+
+    def matches(self, other: Fingerprint) -> bool:
+        """The same thing, allowing a shifted time on overlapping days."""
+        if (self.service, self.target, self.trigger) != (other.service, other.target, other.trigger):
+            return False
+        if self.minute is not None and other.minute is not None:
+            apart = abs(self.minute - other.minute) % _MINUTES_PER_DAY
+            if min(apart, _MINUTES_PER_DAY - apart) > SHIFT_TOLERANCE_MIN:
+                return False
+        return self.days is None or other.days is None or bool(self.days & other.days)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _entity_ids(value: Any) -> list[str]:
+    """Entity ids from a string, a comma-separated string or a list."""
+    ids: list[str] = []
+    for item in _as_list(value):
+        if isinstance(item, str):
+            ids += [part.strip() for part in item.split(",") if part.strip()]
+    return ids
+
+
+def _resolve(hass: HomeAssistant, entity_id: str) -> str | None:
+    """An entity id; device triggers and actions may name the registry id instead."""
+    if valid_entity_id(entity_id):
+        return entity_id
+    return er.async_resolve_entity_id(er.async_get(hass), entity_id)
+
+
+def _minute(at: Any) -> int | None:
+    if isinstance(at, str) and (match := _TIME.match(at.strip())):
+        return int(match[1]) * 60 + int(match[2])
+    return None
+
+
+def _trigger_kinds(hass: HomeAssistant, trigger: Mapping[str, Any]) -> Iterator[tuple[str, int | None]]:
+    """(kind, minute) of one trigger; a trigger on several entities or times gives several."""
+    platform = trigger.get("trigger") or trigger.get("platform")
+    if not isinstance(platform, str):
+        return
+    if platform == "time":
+        for at in _as_list(trigger.get("at")):
+            yield "time", _minute(at)
+        return
+    if platform == "sun":
+        yield f"sun:{trigger.get('event')}", None
+        return
+    if platform == "device":
+        # A device trigger on an entity ("motion detected") is a state trigger in disguise.
+        entity = trigger.get("entity_id")
+        resolved = _resolve(hass, entity) if isinstance(entity, str) else None
+        yield (f"state:{resolved}" if resolved else f"device:{trigger.get('device_id')}"), None
+        return
+    entities = _entity_ids(trigger.get("entity_id"))
+    if not entities:
+        yield platform, None
+    for entity_id in entities:
+        yield f"{platform}:{entity_id}", None
+
+
+def _targets(hass: HomeAssistant, service: str, action: Mapping[str, Any]) -> set[str]:
+    """Entities an action acts on: named, or through areas, devices, floors and labels."""
+    target = action.get("target")
+    data = action.get("data")
+    selection: dict[str, Any] = {}
+    for source in (target, data, action):
+        if isinstance(source, Mapping):
+            for key in ("entity_id", "device_id", "area_id", "floor_id", "label_id"):
+                if key in source and key not in selection:
+                    selection[key] = source[key]
+    if any(isinstance(v, str) and "{" in v for v in selection.values()):
+        return set()  # a template: decided at run time, nothing to compare
+    if set(selection) == {"entity_id"}:
+        return set(_entity_ids(selection["entity_id"]))
+    domain, name = service.split(".", 1)
+    try:
+        selected = async_extract_referenced_entity_ids(hass, ServiceCall(hass, domain, name, selection))
+    except (ValueError, TypeError, KeyError) as err:
+        LOGGER.debug("Cannot resolve the target of %s: %s", service, err)
+        return set()
+    return selected.referenced | selected.indirectly_referenced
+
+
+def _actions(hass: HomeAssistant, actions: Any) -> Iterator[tuple[str, str]]:
+    """(service, entity) of every service and device action, nested ones included."""
+    for action in _as_list(actions):
+        if not isinstance(action, Mapping):
+            continue
+        service = action.get("action") or action.get("service")
+        if isinstance(service, str) and "." in service and "{" not in service:
+            for entity_id in _targets(hass, service, action):
+                domain = entity_id.split(".", 1)[0]
+                # homeassistant.turn_on on a light is light.turn_on.
+                if service.startswith("homeassistant."):
+                    yield f"{domain}.{service.split('.', 1)[1]}", entity_id
+                else:
+                    yield service, entity_id
+        elif action.get("device_id") and isinstance(action.get("type"), str):
+            entity = action.get("entity_id")
+            resolved = _resolve(hass, entity) if isinstance(entity, str) else None
+            if resolved:
+                domain = resolved.split(".", 1)[0]
+                kind = action["type"]
+                yield f"{domain}.{_DEVICE_ACTION_SERVICE.get((domain, kind), kind)}", resolved
+        for key in _NESTED:
+            yield from _actions(hass, action.get(key))
+        for option in _as_list(action.get("choose")):
+            if isinstance(option, Mapping):
+                yield from _actions(hass, option.get("sequence"))
+        if isinstance(repeat := action.get("repeat"), Mapping):
+            yield from _actions(hass, repeat.get("sequence"))
+
+
+def _weekdays(conditions: Any) -> frozenset[str] | None:
+    """Weekdays the top-level time conditions allow (None: no such condition)."""
+    days: frozenset[str] | None = None
+    for condition in _as_list(conditions):
+        if isinstance(condition, Mapping) and condition.get("condition") == "time" and "weekday" in condition:
+            allowed = frozenset(str(d) for d in _as_list(condition["weekday"])) & frozenset(WEEKDAYS)
+            days = allowed if days is None else days & allowed
+    return days
+
+
+def fingerprints(hass: HomeAssistant, config: Mapping[str, Any]) -> list[Fingerprint]:
+    """Every (action, target, trigger kind) an automation config does.
+
+    Reads both the current keys (``triggers``/``actions``/``trigger:``/``action:``) and the
+    older ones (``trigger``/``action``/``platform:``/``service:``) that hand-written
+    automations still use.
+    """
+    triggers = config.get("triggers", config.get("trigger"))
+    actions = config.get("actions", config.get("action"))
+    days = _weekdays(config.get("conditions", config.get("condition")))
+    kinds = [
+        kind
+        for trigger in _as_list(triggers)
+        if isinstance(trigger, Mapping)
+        for kind in _trigger_kinds(hass, trigger)
+    ]
+    return [
+        Fingerprint(
+            service=service,
+            target=target,
+            trigger=kind,
+            minute=minute,
+            days=days if kind == "time" else None,
+        )
+        for service, target in dict.fromkeys(_actions(hass, actions))
+        for kind, minute in kinds
+    ]
+
+
+def existing_automations(hass: HomeAssistant) -> list[tuple[str | None, Fingerprint]]:
+    """(unique id, fingerprint) of every automation Home Assistant has loaded.
+
+    Blueprint automations are read after substitution (``raw_config`` holds the result).
+    """
+    component = hass.data.get(DATA_COMPONENT)
+    if component is None:
+        return []
+    found: list[tuple[str | None, Fingerprint]] = []
+    for entity in component.entities:
+        if entity.raw_config is None:
+            continue
+        found += [(entity.unique_id, fp) for fp in fingerprints(hass, entity.raw_config)]
+    return found
+
+
+def matches_any(mine: Iterable[Fingerprint], others: Iterable[Fingerprint]) -> bool:
+    """Whether any of ``mine`` is the same thing as any of ``others``."""
+    others = list(others)
+    return any(a.matches(b) for a in mine for b in others)
+
+
+class Deduplicator:
+    """Drops, within one run, what is already automated, decided, or suggested just before.
+
+    Pending suggestions are not dropped: a re-found one is published again with fresh
+    numbers (see ``Decisions.async_publish``).
+    """
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        automations: list[tuple[str | None, Fingerprint]],
+        decided: list[tuple[str, str, list[Fingerprint]]],
+    ) -> None:
+        """``decided``: (suggestion id, reason, fingerprints) of accepted and dismissed ones."""
+        self._hass = hass
+        self._automations = [fp for _, fp in automations]
+        self._decided = decided
+        self._taken: list[Fingerprint] = []
+        self.dropped: Counter[str] = Counter()
+
+    def duplicate(self, config: Mapping[str, Any]) -> str | None:
+        """Why this suggested automation is not new, or None (and then it is taken)."""
+        mine = fingerprints(self._hass, config)
+        reason: str | None = None
+        if matches_any(mine, self._automations):
+            reason = REASON_AUTOMATION
+        else:
+            for suggestion_id, why, theirs in self._decided:
+                if config.get("id") == suggestion_id or matches_any(mine, theirs):
+                    reason = why
+                    break
+        if reason is None and matches_any(mine, self._taken):
+            reason = REASON_REPEATED
+        if reason is None:
+            self._taken += mine
+            return None
+        self.dropped[reason] += 1
+        LOGGER.debug("Not suggesting %s again: %s", config.get("alias"), reason)
+        return reason
+
+    def __call__(self, config: Mapping[str, Any]) -> bool:
+        """Whether to skip this suggested automation."""
+        return self.duplicate(config) is not None
+
+    @property
+    def count(self) -> int:
+        """Suggestions dropped so far."""
+        return sum(self.dropped.values())
