@@ -1,0 +1,134 @@
+"""The suggestion's notification: description, evidence, backtest, YAML, and how to accept or dismiss."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_get_persistent_notifications
+
+from custom_components.ai_automation.notifications import evidence, notification_id, notification_message
+from simulator.household import Household
+
+from .decisions_helpers import async_run, kitchen_morning
+
+NAMES = {
+    "light.kitchen": "Kitchen light",
+    "light.garden": "Garden light",
+    "light.hallway": "Hallway light",
+    "binary_sensor.hallway_motion": "Hallway motion",
+}
+
+
+def _name(entity_id: str) -> str:
+    return NAMES[entity_id]
+
+
+TIME_OF_DAY: dict[str, Any] = {
+    "type": "time_of_day",
+    "entity_id": "light.kitchen",
+    "to_state": "on",
+    "time": "06:45",
+    "days": ["mon", "tue", "wed", "thu", "fri"],
+    "day_set": "weekdays",
+    "spread_min": 7.2,
+    "occurrences": 19,
+    "eligible_days": 22,
+    "sun_event": None,
+    "sun_offset_min": None,
+}
+
+
+@pytest.mark.parametrize(
+    ("pattern", "sentence"),
+    [
+        (
+            TIME_OF_DAY,
+            "On 19 of the last 22 weekdays, Kitchen light went on between 06:38 and 06:52 (typically 06:45).",
+        ),
+        (
+            {**TIME_OF_DAY, "time": "23:55", "day_set": "custom", "days": ["mon", "wed", "fri"]},
+            "On 19 of the last 22 Mondays, Wednesdays and Fridays, Kitchen light went on between 23:48 and "
+            "00:02 (typically 23:55).",
+        ),
+        (
+            {**TIME_OF_DAY, "spread_min": 0.2},
+            "On 19 of the last 22 weekdays, Kitchen light went on at 06:45.",
+        ),
+        (
+            {
+                **TIME_OF_DAY,
+                "entity_id": "light.garden",
+                "day_set": "daily",
+                "sun_event": "sunset",
+                "sun_offset_min": 15,
+                "spread_min": 4,
+            },
+            "On 19 of the last 22 days, Garden light went on 15 minutes after sunset, "
+            "give or take 4 minutes.",
+        ),
+        (
+            {
+                "type": "co_occurrence",
+                "entity_id": "light.hallway",
+                "to_state": "on",
+                "trigger_entity_id": "binary_sensor.hallway_motion",
+                "trigger_to_state": "on",
+                "occurrences": 40,
+                "trigger_count": 45,
+                "lag_s": 2.4,
+                "lag_p90_s": 5.6,
+            },
+            "Hallway light went on after Hallway motion went on 40 of 45 times, within 6 s (typically 2 s).",
+        ),
+    ],
+)
+def test_evidence(pattern: dict[str, Any], sentence: str) -> None:
+    """The numbers behind a suggestion, with the usual window for a time of day."""
+    assert evidence(pattern, _name) == sentence
+
+
+def test_message_says_how_to_decide() -> None:
+    """Evidence, backtest, the automation's YAML, and the two actions with this id."""
+    suggestion = {
+        "id": "ai_0123456789abcdef",
+        "description": "Kitchen light went on around 06:45 on weekdays.",
+        "evidence": evidence(TIME_OF_DAY, _name),
+        "automation": {"id": "ai_0123456789abcdef", "alias": "Turn on Kitchen light", "triggers": []},
+        "backtest": {"would_have_fired": 22, "matched": 19, "precision": 0.864, "tolerance_min": 15},
+    }
+    message = notification_message(suggestion)
+    assert message.startswith("Kitchen light went on around 06:45 on weekdays.")
+    assert "**Evidence:** On 19 of the last 22 weekdays" in message
+    assert "would have fired 22 times and matched what you did 19 times within 15 minutes (86%)" in message
+    blocks = message.split("```yaml\n")[1:]
+    automation, accept, dismiss = (yaml.safe_load(b.split("```")[0]) for b in blocks)
+    assert automation == suggestion["automation"]
+    assert accept == {
+        "action": "ai_automation.accept_suggestion",
+        "data": {"suggestion_id": suggestion["id"]},
+    }
+    assert dismiss == {
+        "action": "ai_automation.dismiss_suggestion",
+        "data": {"suggestion_id": suggestion["id"]},
+    }
+    assert "`enabled: false`" in message
+    assert "`days: 30`" in message
+
+
+@pytest.fixture
+def household(seeded_household: Household) -> Household:
+    """Seed the recorder with the simulated household."""
+    return seeded_household
+
+
+async def test_a_runs_notification(hass: HomeAssistant, load_int: MockConfigEntry) -> None:
+    """After a real run the kitchen routine's notification carries its evidence window."""
+    kitchen = kitchen_morning((await async_run(hass))["suggestions"])
+    assert kitchen is not None
+    notification = async_get_persistent_notifications(hass)[notification_id(kitchen["id"])]
+    assert notification["title"] == f"Suggested automation: {kitchen['title']}"
+    assert "weekdays, light.kitchen went on between 06:" in notification["message"]
+    assert f"suggestion_id: {kitchen['id']}" in notification["message"]
