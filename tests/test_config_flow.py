@@ -1,4 +1,7 @@
-"""The config flow (one entry, nothing to enter) and the options flow."""
+"""The config flow (one entry; the default writer needs nothing) and the options flow.
+
+Choosing an LLM writer, reconfigure and reauth: test_llm_flow.py.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +26,8 @@ from custom_components.ai_automation.const import (
     CONF_LOOKBACK_DAYS,
     CONF_MAX_SUGGESTIONS,
     CONF_MIN_CONFIDENCE,
+    CONF_NOTIFY_SERVICES,
+    CONF_WRITER,
     DEFAULT_OPTIONS,
     DOMAIN,
     TRIGGER_SCHEDULE,
@@ -65,11 +70,11 @@ def _next_local(now: datetime, hour: int, minute: int, weekday: int) -> datetime
 
 
 async def test_user_flow_creates_entry(hass: HomeAssistant, recorder_mock: Any) -> None:
-    """The user step is a bare confirmation; submitting it creates the entry with default options."""
+    """The user step offers the writers, built-in first; submitting it as is creates the entry."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
-    assert result["data_schema"] is None
+    assert [str(k) for k in result["data_schema"].schema] == [CONF_WRITER]
     assert not result["errors"]
 
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
@@ -110,7 +115,7 @@ async def test_options_form_prefilled(hass: HomeAssistant, load_int: MockConfigE
     schema = result["data_schema"]
     assert schema is not None
     defaults = {str(key): key.default() for key in schema.schema}
-    assert defaults == DEFAULT_OPTIONS
+    assert defaults == {**DEFAULT_OPTIONS, CONF_NOTIFY_SERVICES: []}
 
 
 async def test_options_saved_normalised(hass: HomeAssistant, load_int: MockConfigEntry) -> None:
@@ -128,6 +133,7 @@ async def test_options_saved_normalised(hass: HomeAssistant, load_int: MockConfi
             CONF_INCLUDE_DOMAINS: ["switch"],
             CONF_EXCLUDE_ENTITIES: ["switch.heater"],
             CONF_EXCLUDE_DOMAINS: ["media_player"],
+            CONF_NOTIFY_SERVICES: ["mobile_app_pixel"],
         }
     )
     result = await hass.config_entries.options.async_configure(result["flow_id"], user_input)
@@ -144,6 +150,7 @@ async def test_options_saved_normalised(hass: HomeAssistant, load_int: MockConfi
         CONF_INCLUDE_DOMAINS: ["switch"],
         CONF_EXCLUDE_ENTITIES: ["switch.heater"],
         CONF_EXCLUDE_DOMAINS: ["media_player"],
+        CONF_NOTIFY_SERVICES: ["mobile_app_pixel"],
     }
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"] == expected

@@ -143,9 +143,13 @@ async def test_builtin_writer_sends_nothing_and_loads_no_client(hass: HomeAssist
 
 
 async def test_no_suggestions_no_request(hass: HomeAssistant, server: FakeOpenAI) -> None:
-    """Nothing to word: nothing is sent."""
-    outcome = await async_word_suggestions(hass, _openai_entry(hass, server), [], [])
+    """Nothing to word, or nothing known about them: nothing is sent."""
+    entry = _openai_entry(hass, server)
+    outcome = await async_word_suggestions(hass, entry, [], [])
     assert outcome == WordingOutcome([], WRITER_OPENAI, 0, 0.0, None, 0)
+    suggestions, _patterns = await async_suggestions(hass, count=2)
+    outcome = await async_word_suggestions(hass, entry, suggestions, [])
+    assert outcome == WordingOutcome(suggestions, WRITER_OPENAI, 0, 0.0, None, 0)
     assert not server.chat_requests
 
 
@@ -566,7 +570,9 @@ async def test_spend_survives_a_restart(hass: HomeAssistant, hass_storage: dict[
         "key": f"{DOMAIN}.llm_spend.{entry.entry_id}",
         "data": {"month": month, "cost_usd": 0.42, "tokens": 1234, "runs": 7},
     }
-    state = await llm.async_get_state(hass, entry)
+    # The sensor and the job may ask at the same time: one state.
+    state, again = await asyncio.gather(llm.async_get_state(hass, entry), llm.async_get_state(hass, entry))
+    assert again is state
     assert await llm.async_get_state(hass, entry) is state
     assert llm.month_spend(hass, entry) == {"month": month, "cost_usd": 0.42, "tokens": 1234, "runs": 7}
     with patch.object(llm, "_month", return_value="2999-01"):
@@ -753,3 +759,24 @@ async def test_conversation_not_loaded(hass: HomeAssistant) -> None:
     outcome = await async_word_suggestions(hass, entry, suggestions, patterns)
     _unchanged(outcome, suggestions)
     assert outcome.fallback == "error"
+
+
+@pytest.mark.parametrize(
+    ("reply", "fallback"),
+    [
+        (Reply(raw="<html>Bad gateway page</html>", headers={"content-type": "text/html"}), "error"),
+        (Reply(body={"object": "something else"}), "malformed_reply"),
+        (Reply(body={"choices": [{"message": None}], "usage": {"prompt_tokens": "many"}}), "error"),
+    ],
+    ids=["html", "no_choices", "broken_fields"],
+)
+async def test_a_reply_that_is_no_chat_completion(
+    hass: HomeAssistant, server: FakeOpenAI, reply: Reply, fallback: str
+) -> None:
+    """A proxy's HTML page or a server's odd JSON: built-in wording, the job goes on."""
+    suggestions, patterns = await async_suggestions(hass, count=2)
+    server.default = lambda _r: reply
+    outcome = await async_word_suggestions(hass, _openai_entry(hass, server), suggestions, patterns)
+    _unchanged(outcome, suggestions)
+    assert outcome.fallback == fallback
+    assert len(server.chat_requests) == 1

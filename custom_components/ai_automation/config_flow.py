@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlparse
 
 import voluptuous as vol
-from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult, OptionsFlow
+from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
+from homeassistant.const import CONF_API_KEY
 from homeassistant.core import callback
 from homeassistant.helpers.selector import (
+    BooleanSelector,
+    ConversationAgentSelector,
     EntitySelector,
     EntitySelectorConfig,
     NumberSelector,
@@ -16,12 +27,17 @@ from homeassistant.helpers.selector import (
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
     TimeSelector,
 )
 
 from .const import (
+    CONF_AGENT_ID,
     CONF_ANALYSIS_DAYS,
     CONF_ANALYSIS_TIME,
+    CONF_BASE_URL,
     CONF_CATCH_UP_GRACE,
     CONF_EXCLUDE_DOMAINS,
     CONF_EXCLUDE_ENTITIES,
@@ -30,12 +46,27 @@ from .const import (
     CONF_LOOKBACK_DAYS,
     CONF_MAX_SUGGESTIONS,
     CONF_MIN_CONFIDENCE,
+    CONF_MODEL,
+    CONF_MONTHLY_BUDGET,
+    CONF_PRICE_INPUT,
+    CONF_PRICE_OUTPUT,
+    CONF_PSEUDONYMIZE,
+    CONF_WRITER,
+    DEFAULT_LLM_OPTIONS,
+    DEFAULT_OPENAI_MODEL,
     DEFAULT_OPTIONS,
     DOMAIN,
     MAX_LOOKBACK_DAYS,
     MIN_LOOKBACK_DAYS,
     WEEKDAYS,
+    WRITER_BUILTIN,
+    WRITER_CONVERSATION,
+    WRITER_OPENAI,
+    WRITER_OPENAI_COMPATIBLE,
+    WRITERS,
 )
+from .llm import async_client_module
+from .push import notify_services_schema
 
 # Domains offered in the include/exclude pickers; users may type others.
 KNOWN_DOMAINS = [
@@ -74,9 +105,37 @@ def _domains() -> SelectSelector:
     )
 
 
-def options_schema(options: dict[str, Any]) -> vol.Schema:
-    """The options form, pre-filled with ``options``."""
-    o = {**DEFAULT_OPTIONS, **options}
+# Writers that call a paid or self-hosted chat API: they get the privacy and cost options.
+CHAT_WRITERS = (WRITER_OPENAI, WRITER_OPENAI_COMPATIBLE)
+# Home Assistant's own agent matches sentences to intents; it cannot word anything.
+_NOT_LLM_AGENTS = frozenset({"conversation.home_assistant", "homeassistant"})
+_PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+_URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+_TEXT = TextSelector()
+
+
+def _price() -> NumberSelector:
+    return _number(0, 1000, 0.001, "USD")
+
+
+def _llm_options_schema(o: Mapping[str, Any]) -> dict[vol.Marker, Any]:
+    return {
+        vol.Required(CONF_PSEUDONYMIZE, default=o[CONF_PSEUDONYMIZE]): BooleanSelector(),
+        vol.Required(CONF_MONTHLY_BUDGET, default=o[CONF_MONTHLY_BUDGET]): _number(0, 1000, 0.01, "USD"),
+        # No default: empty means "use the price table".
+        vol.Optional(CONF_PRICE_INPUT, description={"suggested_value": o.get(CONF_PRICE_INPUT)}): _price(),
+        vol.Optional(CONF_PRICE_OUTPUT, description={"suggested_value": o.get(CONF_PRICE_OUTPUT)}): _price(),
+    }
+
+
+def options_schema(
+    options: Mapping[str, Any], chat_writer: bool = False, extra: Mapping[vol.Marker, Any] | None = None
+) -> vol.Schema:
+    """The options form, pre-filled with ``options``; a chat writer adds privacy and cost.
+
+    ``extra`` fields (the push targets) come after the entity filters.
+    """
+    o = {**DEFAULT_OPTIONS, **DEFAULT_LLM_OPTIONS, **options}
     return vol.Schema(
         {
             vol.Required(CONF_ANALYSIS_TIME, default=o[CONF_ANALYSIS_TIME]): TimeSelector(),
@@ -102,6 +161,8 @@ def options_schema(options: dict[str, Any]) -> vol.Schema:
                 EntitySelectorConfig(multiple=True)
             ),
             vol.Optional(CONF_EXCLUDE_DOMAINS, default=o[CONF_EXCLUDE_DOMAINS]): _domains(),
+            **(extra or {}),
+            **(_llm_options_schema(o) if chat_writer else {}),
         }
     )
 
@@ -119,25 +180,205 @@ def validate_options(user_input: dict[str, Any]) -> tuple[dict[str, Any], dict[s
         options[key] = int(options[key])
     order = {d: i for i, d in enumerate(WEEKDAYS)}
     options[CONF_ANALYSIS_DAYS] = sorted(options.get(CONF_ANALYSIS_DAYS, []), key=order.__getitem__)
+    if (CONF_PRICE_INPUT in options) != (CONF_PRICE_OUTPUT in options):
+        errors[CONF_PRICE_OUTPUT if CONF_PRICE_INPUT in options else CONF_PRICE_INPUT] = "price_incomplete"
     return options, errors
 
 
+def _writer_schema(default: str) -> vol.Schema:
+    return vol.Schema(
+        {
+            vol.Optional(CONF_WRITER, default=default): SelectSelector(
+                SelectSelectorConfig(
+                    options=list(WRITERS), mode=SelectSelectorMode.LIST, translation_key=CONF_WRITER
+                )
+            )
+        }
+    )
+
+
+def _chat_errors(error: str | None, model_field: bool = True) -> dict[str, str]:
+    """Form errors for ``llm_client.async_check``'s error key."""
+    if error is None:
+        return {}
+    if error == "model_not_found" and model_field:
+        return {CONF_MODEL: error}
+    return {"base": error}
+
+
+def _valid_url(url: str) -> bool:
+    parsed = urlparse(url)
+    return parsed.scheme in ("http", "https") and bool(parsed.netloc)
+
+
 class AIAutomationConfigFlow(ConfigFlow, domain=DOMAIN):
-    """One entry; nothing to enter: the built-in writer needs no key."""
+    """One entry. The default, built-in writer needs nothing; an LLM writer its credentials."""
 
     VERSION = 1
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Confirm, then create the entry with default options."""
+        """Choose the writer; the built-in one creates the entry at once."""
         if user_input is not None:
-            return self.async_create_entry(title="AI Automation", data={}, options=dict(DEFAULT_OPTIONS))
-        return self.async_show_form(step_id="user")
+            return await self._async_writer_chosen(user_input[CONF_WRITER])
+        return self.async_show_form(step_id="user", data_schema=_writer_schema(WRITER_BUILTIN))
+
+    async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Choose the writer again; its step comes pre-filled with the current settings."""
+        if user_input is not None:
+            return await self._async_writer_chosen(user_input[CONF_WRITER])
+        current = self._get_reconfigure_entry().data.get(CONF_WRITER, WRITER_BUILTIN)
+        return self.async_show_form(step_id="reconfigure", data_schema=_writer_schema(current))
+
+    async def _async_writer_chosen(self, writer: str) -> ConfigFlowResult:
+        if writer == WRITER_OPENAI:
+            return await self.async_step_openai()
+        if writer == WRITER_OPENAI_COMPATIBLE:
+            return await self.async_step_openai_compatible()
+        if writer == WRITER_CONVERSATION:
+            return await self.async_step_conversation()
+        return self._async_finish({})
+
+    def _current(self, writer: str) -> Mapping[str, Any]:
+        """The reconfigured entry's data when it already uses ``writer``, else nothing."""
+        if self.source != SOURCE_RECONFIGURE:
+            return {}
+        data = self._get_reconfigure_entry().data
+        return data if data.get(CONF_WRITER) == writer else {}
+
+    def _async_finish(self, data: dict[str, Any]) -> ConfigFlowResult:
+        if self.source == SOURCE_RECONFIGURE:
+            return self.async_update_reload_and_abort(self._get_reconfigure_entry(), data=data)
+        return self.async_create_entry(title="AI Automation", data=data, options=dict(DEFAULT_OPTIONS))
+
+    async def _async_check(
+        self, api_key: str | None, base_url: str | None, model: str
+    ) -> tuple[str, str | None]:
+        """Ask the server for its models: ``(base URL that answered, error key or None)``."""
+        client_module = await async_client_module(self.hass)
+        result: tuple[str, str | None] = await client_module.async_check(self.hass, api_key, base_url, model)
+        return result
+
+    async def async_step_openai(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """OpenAI: the API key (checked against the API) and the model."""
+        current = self._current(WRITER_OPENAI)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            # Reconfiguring, an empty key keeps the stored one.
+            api_key = user_input.get(CONF_API_KEY) or current.get(CONF_API_KEY)
+            model = str(user_input[CONF_MODEL]).strip()
+            _, error = await self._async_check(api_key, None, model)
+            errors = _chat_errors(error)
+            if not errors:
+                return self._async_finish(
+                    {CONF_WRITER: WRITER_OPENAI, CONF_API_KEY: api_key, CONF_MODEL: model}
+                )
+        key = vol.Optional(CONF_API_KEY) if current.get(CONF_API_KEY) else vol.Required(CONF_API_KEY)
+        schema = vol.Schema(
+            {
+                key: _PASSWORD,
+                vol.Required(CONF_MODEL, default=current.get(CONF_MODEL, DEFAULT_OPENAI_MODEL)): _TEXT,
+            }
+        )
+        return self.async_show_form(
+            step_id=WRITER_OPENAI,
+            data_schema=self.add_suggested_values_to_schema(schema, _without_key(user_input)),
+            errors=errors,
+        )
+
+    async def async_step_openai_compatible(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A server that speaks the OpenAI API (Ollama, LocalAI, vLLM, LM Studio)."""
+        current = self._current(WRITER_OPENAI_COMPATIBLE)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            base_url = str(user_input[CONF_BASE_URL]).strip()
+            api_key = user_input.get(CONF_API_KEY) or current.get(CONF_API_KEY)
+            model = str(user_input[CONF_MODEL]).strip()
+            if not _valid_url(base_url):
+                errors[CONF_BASE_URL] = "invalid_url"
+            else:
+                base_url, error = await self._async_check(api_key, base_url, model)
+                errors = _chat_errors(error)
+            if not errors:
+                data = {CONF_WRITER: WRITER_OPENAI_COMPATIBLE, CONF_BASE_URL: base_url, CONF_MODEL: model}
+                if api_key:
+                    data[CONF_API_KEY] = api_key
+                return self._async_finish(data)
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_BASE_URL): _URL,
+                vol.Optional(CONF_API_KEY): _PASSWORD,
+                vol.Required(CONF_MODEL): _TEXT,
+            }
+        )
+        suggested = {k: current[k] for k in (CONF_BASE_URL, CONF_MODEL) if k in current}
+        return self.async_show_form(
+            step_id=WRITER_OPENAI_COMPATIBLE,
+            data_schema=self.add_suggested_values_to_schema(
+                schema, {**suggested, **_without_key(user_input)}
+            ),
+            errors=errors,
+        )
+
+    async def async_step_conversation(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """A conversation agent already set up in Home Assistant (an LLM one)."""
+        current = self._current(WRITER_CONVERSATION)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            agent_id = str(user_input[CONF_AGENT_ID])
+            if agent_id in _NOT_LLM_AGENTS:
+                errors[CONF_AGENT_ID] = "not_llm_agent"
+            elif not self._agent_exists(agent_id):
+                errors[CONF_AGENT_ID] = "agent_not_found"
+            else:
+                return self._async_finish({CONF_WRITER: WRITER_CONVERSATION, CONF_AGENT_ID: agent_id})
+        schema = vol.Schema({vol.Required(CONF_AGENT_ID): ConversationAgentSelector()})
+        return self.async_show_form(
+            step_id=WRITER_CONVERSATION,
+            data_schema=self.add_suggested_values_to_schema(schema, user_input or dict(current)),
+            errors=errors,
+        )
+
+    def _agent_exists(self, agent_id: str) -> bool:
+        if "conversation" not in self.hass.config.components:
+            return False
+        from homeassistant.components.conversation.agent_manager import async_get_agent
+
+        return async_get_agent(self.hass, agent_id) is not None
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """The server rejected the stored key."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Enter a new key; it is checked before it replaces the old one."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            api_key = user_input[CONF_API_KEY]
+            model = str(entry.data.get(CONF_MODEL) or DEFAULT_OPENAI_MODEL)
+            _, error = await self._async_check(api_key, entry.data.get(CONF_BASE_URL), model)
+            errors = _chat_errors(error, model_field=False)
+            if not errors:
+                return self.async_update_reload_and_abort(entry, data_updates={CONF_API_KEY: api_key})
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=vol.Schema({vol.Required(CONF_API_KEY): _PASSWORD}),
+            description_placeholders={"server": entry.data.get(CONF_BASE_URL) or "OpenAI"},
+            errors=errors,
+        )
 
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> AIAutomationOptionsFlow:
         """Return the options flow."""
         return AIAutomationOptionsFlow()
+
+
+def _without_key(user_input: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A re-shown form keeps what was typed, except the key: it is never sent back."""
+    return {k: v for k, v in (user_input or {}).items() if k != CONF_API_KEY}
 
 
 class AIAutomationOptionsFlow(OptionsFlow):
@@ -153,7 +394,12 @@ class AIAutomationOptionsFlow(OptionsFlow):
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                options_schema(dict(self.config_entry.options)), user_input or {}
+                options_schema(
+                    self.config_entry.options,
+                    self.config_entry.data.get(CONF_WRITER) in CHAT_WRITERS,
+                    notify_services_schema(self.hass, self.config_entry.options),
+                ),
+                user_input or {},
             ),
             errors=errors,
         )

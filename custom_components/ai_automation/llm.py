@@ -172,9 +172,9 @@ async def async_get_state(hass: HomeAssistant, entry: ConfigEntry) -> LLMState:
         return state
     store: Store[dict[str, Any]] = Store(hass, _STORAGE_VERSION, f"{DOMAIN}.llm_spend.{entry.entry_id}")
     loaded = await store.async_load() or {}
-    # Two loaders may have raced through the await; the first one wins.
-    state = states.setdefault(entry.entry_id, LLMState(store=store, spend=loaded))
-    if state.spend is loaded:
+    # Another caller (the sensor, the job) may have loaded it meanwhile: the first one stays.
+    if (state := states.get(entry.entry_id)) is None:
+        state = states[entry.entry_id] = LLMState(store=store, spend=loaded)
 
         @callback
         def _forget() -> None:

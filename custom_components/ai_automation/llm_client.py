@@ -13,6 +13,7 @@ from typing import Any
 import openai
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.httpx_client import get_async_client
+from openai.types.chat import ChatCompletion
 
 from .const import LOGGER
 from .llm_errors import WriterAuthError, WriterFailed, WriterUnavailable
@@ -166,10 +167,17 @@ class ChatWriter:
             temperature=0.3,
             **extra,
         )
-        usage = response.usage
-        text = response.choices[0].message.content if response.choices else None
-        return ChatReply(
-            text=text,
-            prompt_tokens=usage.prompt_tokens if usage else 0,
-            completion_tokens=usage.completion_tokens if usage else 0,
-        )
+        # Without strict validation the client hands back whatever came: an HTML error
+        # page of a proxy as a str, odd JSON as a half-built object.
+        try:
+            if not isinstance(response, ChatCompletion):
+                raise TypeError(type(response).__name__)
+            usage = response.usage
+            text = response.choices[0].message.content if response.choices else None
+            return ChatReply(
+                text=text if isinstance(text, str) else None,
+                prompt_tokens=int(usage.prompt_tokens) if usage else 0,
+                completion_tokens=int(usage.completion_tokens) if usage else 0,
+            )
+        except (AttributeError, TypeError, ValueError, IndexError) as err:
+            raise WriterFailed(f"not a chat completion: {err}") from err

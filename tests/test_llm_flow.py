@@ -1,0 +1,454 @@
+"""Choosing the writer: config, reconfigure and reauth flows, credentials checked over real HTTP.
+
+The OpenAI writer's check runs the real ``openai`` client against the local server
+(tests/openai_server.py): ``OPENAI_BASE_URL`` points the client there, exactly as it
+would point it at a proxy, so the flow itself has no test hook.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncGenerator
+from typing import Any
+
+import pytest
+from homeassistant.components import conversation
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.const import CONF_API_KEY
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.ai_automation.const import (
+    CONF_AGENT_ID,
+    CONF_BASE_URL,
+    CONF_MODEL,
+    CONF_MONTHLY_BUDGET,
+    CONF_PRICE_INPUT,
+    CONF_PRICE_OUTPUT,
+    CONF_PSEUDONYMIZE,
+    CONF_WRITER,
+    DEFAULT_OPTIONS,
+    DOMAIN,
+    WRITER_BUILTIN,
+    WRITER_CONVERSATION,
+    WRITER_OPENAI,
+    WRITER_OPENAI_COMPATIBLE,
+)
+from tests.openai_server import FakeOpenAI, Reply
+from tests.test_llm import ScriptedAgent
+
+API_KEY = "sk-test-key"
+OPENAI_DATA = {CONF_WRITER: WRITER_OPENAI, CONF_API_KEY: API_KEY, CONF_MODEL: "gpt-4o-mini"}
+
+
+@pytest.fixture
+async def server(socket_enabled: None, monkeypatch: pytest.MonkeyPatch) -> AsyncGenerator[FakeOpenAI]:
+    """The OpenAI API on 127.0.0.1; the OpenAI writer's client is sent there."""
+    fake = FakeOpenAI()
+    fake.valid_key = API_KEY
+    await fake.start()
+    monkeypatch.setenv("OPENAI_BASE_URL", fake.url)
+    yield fake
+    await fake.stop()
+
+
+def _closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _choose(hass: HomeAssistant, writer: str) -> dict[str, Any]:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["step_id"] == "user"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_WRITER: writer})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == writer
+    return dict(result)
+
+
+def _entry(hass: HomeAssistant, data: dict[str, Any], **options: Any) -> MockConfigEntry:
+    entry = MockConfigEntry(
+        domain=DOMAIN, title="AI Automation", data=data, options={**DEFAULT_OPTIONS, **options}
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+def _suggested(result: dict[str, Any]) -> dict[str, Any]:
+    return {
+        str(key): (key.description or {}).get("suggested_value")
+        for key in result["data_schema"].schema
+        if (key.description or {}).get("suggested_value") is not None
+    }
+
+
+# --- user flow --------------------------------------------------------------------
+
+
+async def test_user_step_offers_the_writers_builtin_first(hass: HomeAssistant, recorder_mock: Any) -> None:
+    """The writer select defaults to the built-in one; the other three are offered."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    (key,) = result["data_schema"].schema
+    assert str(key) == CONF_WRITER
+    assert key.default() == WRITER_BUILTIN
+    selector = result["data_schema"].schema[key]
+    assert selector.config["options"] == [
+        WRITER_BUILTIN,
+        WRITER_OPENAI,
+        WRITER_OPENAI_COMPATIBLE,
+        WRITER_CONVERSATION,
+    ]
+
+
+async def test_openai_checked_against_the_api(
+    hass: HomeAssistant, recorder_mock: Any, server: FakeOpenAI
+) -> None:
+    """A key the API accepts and a model it offers: the entry holds the writer and the key."""
+    result = await _choose(hass, WRITER_OPENAI)
+    assert {str(k) for k in result["data_schema"].schema} == {CONF_API_KEY, CONF_MODEL}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: API_KEY, CONF_MODEL: " gpt-4o-mini "}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == OPENAI_DATA
+    assert result["options"] == DEFAULT_OPTIONS
+    assert server.auth_headers == [f"Bearer {API_KEY}"]
+    assert hass.config_entries.async_entries(DOMAIN)[0].state is ConfigEntryState.LOADED
+
+
+@pytest.mark.parametrize(
+    ("break_it", "errors"),
+    [
+        (lambda s, m: setattr(s, "valid_key", "sk-other"), {"base": "invalid_auth"}),
+        (lambda s, m: setattr(s, "models_reply", Reply(status=500, body={"error": {}})), {"base": "unknown"}),
+        (lambda s, m: setattr(s, "models", ["gpt-4.1"]), {CONF_MODEL: "model_not_found"}),
+        (
+            lambda s, m: m.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{_closed_port()}/v1"),
+            {"base": "cannot_connect"},
+        ),
+        (lambda s, m: setattr(s, "models_reply", Reply(raw="<html>", status=200)), {"base": "unknown"}),
+    ],
+    ids=["invalid_auth", "server_error", "model_not_found", "cannot_connect", "not_json"],
+)
+async def test_openai_errors_then_recover(
+    hass: HomeAssistant,
+    recorder_mock: Any,
+    server: FakeOpenAI,
+    monkeypatch: pytest.MonkeyPatch,
+    break_it: Any,
+    errors: dict[str, str],
+) -> None:
+    """Each failure shows its error on the form; once fixed, the same flow creates the entry."""
+    result = await _choose(hass, WRITER_OPENAI)
+    with monkeypatch.context() as patched:
+        break_it(server, patched)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_API_KEY: API_KEY, CONF_MODEL: "gpt-4o-mini"}
+        )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == errors
+    # What was typed stays, except the key.
+    assert _suggested(result) == {CONF_MODEL: "gpt-4o-mini"}
+
+    server.valid_key, server.models_reply, server.models = API_KEY, None, ["gpt-4o-mini"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: API_KEY, CONF_MODEL: "gpt-4o-mini"}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_compatible_server_without_key_and_bare_url(
+    hass: HomeAssistant, recorder_mock: Any, server: FakeOpenAI
+) -> None:
+    """Ollama as people type it: no /v1 (appended because only that answers), no key, no tag."""
+    server.valid_key = None
+    result = await _choose(hass, WRITER_OPENAI_COMPATIBLE)
+    bare = server.url.removesuffix("/v1")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_BASE_URL: bare + "/", CONF_MODEL: "llama3.2"}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {
+        CONF_WRITER: WRITER_OPENAI_COMPATIBLE,
+        CONF_BASE_URL: server.url,
+        CONF_MODEL: "llama3.2",
+    }
+    assert server.auth_headers == ["Bearer no-key"]
+
+
+async def test_compatible_server_with_key_and_full_url(
+    hass: HomeAssistant, recorder_mock: Any, server: FakeOpenAI
+) -> None:
+    """vLLM with --api-key: the key is checked and kept; a server listing no models takes any."""
+    server.models = []
+    result = await _choose(hass, WRITER_OPENAI_COMPATIBLE)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_BASE_URL: server.url, CONF_API_KEY: API_KEY, CONF_MODEL: "any-model"}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_API_KEY] == API_KEY
+    assert result["data"][CONF_BASE_URL] == server.url
+    assert len(server.auth_headers) == 1  # answered at once, no /v1 retry
+
+
+@pytest.mark.parametrize(
+    ("url", "errors"),
+    [
+        ("localhost:11434", {CONF_BASE_URL: "invalid_url"}),
+        ("ftp://127.0.0.1/v1", {CONF_BASE_URL: "invalid_url"}),
+        ("{server}/nothing-here", {"base": "cannot_connect"}),
+        ("http://127.0.0.1:{closed}/v1", {"base": "cannot_connect"}),
+    ],
+    ids=["no_scheme", "not_http", "wrong_path", "nothing_listening"],
+)
+async def test_compatible_server_errors(
+    hass: HomeAssistant, recorder_mock: Any, server: FakeOpenAI, url: str, errors: dict[str, str]
+) -> None:
+    """A URL that is no http(s) URL, a path where no API answers, a port nothing listens on."""
+    result = await _choose(hass, WRITER_OPENAI_COMPATIBLE)
+    url = url.format(server=server.url.removesuffix("/v1"), closed=_closed_port())
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_BASE_URL: url, CONF_API_KEY: API_KEY, CONF_MODEL: "llama3.2"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == errors
+    assert _suggested(result) == {CONF_BASE_URL: url, CONF_MODEL: "llama3.2"}
+
+
+@pytest.fixture
+async def agent_entry(hass: HomeAssistant) -> MockConfigEntry:
+    """An LLM conversation agent (scripted; see ScriptedAgent) set up in Home Assistant."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    assert await async_setup_component(hass, "conversation", {})
+    entry = MockConfigEntry(domain="test_llm_agent", title="Test LLM")
+    entry.add_to_hass(hass)
+    conversation.async_set_agent(hass, entry, ScriptedAgent(lambda _t: "{}"))
+    return entry
+
+
+async def test_conversation_agent(
+    hass: HomeAssistant, recorder_mock: Any, agent_entry: MockConfigEntry
+) -> None:
+    """HA's own agent cannot write; an unknown one is refused; an LLM agent is taken."""
+    result = await _choose(hass, WRITER_CONVERSATION)
+    for agent_id, error in (
+        ("conversation.home_assistant", "not_llm_agent"),
+        ("homeassistant", "not_llm_agent"),
+        ("conversation.gone", "agent_not_found"),
+    ):
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_AGENT_ID: agent_id})
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == {CONF_AGENT_ID: error}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_AGENT_ID: agent_entry.entry_id}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {CONF_WRITER: WRITER_CONVERSATION, CONF_AGENT_ID: agent_entry.entry_id}
+
+
+async def test_conversation_not_loaded(hass: HomeAssistant, recorder_mock: Any) -> None:
+    """Without the conversation integration there is no agent to pick."""
+    result = await _choose(hass, WRITER_CONVERSATION)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_AGENT_ID: "some_agent"})
+    assert result["errors"] == {CONF_AGENT_ID: "agent_not_found"}
+
+
+# --- reconfigure ------------------------------------------------------------------
+
+
+async def test_reconfigure_between_writers(
+    hass: HomeAssistant, recorder_mock: Any, server: FakeOpenAI
+) -> None:
+    """Built-in -> OpenAI -> another model with the stored key -> compatible -> built-in."""
+    entry = _entry(hass, {})
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure"
+    (key,) = result["data_schema"].schema
+    assert key.default() == WRITER_BUILTIN
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_WRITER: WRITER_OPENAI})
+    assert result["step_id"] == WRITER_OPENAI
+    assert type(next(k for k in result["data_schema"].schema if k == CONF_API_KEY)).__name__ == "Required"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: API_KEY, CONF_MODEL: "gpt-4o-mini"}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert dict(entry.data) == OPENAI_DATA
+    assert entry.state is ConfigEntryState.LOADED
+
+    # Same writer: the model is pre-filled and an empty key keeps the stored one.
+    result = await entry.start_reconfigure_flow(hass)
+    (key,) = result["data_schema"].schema
+    assert key.default() == WRITER_OPENAI
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_WRITER: WRITER_OPENAI})
+    schema = {str(k): k for k in result["data_schema"].schema}
+    assert type(schema[CONF_API_KEY]).__name__ == "Optional"
+    assert schema[CONF_MODEL].default() == "gpt-4o-mini"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_MODEL: "gpt-4.1-nano"})
+    await hass.async_block_till_done()
+    assert result["reason"] == "reconfigure_successful"
+    assert dict(entry.data) == {**OPENAI_DATA, CONF_MODEL: "gpt-4.1-nano"}
+
+    # To a compatible server (the OpenAI key is not carried over), then back to built-in.
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_WRITER: WRITER_OPENAI_COMPATIBLE}
+    )
+    assert _suggested(result) == {}
+    server.valid_key = None
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_BASE_URL: server.url, CONF_MODEL: "llama3.2"}
+    )
+    await hass.async_block_till_done()
+    assert dict(entry.data) == {
+        CONF_WRITER: WRITER_OPENAI_COMPATIBLE,
+        CONF_BASE_URL: server.url,
+        CONF_MODEL: "llama3.2",
+    }
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_WRITER: WRITER_OPENAI_COMPATIBLE}
+    )
+    assert _suggested(result) == {CONF_BASE_URL: server.url, CONF_MODEL: "llama3.2"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_BASE_URL: server.url, CONF_MODEL: "llama3.2"}
+    )
+    assert result["reason"] == "reconfigure_successful"
+
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_WRITER: WRITER_BUILTIN})
+    await hass.async_block_till_done()
+    assert result["reason"] == "reconfigure_successful"
+    assert dict(entry.data) == {}
+    assert dict(entry.options) == DEFAULT_OPTIONS  # the options are not touched
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_reconfigure_conversation_prefilled(
+    hass: HomeAssistant, recorder_mock: Any, agent_entry: MockConfigEntry
+) -> None:
+    """Reconfiguring the agent writer shows the current agent."""
+    entry = _entry(hass, {CONF_WRITER: WRITER_CONVERSATION, CONF_AGENT_ID: agent_entry.entry_id})
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["step_id"] == WRITER_CONVERSATION
+    assert _suggested(result) == {CONF_AGENT_ID: agent_entry.entry_id}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_AGENT_ID: agent_entry.entry_id}
+    )
+    assert result["reason"] == "reconfigure_successful"
+
+
+# --- reauth -----------------------------------------------------------------------
+
+
+async def test_reauth_checks_the_new_key(hass: HomeAssistant, recorder_mock: Any, server: FakeOpenAI) -> None:
+    """A rejected new key shows invalid_auth; an accepted one replaces the old and reloads."""
+    entry = _entry(hass, {**OPENAI_DATA, CONF_API_KEY: "sk-revoked"})
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    result = await entry.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_confirm"
+    assert result["description_placeholders"]["server"] == "OpenAI"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_API_KEY: "sk-wrong"})
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_API_KEY: API_KEY})
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert dict(entry.data) == OPENAI_DATA
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_reauth_compatible_server_checks_its_model(
+    hass: HomeAssistant, recorder_mock: Any, server: FakeOpenAI
+) -> None:
+    """The key is checked at the entry's server; a model it no longer has is said so."""
+    entry = _entry(
+        hass, {CONF_WRITER: WRITER_OPENAI_COMPATIBLE, CONF_BASE_URL: server.url, CONF_MODEL: "mistral"}
+    )
+    result = await entry.start_reauth_flow(hass)
+    assert result["description_placeholders"]["server"] == server.url
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_API_KEY: API_KEY})
+    assert result["errors"] == {"base": "model_not_found"}
+    server.models.append("mistral")
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_API_KEY: API_KEY})
+    assert result["reason"] == "reauth_successful"
+    assert entry.data[CONF_API_KEY] == API_KEY
+
+
+# --- options of a chat writer -----------------------------------------------------
+
+
+async def test_chat_writer_options(hass: HomeAssistant, recorder_mock: Any) -> None:
+    """An LLM writer adds pseudonyms, a budget and a price override (both prices or none)."""
+    entry = _entry(hass, OPENAI_DATA)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    keys = {str(k): k for k in result["data_schema"].schema}
+    assert keys[CONF_PSEUDONYMIZE].default() is False
+    assert keys[CONF_MONTHLY_BUDGET].default() == 0.0
+    assert CONF_PRICE_INPUT in keys
+    assert CONF_PRICE_OUTPUT in keys
+
+    base = {str(k): k.default() for k in result["data_schema"].schema if callable(k.default)}
+    for partial, field in (
+        ({CONF_PRICE_INPUT: 0.2}, CONF_PRICE_OUTPUT),
+        ({CONF_PRICE_OUTPUT: 0.8}, CONF_PRICE_INPUT),
+    ):
+        result = await hass.config_entries.options.async_configure(result["flow_id"], {**base, **partial})
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == {field: "price_incomplete"}
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            **base,
+            CONF_PSEUDONYMIZE: True,
+            CONF_MONTHLY_BUDGET: 1.5,
+            CONF_PRICE_INPUT: 0.2,
+            CONF_PRICE_OUTPUT: 0.8,
+        },
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[CONF_PSEUDONYMIZE] is True
+    assert entry.options[CONF_MONTHLY_BUDGET] == 1.5
+    assert (entry.options[CONF_PRICE_INPUT], entry.options[CONF_PRICE_OUTPUT]) == (0.2, 0.8)
+
+    # Pre-filled next time; clearing both prices goes back to the table.
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert _suggested(result) == {CONF_PRICE_INPUT: 0.2, CONF_PRICE_OUTPUT: 0.8}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**base, CONF_PSEUDONYMIZE: True, CONF_MONTHLY_BUDGET: 1.5}
+    )
+    assert CONF_PRICE_INPUT not in entry.options
+    assert entry.options[CONF_PSEUDONYMIZE] is True
+
+
+@pytest.mark.parametrize("writer", [WRITER_BUILTIN, WRITER_CONVERSATION])
+async def test_no_cost_options_without_a_chat_writer(
+    hass: HomeAssistant, recorder_mock: Any, writer: str
+) -> None:
+    """The built-in writer and agents (pseudonyms always, cost unknown) show no LLM options."""
+    entry = _entry(hass, {} if writer == WRITER_BUILTIN else {CONF_WRITER: writer, CONF_AGENT_ID: "x"})
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    keys = {str(k) for k in result["data_schema"].schema}
+    assert not keys & {CONF_PSEUDONYMIZE, CONF_MONTHLY_BUDGET, CONF_PRICE_INPUT, CONF_PRICE_OUTPUT}
