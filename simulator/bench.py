@@ -134,22 +134,21 @@ def warm(db_path: Path) -> None:
 def raw_scan(db_path: Path, start_ts: float, end_ts: float) -> int:
     """Read the rows the reader reads, with sqlite3 alone, into numpy/Python columns.
 
-    Same WHERE and ORDER BY as the reader's query over every entity: metadata id,
+    Same query as the reader's over every entity: metadata id,
     state, timestamp and the context columns. Ids and timestamps become numpy arrays,
     states and context ids stay Python objects. Returns the row count.
     """
     con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
-        ids = [row[0] for row in con.execute("SELECT metadata_id FROM states_meta")]
+        # The reader's query when (as here) every entity is wanted: the timestamp index,
+        # no ORDER BY (both sort in numpy afterwards).
         sql = (
             "SELECT metadata_id, state, last_updated_ts,"
             " context_user_id_bin IS NOT NULL, context_parent_id_bin IS NOT NULL, context_id_bin"
-            f" FROM states WHERE metadata_id IN ({','.join('?' * len(ids))})"
-            " AND last_updated_ts >= ? AND last_updated_ts < ?"
+            " FROM states WHERE last_updated_ts >= ? AND last_updated_ts < ?"
             " AND (last_changed_ts IS NULL OR last_changed_ts = last_updated_ts)"
-            " ORDER BY last_updated_ts"
         )
-        cursor = con.execute(sql, [*ids, start_ts, end_ts])
+        cursor = con.execute(sql, [start_ts, end_ts])
         metadata: list[NDArray[np.int32]] = []
         stamps: list[NDArray[np.float64]] = []
         states: list[str] = []

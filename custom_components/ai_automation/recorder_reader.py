@@ -10,9 +10,12 @@ which is slower and has no context (every change is then physical or system).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 import numpy as np
 from homeassistant.components.recorder import history
@@ -24,7 +27,7 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant, State, split_entity_id
 from homeassistant.helpers.recorder import get_instance, session_scope
 from numpy.typing import NDArray
-from sqlalchemy import bindparam, text
+from sqlalchemy import CursorResult, bindparam, text
 
 from .const import LOGGER
 from .engine.event_log import Origin
@@ -63,14 +66,24 @@ _SELECT_AUTOMATION_CONTEXTS = text(
     " JOIN event_types t ON e.event_type_id = t.event_type_id"
     " WHERE t.event_type IN :types AND e.time_fired_ts >= :start AND e.time_fired_ts < :end"
 ).bindparams(bindparam("types", expanding=True))
-_SELECT_STATES = text(
+_STATE_COLUMNS = (
     "SELECT metadata_id, state, last_updated_ts,"
     " context_user_id_bin IS NOT NULL, context_parent_id_bin IS NOT NULL, context_id_bin"
     " FROM states"
-    " WHERE metadata_id IN :ids AND last_updated_ts >= :start AND last_updated_ts < :end"
+    " WHERE last_updated_ts >= :start AND last_updated_ts < :end"
     " AND (last_changed_ts IS NULL OR last_changed_ts = last_updated_ts)"
-    " ORDER BY last_updated_ts"
-).bindparams(bindparam("ids", expanding=True))
+)
+# Most entities wanted: walk the timestamp index in time order (the table is written in
+# time order, so this reads it nearly sequentially) and drop unwanted rows in numpy. With
+# "metadata_id IN (...)" SQLite would walk the per-entity index instead: random reads and
+# a sort of every row, twice as slow on a big window.
+_SELECT_STATES_ALL = text(_STATE_COLUMNS)
+# A few entities wanted: their index is the shorter way.
+_SELECT_STATES_OF = text(_STATE_COLUMNS + " AND metadata_id IN :ids").bindparams(
+    bindparam("ids", expanding=True)
+)
+# Below this share of all entities, ask for them by id.
+_FEW_ENTITIES = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +104,7 @@ class FetchedHistory:
 
 
 class _Columns:
-    """Accumulates rows into arrays, mapping strings to small integers as it goes."""
+    """Accumulates row chunks into arrays, mapping strings to small integers as it goes."""
 
     def __init__(self) -> None:
         self.entity_index: dict[str, int] = {}
@@ -103,17 +116,20 @@ class _Columns:
     def entity(self, entity_id: str) -> int:
         return self.entity_index.setdefault(entity_id, len(self.entity_index))
 
-    def add(self, entities: list[int], states: list[str | None], ts: list[float], origins: list[int]) -> None:
+    def state_codes(self, states: Sequence[str | None]) -> NDArray[np.int32]:
         index = self.state_index
-        state_codes = [index.setdefault(s or "", len(index)) for s in states]
-        self.parts.append(
-            (
-                np.asarray(entities, dtype=np.int32),
-                np.asarray(state_codes, dtype=np.int32),
-                np.asarray(ts, dtype=np.float64),
-                np.asarray(origins, dtype=np.int8),
-            )
+        return np.fromiter(
+            (index.setdefault(s or "", len(index)) for s in states), dtype=np.int32, count=len(states)
         )
+
+    def add(
+        self,
+        entities: NDArray[np.int32],
+        states: NDArray[np.int32],
+        ts: NDArray[np.float64],
+        origins: NDArray[np.int8],
+    ) -> None:
+        self.parts.append((entities, states, ts, origins))
 
     def result(self, source: str) -> FetchedHistory:
         if self.parts:
@@ -136,6 +152,23 @@ class _Columns:
         )
 
 
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while millions of row tuples come and go.
+
+    They are freed by reference counting either way; but each batch of allocations
+    would trigger full collections over all of Home Assistant's objects, which hold the
+    GIL for 150-250 ms and so stall the event loop (measured by scripts/bench).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _fallback_origin(entity_id: str) -> int:
     return int(Origin.PHYSICAL if split_entity_id(entity_id)[0] in CONTROLLABLE_DOMAINS else Origin.SYSTEM)
 
@@ -145,13 +178,21 @@ def _fetch_raw(
 ) -> FetchedHistory:
     columns = _Columns()
     start_ts, end_ts = start.timestamp(), end.timestamp()
-    with session_scope(hass=hass, read_only=True) as session:
-        # metadata_id -> (our entity index, origin of a change with no user/automation)
-        meta: dict[int, tuple[int, int]] = {}
-        for metadata_id, entity_id in session.execute(_SELECT_META):
-            if entity_id and wanted(entity_id):
-                meta[metadata_id] = (columns.entity(entity_id), _fallback_origin(entity_id))
-        if not meta:
+    with session_scope(hass=hass, read_only=True) as session, _cyclic_gc_paused():
+        meta_rows = [(m, e) for m, e in session.execute(_SELECT_META) if e]
+        if not meta_rows:
+            return columns.result("recorder")
+        # metadata_id -> our entity index (-1: not wanted), and the origin of a change
+        # with neither user nor automation behind it (physical or system, by domain).
+        size = max(m for m, _ in meta_rows) + 1
+        entity_of = np.full(size, -1, dtype=np.int32)
+        default_origin = np.zeros(size, dtype=np.int8)
+        for metadata_id, entity_id in meta_rows:
+            if wanted(entity_id):
+                entity_of[metadata_id] = columns.entity(entity_id)
+                default_origin[metadata_id] = _fallback_origin(entity_id)
+        wanted_ids = np.flatnonzero(entity_of >= 0)
+        if wanted_ids.size == 0:
             return columns.result("recorder")
         automation_contexts = {
             bytes(row[0])
@@ -161,26 +202,55 @@ def _fetch_raw(
             )
             if row[0] is not None
         }
-        result = session.execute(
-            _SELECT_STATES,
-            {"ids": list(meta), "start": start_ts, "end": end_ts},
-            execution_options={"yield_per": _CHUNK_ROWS},
-        )
-        user, automation = int(Origin.USER), int(Origin.AUTOMATION)
-        for rows in result.partitions(_CHUNK_ROWS):
-            entities: list[int] = []
-            origins: list[int] = []
-            for row in rows:
-                entity, default_origin = meta[row[0]]
-                entities.append(entity)
-                if row[3]:
-                    origins.append(user)
-                elif row[4] or (row[5] is not None and bytes(row[5]) in automation_contexts):
-                    origins.append(automation)
-                else:
-                    origins.append(default_origin)
-            columns.add(entities, [row[1] for row in rows], [row[2] for row in rows], origins)
+        params: dict[str, Any] = {"start": start_ts, "end": end_ts}
+        query = _SELECT_STATES_ALL
+        if wanted_ids.size < _FEW_ENTITIES * len(meta_rows):
+            query = _SELECT_STATES_OF
+            params["ids"] = [int(m) for m in wanted_ids]
+        result = session.execute(query, params, execution_options={"yield_per": _CHUNK_ROWS})
+        # Straight from the DBAPI cursor: plain tuples, no Row objects.
+        cursor = cast(CursorResult[Any], result).cursor
+        try:
+            while rows := cursor.fetchmany(_CHUNK_ROWS):
+                _add_chunk(columns, rows, entity_of, default_origin, automation_contexts)
+        finally:
+            result.close()
     return columns.result("recorder")
+
+
+def _add_chunk(
+    columns: _Columns,
+    rows: Sequence[Sequence[Any]],
+    entity_of: NDArray[np.int32],
+    default_origin: NDArray[np.int8],
+    automation_contexts: set[bytes],
+) -> None:
+    """Turn one chunk of rows into columns; origin vectorised where it can be."""
+    metadata_ids, states, stamps, has_user, has_parent, context_ids = zip(*rows, strict=True)
+    n = len(rows)
+    meta = np.fromiter(metadata_ids, dtype=np.int64, count=n)
+    entity = entity_of[meta]
+    keep = entity >= 0
+    origin = default_origin[meta].copy()
+    user = np.fromiter(has_user, dtype=bool, count=n)
+    parent = np.fromiter(has_parent, dtype=bool, count=n)
+    origin[parent] = Origin.AUTOMATION
+    origin[user] = Origin.USER
+    if automation_contexts:
+        # A time-triggered automation's change: no user, no parent, but its context id is
+        # an automation_triggered event's. Only a controllable entity's change matters.
+        maybe = np.flatnonzero(keep & ~user & ~parent & (origin == Origin.PHYSICAL))
+        hits = [
+            i for i in maybe if context_ids[i] is not None and bytes(context_ids[i]) in automation_contexts
+        ]
+        origin[hits] = Origin.AUTOMATION
+    idx = np.flatnonzero(keep)
+    columns.add(
+        entity[idx],
+        columns.state_codes([states[i] for i in idx]),
+        np.fromiter(stamps, dtype=np.float64, count=n)[idx],
+        origin[idx],
+    )
 
 
 def _fetch_history_api(
@@ -214,7 +284,13 @@ def _fetch_history_api(
                 stamps.append(
                     float(entry.get(COMPRESSED_STATE_LAST_CHANGED, entry[COMPRESSED_STATE_LAST_UPDATED]))
                 )
-        columns.add([entity] * len(states), states, stamps, [origin] * len(states))
+        n = len(states)
+        columns.add(
+            np.full(n, entity, dtype=np.int32),
+            columns.state_codes(states),
+            np.asarray(stamps, dtype=np.float64),
+            np.full(n, origin, dtype=np.int8),
+        )
     return columns.result("history_api")
 
 

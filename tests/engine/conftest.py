@@ -8,8 +8,15 @@ run without starting Home Assistant (and stay fast).
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings
 
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations() -> None:
     """No hass for engine tests."""
+
+
+# Property tests draw the same examples on every run, so CI is repeatable; a failure
+# found while developing is kept in .hypothesis and replayed first.
+settings.register_profile("repeatable", derandomize=True, print_blob=True)
+settings.load_profile("repeatable")

@@ -64,9 +64,10 @@ def test_shifting_every_event_shifts_the_routine_alike(shift: int, seed: int) ->
     )
     assert len(base) == len(moved) == 1
     delta = (moved[0].minute - base[0].minute - shift) % MINUTES_PER_DAY
-    assert min(delta, MINUTES_PER_DAY - delta) <= 1
-    # Alike, not equal: a routine shifted across midnight loses the event that now falls
-    # after the window's last midnight (the shell reads complete days only).
+    assert min(delta, MINUTES_PER_DAY - delta) <= 3
+    # Alike, not equal (a few minutes of median, half a minute of spread): a routine
+    # shifted across midnight loses the event that now falls after the window's last
+    # midnight (the shell reads complete days only).
     assert abs(moved[0].spread_min - base[0].spread_min) <= 0.5
     assert abs(moved[0].occurrences - base[0].occurrences) <= 1
 

@@ -110,7 +110,7 @@ def detect_co_occurrence(
     pkey = np.concatenate(pair_keys)
     lags = np.concatenate(pair_lags)
     b_events = np.concatenate(pair_b)
-    order = np.lexsort((lags, pkey))
+    order = np.argsort(pkey, kind="stable")
     pkey, lags, b_events = pkey[order], lags[order], b_events[order]
     groups, starts, support = np.unique(pkey, return_index=True, return_counts=True)
 
@@ -118,41 +118,47 @@ def detect_co_occurrence(
     follower_counts = np.bincount(key[b_idx], minlength=n_keys)
     span_s = max(float(ts[-1] - ts[0]), params.window_s)
 
+    # Every pair's statistics at once; only the survivors are looked at one by one.
+    ka, kb = groups // n_keys, groups % n_keys
+    n_a, n_b = key_counts[ka], follower_counts[kb]
+    confidence = support / n_a
+    # Followers can be shared by several A events: count distinct B events per pair.
+    distinct = np.unique(pkey * len(log) + b_events) // len(log)
+    explained = np.bincount(np.searchsorted(groups, distinct), minlength=groups.size)
+    coverage = np.divide(explained, n_b, out=np.zeros(groups.size), where=n_b > 0)
+    # Chance that B happens in a random window of the same length (Poisson).
+    base_rate = 1.0 - np.exp(-n_b / span_s * params.window_s)
+    lift = np.divide(confidence, base_rate, out=np.full(groups.size, np.inf), where=base_rate > 0)
+    strong = np.flatnonzero(
+        (support >= params.min_support)
+        & (confidence >= params.min_confidence)
+        & (coverage >= params.min_coverage)
+        & (lift >= params.min_lift)
+    )
+
     found: list[CoOccurrencePattern] = []
-    for gkey, group_start, support_count in zip(groups, starts, support, strict=True):
-        hits = int(support_count)
-        if hits < params.min_support:
-            continue
-        ka, kb = int(gkey // n_keys), int(gkey % n_keys)
-        n_a, n_b = int(key_counts[ka]), int(follower_counts[kb])
-        confidence = float(hits / n_a)
-        # Followers can be shared by several A events; count distinct B events.
-        sl = slice(int(group_start), int(group_start) + hits)
-        explained = int(np.unique(b_events[sl]).size)
-        coverage = explained / n_b if n_b else 0.0
-        # Chance that B happens in a random window of the same length (Poisson).
-        base_rate = 1.0 - float(np.exp(-n_b / span_s * params.window_s))
-        lift = confidence / base_rate if base_rate > 0 else float("inf")
-        if confidence < params.min_confidence or coverage < params.min_coverage or lift < params.min_lift:
-            continue
-        group_lags = lags[sl]  # sorted ascending within the group
+    for g in strong:
+        hits = int(support[g])
+        sl = slice(int(starts[g]), int(starts[g]) + hits)
+        group_lags = lags[sl]
         follower_origin = log.origin[b_events[sl]]
         origins = {o.label: int(np.count_nonzero(follower_origin == o)) for o in Origin}
         origins = {k: v for k, v in origins.items() if v}
+        a_key, b_key = int(ka[g]), int(kb[g])
         found.append(
             CoOccurrencePattern(
-                trigger_entity_id=log.entity_ids[ka // n_states],
-                trigger_to_state=log.states[ka % n_states],
-                entity_id=log.entity_ids[kb // n_states],
-                to_state=log.states[kb % n_states],
+                trigger_entity_id=log.entity_ids[a_key // n_states],
+                trigger_to_state=log.states[a_key % n_states],
+                entity_id=log.entity_ids[b_key // n_states],
+                to_state=log.states[b_key % n_states],
                 lag_s=round(float(np.median(group_lags)), 1),
                 lag_p90_s=round(float(np.quantile(group_lags, 0.9)), 1),
-                occurrences=int(hits),
-                trigger_count=n_a,
-                follower_count=n_b,
-                confidence=round(confidence, 3),
-                coverage=round(coverage, 3),
-                lift=round(min(float(lift), 1e6), 1),
+                occurrences=hits,
+                trigger_count=int(n_a[g]),
+                follower_count=int(n_b[g]),
+                confidence=round(float(confidence[g]), 3),
+                coverage=round(float(coverage[g]), 3),
+                lift=round(min(float(lift[g]), 1e6), 1),
                 automated=bool(origins.get(Origin.AUTOMATION.label, 0) * 2 > hits),
                 origins=origins,
             )

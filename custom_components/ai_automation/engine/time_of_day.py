@@ -212,6 +212,7 @@ def detect_time_of_day(
     order = np.argsort(key, kind="stable")
     key, minute, day, origin = key[order], minute[order], day[order], origin[order]
     group_keys, starts, counts = np.unique(key, return_index=True, return_counts=True)
+    group = np.repeat(np.arange(group_keys.size), counts)
 
     all_days = np.arange(log.first_day, log.last_day + 1, dtype=np.int64)
     window = _Window(
@@ -223,20 +224,95 @@ def detect_time_of_day(
         params=params,
     )
 
+    # Which groups have a peak at all, on each axis, for every group at once: most
+    # (entity, state) pairs have none, and then cost nothing more.
+    events: tuple[str | None, ...] = (None, "sunrise", "sunset") if sun is not None else (None,)
+    screened = {
+        event: _groups_with_peaks(
+            group, day, _axis_minutes(minute, day, window, event), group_keys.size, window
+        )
+        for event in events
+    }
+
     patterns: list[TimeOfDayPattern] = []
-    for gkey, start, count in zip(group_keys, starts, counts, strict=True):
-        if count < params.min_occurrences:
+    for g, (gkey, start, count) in enumerate(zip(group_keys, starts, counts, strict=True)):
+        if count < params.min_occurrences or not any(screened[e][g] for e in events):
             continue
         sl = slice(int(start), int(start + count))
         entity_id, to_state = log.entity_ids[int(gkey // n_states)], log.states[int(gkey % n_states)]
-        found = _detect_group(entity_id, to_state, minute[sl], day[sl], origin[sl], window, None)
-        if sun is not None:
-            for event in ("sunrise", "sunset"):
+        found: list[TimeOfDayPattern] = []
+        for event in events:
+            if screened[event][g]:
                 found += _detect_group(entity_id, to_state, minute[sl], day[sl], origin[sl], window, event)
+        if sun is not None:
             found = _prefer_tighter(found)
         patterns.extend(found)
     patterns.sort(key=lambda p: (-p.confidence, -p.occurrences, p.entity_id, p.minute))
     return patterns
+
+
+def _axis_minutes(
+    clock_minute: NDArray[np.int64], day: NDArray[np.int64], window: _Window, sun_event: str | None
+) -> NDArray[np.int64]:
+    """Minutes on an axis: the clock, or minutes after the day's sun event (-1: none)."""
+    if sun_event is None:
+        return clock_minute
+    assert window.sun is not None
+    relative = clock_minute - window.sun.minutes(sun_event, day)
+    known = ~np.isnan(relative)
+    out = np.full(clock_minute.shape, -1, dtype=np.int64)
+    out[known] = np.round(relative[known]).astype(np.int64) % MINUTES_PER_DAY
+    return out
+
+
+def _groups_with_peaks(
+    group: NDArray[np.int64],
+    day: NDArray[np.int64],
+    axis_minute: NDArray[np.int64],
+    n_groups: int,
+    window: _Window,
+) -> NDArray[np.bool_]:
+    """Whether each group's smoothed histogram has a peak (the test ``_detect_group`` uses)."""
+    valid = axis_minute >= 0
+    g, d, m = group[valid], day[valid] - window.first_day + 1, axis_minute[valid]
+    span = int(d.max()) + 1 if d.size else 1
+    votes = np.unique((g * span + d) * MINUTES_PER_DAY + m)
+    cell = (votes // (span * MINUTES_PER_DAY)) * MINUTES_PER_DAY + votes % MINUTES_PER_DAY
+    counts = np.bincount(cell, minlength=n_groups * MINUTES_PER_DAY).reshape(n_groups, MINUTES_PER_DAY)
+    hist = counts.astype(np.float64)
+    smooth = np.fft.irfft(np.fft.rfft(hist, axis=1) * window.kernel, n=MINUTES_PER_DAY, axis=1)
+    mean = hist.sum(axis=1, keepdims=True) / MINUTES_PER_DAY
+    peak = (
+        (smooth > np.roll(smooth, 1, axis=1))
+        & (smooth >= np.roll(smooth, -1, axis=1))
+        & (smooth >= window.params.min_peak_lift * mean)
+        & (mean > 0)
+        & _dense_windows(hist, window.params)
+    )
+    result: NDArray[np.bool_] = peak.any(axis=1)
+    return result
+
+
+def _dense_windows(hist: NDArray[np.float64], params: TimeOfDayParams) -> NDArray[np.bool_]:
+    """Per row and minute: is the +-window around it dense enough to hold a routine?
+
+    The same test ``_pattern_at`` applies (window lift), for every minute at once, from a
+    circular running sum.
+    """
+    half = params.window_min
+    tripled = np.concatenate([hist, hist, hist], axis=1)
+    csum = np.concatenate([np.zeros((hist.shape[0], 1)), np.cumsum(tripled, axis=1)], axis=1)
+    centre = np.arange(MINUTES_PER_DAY) + MINUTES_PER_DAY
+    inside = csum[:, centre + half + 1] - csum[:, centre - half]
+    total = hist.sum(axis=1, keepdims=True)
+    lift = np.divide(
+        inside * MINUTES_PER_DAY,
+        (2 * half + 1) * total,
+        out=np.zeros_like(inside),
+        where=total > 0,
+    )
+    dense: NDArray[np.bool_] = lift >= params.min_window_lift
+    return dense
 
 
 def _prefer_tighter(found: list[TimeOfDayPattern]) -> list[TimeOfDayPattern]:
@@ -309,7 +385,7 @@ def _detect_group(
         & (smooth >= np.roll(smooth, -1))
         & (smooth >= params.min_peak_lift * mean_density)
     )
-    peaks = np.flatnonzero(is_peak)
+    peaks = np.flatnonzero(is_peak & _dense_windows(hist[np.newaxis, :], params)[0])
     peaks = peaks[np.argsort(-smooth[peaks], kind="stable")][: params.max_peaks * 2]
 
     found: list[TimeOfDayPattern] = []
