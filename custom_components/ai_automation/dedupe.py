@@ -227,7 +227,10 @@ def existing_automations(hass: HomeAssistant) -> list[tuple[str | None, Fingerpr
     for entity in component.entities:
         if entity.raw_config is None:
             continue
-        found += [(entity.unique_id, fp) for fp in fingerprints(hass, entity.raw_config)]
+        try:
+            found += [(entity.unique_id, fp) for fp in fingerprints(hass, entity.raw_config)]
+        except Exception:  # noqa: BLE001 - one odd hand-written automation must not stop a run
+            LOGGER.debug("Cannot read what %s does", entity.entity_id, exc_info=True)
     return found
 
 
