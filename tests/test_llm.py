@@ -780,3 +780,64 @@ async def test_a_reply_that_is_no_chat_completion(
     _unchanged(outcome, suggestions)
     assert outcome.fallback == fallback
     assert len(server.chat_requests) == 1
+
+
+# --- the cost sensor ------------------------------------------------------------------
+
+COST_SENSOR = "sensor.ai_automation_llm_cost_this_month"
+
+
+async def test_cost_sensor_shows_the_month_and_follows_the_runs(
+    hass: HomeAssistant, recorder_mock: Any, server: FakeOpenAI, hass_storage: dict[str, Any]
+) -> None:
+    """With a chat writer: the stored spend at start-up, then each run's cost on the next update."""
+    entry = _openai_entry(hass, server, **{CONF_MONTHLY_BUDGET: 2.0})
+    hass_storage[f"{DOMAIN}.llm_spend.{entry.entry_id}"] = {
+        "version": 1,
+        "key": f"{DOMAIN}.llm_spend.{entry.entry_id}",
+        "data": {"month": llm._month(), "cost_usd": 0.25, "tokens": 1000, "runs": 4},
+    }
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    state = hass.states.get(COST_SENSOR)
+    assert state is not None
+    assert float(state.state) == 0.25
+    assert state.attributes["unit_of_measurement"] == "USD"
+    assert state.attributes["device_class"] == "monetary"
+    assert state.attributes["tokens"] == 1000
+    assert state.attributes["budget_usd"] == 2.0
+    assert state.attributes["model"] == "gpt-4o-mini"
+
+    suggestions, patterns = await async_suggestions(hass, count=3)
+    outcome = await async_word_suggestions(hass, entry, suggestions, patterns)
+    entry.runtime_data.async_update_listeners()  # the job does this when it finishes
+    state = hass.states.get(COST_SENSOR)
+    assert float(state.state) == pytest.approx(0.25 + outcome.cost_usd)
+    assert state.attributes["runs"] == 5
+    assert state.attributes["tokens"] == 1000 + outcome.tokens
+
+
+async def test_no_cost_sensor_without_a_chat_writer(hass: HomeAssistant, recorder_mock: Any) -> None:
+    """The built-in writer costs nothing: no sensor for it."""
+    entry = _entry(hass, {})
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(COST_SENSOR) is None
+    assert llm.month_spend(hass, entry) is None
+
+
+async def test_diagnostics_redact_the_key(
+    hass: HomeAssistant, recorder_mock: Any, server: FakeOpenAI, hass_client: Any
+) -> None:
+    """The API key never shows in diagnostics."""
+    from pytest_homeassistant_custom_component.components.diagnostics import (
+        get_diagnostics_for_config_entry,
+    )
+
+    entry = _openai_entry(hass, server)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    assert API_KEY not in json.dumps(diagnostics)
+    assert diagnostics["data"][CONF_API_KEY] == "**REDACTED**"
+    assert diagnostics["data"][CONF_MODEL] == "gpt-4o-mini"

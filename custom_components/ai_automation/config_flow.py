@@ -65,7 +65,7 @@ from .const import (
     WRITER_OPENAI_COMPATIBLE,
     WRITERS,
 )
-from .llm import async_client_module
+from .llm import CHAT_WRITERS, async_client_module
 from .push import notify_services_schema
 
 # Domains offered in the include/exclude pickers; users may type others.
@@ -105,8 +105,6 @@ def _domains() -> SelectSelector:
     )
 
 
-# Writers that call a paid or self-hosted chat API: they get the privacy and cost options.
-CHAT_WRITERS = (WRITER_OPENAI, WRITER_OPENAI_COMPATIBLE)
 # Home Assistant's own agent matches sentences to intents; it cannot word anything.
 _NOT_LLM_AGENTS = frozenset({"conversation.home_assistant", "homeassistant"})
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))

@@ -39,12 +39,16 @@ from .const import (
     WRITER_BUILTIN,
     WRITER_CONVERSATION,
     WRITER_OPENAI,
+    WRITER_OPENAI_COMPATIBLE,
 )
 from .llm_errors import WriterAuthError, WriterError, WriterFailed, WriterUnavailable
 from .llm_prompt import Prompt, apply_wording, build_prompt, parse_reply
 
 if TYPE_CHECKING:
     from .llm_client import ChatWriter
+
+# Writers that call a chat API (paid or self-hosted): tokens, cost, privacy options.
+CHAT_WRITERS = (WRITER_OPENAI, WRITER_OPENAI_COMPATIBLE)
 
 # Why (some of) a run kept the built-in wording (``WordingOutcome.fallback``).
 FALLBACK_BUDGET = "budget_exhausted"
@@ -189,6 +193,24 @@ def month_spend(hass: HomeAssistant, entry: ConfigEntry) -> dict[str, Any] | Non
     """This month's LLM spend of the entry, once its state is loaded (for the sensor)."""
     state = hass.data.get(_DATA, {}).get(entry.entry_id)
     return state.month_spend() if state is not None else None
+
+
+@callback
+def cost_attributes(
+    hass: HomeAssistant, entry: ConfigEntry, last_job: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """The LLM cost sensor's attributes: the month's totals, the budget, the last run."""
+    spend = month_spend(hass, entry) or {}
+    options = {**DEFAULT_LLM_OPTIONS, **entry.options}
+    return {
+        "month": spend.get("month"),
+        "tokens": spend.get("tokens"),
+        "runs": spend.get("runs"),
+        "budget_usd": float(options[CONF_MONTHLY_BUDGET] or 0) or None,
+        "model": entry.data.get(CONF_MODEL),
+        "last_run_tokens": last_job.get("llm_tokens") if last_job else None,
+        "last_run_cost_usd": last_job.get("llm_cost_usd") if last_job else None,
+    }
 
 
 async def async_client_module(hass: HomeAssistant) -> ModuleType:

@@ -18,10 +18,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .const import JOB_STATUSES
+from .const import CONF_WRITER, JOB_STATUSES
 from .coordinator import AnalysisCoordinator
 from .data import AIAutomationConfigEntry
 from .entity import AIAutomationEntity
+from .llm import CHAT_WRITERS, async_get_state, cost_attributes, month_spend
 
 PARALLEL_UPDATES = 0
 # Recent jobs shown on the status sensor; the full 30 are in diagnostics.
@@ -116,13 +117,29 @@ SENSORS: tuple[AIAutomationSensorDescription, ...] = (
 )
 
 
+# With an LLM writer that calls a chat API: this month's spend (the monthly budget's measure).
+LLM_COST_SENSOR = AIAutomationSensorDescription(
+    key="llm_cost_month",
+    translation_key="llm_cost_month",
+    device_class=SensorDeviceClass.MONETARY,
+    native_unit_of_measurement="USD",
+    suggested_display_precision=4,
+    value_fn=lambda c: (month_spend(c.hass, c.config_entry) or {}).get("cost_usd"),
+    attr_fn=lambda c: cost_attributes(c.hass, c.config_entry, c.last_job),
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: AIAutomationConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the sensors."""
-    async_add_entities(AIAutomationSensor(entry.runtime_data, d) for d in SENSORS)
+    descriptions = list(SENSORS)
+    if entry.data.get(CONF_WRITER) in CHAT_WRITERS:
+        await async_get_state(hass, entry)  # the month's stored spend, before the first run
+        descriptions.append(LLM_COST_SENSOR)
+    async_add_entities(AIAutomationSensor(entry.runtime_data, d) for d in descriptions)
 
 
 class AIAutomationSensor(AIAutomationEntity, SensorEntity):
