@@ -15,7 +15,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.sun import get_astral_event_date
 from homeassistant.util import dt as dt_util
 
-from .engine.backtest import Backtest, backtest_time_of_day
+from .engine.backtest import Backtest, backtest_many
 from .engine.co_occurrence import CoOccurrencePattern, detect_co_occurrence
 from .engine.event_log import EventLog
 from .engine.local_time import local_day_of, local_fields, utc_offsets
@@ -121,5 +121,5 @@ def detect(
     routines = detect_time_of_day(log, params, sun)
     followers = np.fromiter((controllable(e) for e in log.entity_ids), dtype=bool, count=len(log.entity_ids))
     pairs = detect_co_occurrence(log, followers)
-    backtests = {i: backtest_time_of_day(log, p, sun) for i, p in enumerate(routines) if suggestable(p)}
+    backtests = backtest_many(log, {i: p for i, p in enumerate(routines) if suggestable(p)}, sun)
     return Detection(log=log, time_of_day=routines, co_occurrence=pairs, backtests=backtests)

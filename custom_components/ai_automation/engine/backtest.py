@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .event_log import EventLog
 from .time_of_day import MINUTES_PER_DAY, SunTimes, TimeOfDayPattern
@@ -32,7 +33,12 @@ def tolerance_for(pattern: TimeOfDayPattern) -> int:
     return int(min(60, max(15, round(2 * pattern.spread_min))))
 
 
-def backtest_time_of_day(log: EventLog, pattern: TimeOfDayPattern, sun: SunTimes | None = None) -> Backtest:
+def backtest_time_of_day(
+    log: EventLog,
+    pattern: TimeOfDayPattern,
+    sun: SunTimes | None = None,
+    events: NDArray[np.int64] | None = None,
+) -> Backtest:
     """Fire on every day of the pattern's day set inside the window.
 
     At ``pattern.minute``, or at the day's sunrise/sunset plus the offset when the
@@ -54,10 +60,11 @@ def backtest_time_of_day(log: EventLog, pattern: TimeOfDayPattern, sun: SunTimes
     if triggers.size == 0:
         return Backtest(would_have_fired=0, matched=0, tolerance_min=tolerance)
 
-    entity_idx = log.entity_ids.index(pattern.entity_id)
-    state_idx = log.states.index(pattern.to_state)
-    sel = (log.entity == entity_idx) & (log.state == state_idx)
-    events = log.local_day[sel].astype(np.int64) * MINUTES_PER_DAY + log.local_minute[sel]
+    if events is None:
+        entity_idx = log.entity_ids.index(pattern.entity_id)
+        state_idx = log.states.index(pattern.to_state)
+        sel = (log.entity == entity_idx) & (log.state == state_idx)
+        events = log.local_day[sel].astype(np.int64) * MINUTES_PER_DAY + log.local_minute[sel]
     # The trigger nearest each event: the one just before or just after it.
     after = np.clip(np.searchsorted(triggers, events), 0, triggers.size - 1)
     before = np.clip(after - 1, 0, triggers.size - 1)
@@ -65,3 +72,27 @@ def backtest_time_of_day(log: EventLog, pattern: TimeOfDayPattern, sun: SunTimes
     close = np.abs(triggers[nearest] - events) <= tolerance
     matched = int(np.unique(nearest[close]).size)
     return Backtest(would_have_fired=int(triggers.size), matched=matched, tolerance_min=tolerance)
+
+
+def backtest_many(
+    log: EventLog, patterns: dict[int, TimeOfDayPattern], sun: SunTimes | None = None
+) -> dict[int, Backtest]:
+    """Backtest several patterns with one sort of the log instead of a scan each."""
+    if not patterns:
+        return {}
+    n_states = max(len(log.states), 1)
+    key = log.entity.astype(np.int64) * n_states + log.state
+    wanted = {
+        index: log.entity_ids.index(p.entity_id) * n_states + log.states.index(p.to_state)
+        for index, p in patterns.items()
+    }
+    # Only the patterns' own events, sorted by key: one pass over the log, a small sort.
+    mine = np.flatnonzero(np.isin(key, list(wanted.values())))
+    order = mine[np.argsort(key[mine], kind="stable")]
+    sorted_key = key[order]
+    stamp = log.local_day[order].astype(np.int64) * MINUTES_PER_DAY + log.local_minute[order]
+    results: dict[int, Backtest] = {}
+    for index, pattern in patterns.items():
+        lo, hi = np.searchsorted(sorted_key, [wanted[index], wanted[index] + 1])
+        results[index] = backtest_time_of_day(log, pattern, sun, np.sort(stamp[lo:hi]))
+    return results

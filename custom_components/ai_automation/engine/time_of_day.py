@@ -265,6 +265,11 @@ def _axis_minutes(
     return out
 
 
+# Up to this many (group, day, minute) cells the votes are marked on a boolean grid
+# (64 MB at most) instead of sorted.
+_DENSE_GRID_CELLS = 64_000_000
+
+
 def _groups_with_peaks(
     group: NDArray[np.int64],
     day: NDArray[np.int64],
@@ -276,9 +281,16 @@ def _groups_with_peaks(
     valid = axis_minute >= 0
     g, d, m = group[valid], day[valid] - window.first_day + 1, axis_minute[valid]
     span = int(d.max()) + 1 if d.size else 1
-    votes = np.unique((g * span + d) * MINUTES_PER_DAY + m)
-    cell = (votes // (span * MINUTES_PER_DAY)) * MINUTES_PER_DAY + votes % MINUTES_PER_DAY
-    counts = np.bincount(cell, minlength=n_groups * MINUTES_PER_DAY).reshape(n_groups, MINUTES_PER_DAY)
+    cells = n_groups * span * MINUTES_PER_DAY
+    if cells <= _DENSE_GRID_CELLS:
+        # One vote per (group, day, minute) by marking a grid: O(n), no sort.
+        seen = np.zeros(cells, dtype=bool)
+        seen[(g * span + d) * MINUTES_PER_DAY + m] = True
+        counts = seen.reshape(n_groups, span, MINUTES_PER_DAY).sum(axis=1)
+    else:
+        votes = np.unique((g * span + d) * MINUTES_PER_DAY + m)
+        cell = (votes // (span * MINUTES_PER_DAY)) * MINUTES_PER_DAY + votes % MINUTES_PER_DAY
+        counts = np.bincount(cell, minlength=n_groups * MINUTES_PER_DAY).reshape(n_groups, MINUTES_PER_DAY)
     hist = counts.astype(np.float64)
     smooth = np.fft.irfft(np.fft.rfft(hist, axis=1) * window.kernel, n=MINUTES_PER_DAY, axis=1)
     mean = hist.sum(axis=1, keepdims=True) / MINUTES_PER_DAY
@@ -300,10 +312,10 @@ def _dense_windows(hist: NDArray[np.float64], params: TimeOfDayParams) -> NDArra
     circular running sum.
     """
     half = params.window_min
-    tripled = np.concatenate([hist, hist, hist], axis=1)
-    csum = np.concatenate([np.zeros((hist.shape[0], 1)), np.cumsum(tripled, axis=1)], axis=1)
-    centre = np.arange(MINUTES_PER_DAY) + MINUTES_PER_DAY
-    inside = csum[:, centre + half + 1] - csum[:, centre - half]
+    # Wrap the ends round, then window sums are differences of one running sum.
+    padded = np.concatenate([hist[:, -half - 1 :], hist, hist[:, :half]], axis=1)
+    csum = np.cumsum(padded, axis=1)
+    inside = csum[:, 2 * half + 1 :] - csum[:, :MINUTES_PER_DAY]
     total = hist.sum(axis=1, keepdims=True)
     lift = np.divide(
         inside * MINUTES_PER_DAY,
