@@ -58,6 +58,7 @@ from .const import (
     WEEKDAYS,
 )
 from .decisions import Decisions
+from .llm import async_word_suggestions
 from .push import async_push_new
 from .recorder_reader import FetchedHistory, async_fetch_history
 from .suggestions import async_build_suggestions, patterns_to_dicts
@@ -327,6 +328,9 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
             "new_suggestions": 0,
             "llm_tokens": 0,
             "llm_cost_usd": 0.0,
+            "writer": None,
+            "llm_fallback": None,
+            "llm_worded": 0,
             "source": None,
             "error": None,
         }
@@ -393,9 +397,22 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
                 suggestions=len(suggestions), invalid_suggestions=invalid, deduplicated=duplicate.count
             )
 
-            # The built-in writer already worded the suggestions: nothing leaves the house.
+            # Built-in wording is already in place; the chosen writer may re-word it (the
+            # built-in writer returns at once: nothing leaves the house).
             self._enter_phase(PHASE_LLM)
-            phases["llm_s"] = 0.0
+            t0 = time.monotonic()
+            wording = await async_word_suggestions(
+                self.hass, self.config_entry, suggestions, patterns_to_dicts(detection)
+            )
+            suggestions = wording.suggestions
+            phases["llm_s"] = round(time.monotonic() - t0, 3)
+            job.update(
+                writer=wording.writer,
+                llm_tokens=wording.tokens,
+                llm_cost_usd=wording.cost_usd,
+                llm_fallback=wording.fallback,
+                llm_worded=wording.worded,
+            )
 
             self._enter_phase(PHASE_PUBLISH)
             if len(fetched) == 0:
