@@ -207,6 +207,22 @@ def _print_result(result: dict[str, Any]) -> None:
         print("  " + yaml.safe_dump(s["automation"], sort_keys=False).replace("\n", "\n  ").rstrip())
 
 
+def _accept_first(client: Client, suggestions: list[dict[str, Any]]) -> None:
+    """Accept the best suggestion as the demo user would, and show the automation it made."""
+    best = suggestions[0]
+    reply = client.request(
+        "POST",
+        "/api/services/ai_automation/accept_suggestion?return_response",
+        {"suggestion_id": best["id"]},
+    )
+    entity_id = reply["service_response"]["automation_entity_id"]
+    state = client.request("GET", f"/api/states/{entity_id}")
+    print(f"\nAccepted '{best['title']}': {entity_id} is {state['state']} (written to automations.yaml)")
+    pending = client.request("POST", "/api/services/ai_automation/list_suggestions?return_response", {})
+    lists = pending["service_response"]
+    print(f"Suggestions now: {len(lists['pending'])} pending, {len(lists['accepted'])} accepted")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the demo."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -283,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         if not result["suggestions"]:
             print("No suggestions: see", args.dir / "home-assistant.log")
             return 1
+        _accept_first(client, result["suggestions"])
         if args.run_once:
             return 0
         print(f"\nHome Assistant keeps running at http://127.0.0.1:{args.port} ({USERNAME} / {PASSWORD}).")

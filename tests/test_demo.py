@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 from pathlib import Path
@@ -52,6 +53,11 @@ def test_demo_run_once_prints_suggestions(socket_enabled: None, tmp_path: Path) 
     # (time-triggered automation) and the entrance light (state-triggered).
     assert "Porch light at 18:00" not in out
     assert "Entrance light" not in out
+    # The best suggestion accepted through the service: a real automation entity, on.
+    assert re.search(r"Accepted '.+': automation\.\w+ is on \(written to automations.yaml\)", out), out
+    assert ", 1 accepted" in out
+    automations = (tmp_path / "demo" / "config" / "automations.yaml").read_text()
+    assert "id: ai_" in automations
     log = (tmp_path / "demo" / "home-assistant.log").read_text()
     assert "recovery mode" not in log.lower()
     assert "Error setting up entry AI Automation" not in log
