@@ -97,9 +97,15 @@ def detect_co_occurrence(
         a_ev = a[which_a]
         other = log.entity[b] != log.entity[a_ev]
         a_ev, b = a_ev[other], b[other]
-        # One hit per (A event, follower key): pairs are in time order, so the first
-        # one unique() keeps is the earliest follower.
-        _, first = np.unique(a_ev * n_keys + key[b], return_index=True)
+        if a_ev.size == 0:
+            continue
+        # One hit per (A event, follower key): the earliest follower. Pairs come grouped
+        # by A event and in time order, so a stable sort (timsort: adaptive to those
+        # runs) keeps the earliest first, and is much cheaper than unique()'s full sort.
+        combined = a_ev * n_keys + key[b]
+        order = np.argsort(combined, kind="stable")
+        ranked = combined[order]
+        first = order[np.concatenate(([True], ranked[1:] != ranked[:-1]))]
         a_ev, b = a_ev[first], b[first]
         pair_keys.append(key[a_ev] * n_keys + key[b])
         pair_lags.append(ts[b] - ts[a_ev])
