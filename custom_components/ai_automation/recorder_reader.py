@@ -11,7 +11,7 @@ which is slower and has no context (every change is then physical or system).
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -207,11 +207,19 @@ def _fetch_raw(
         if wanted_ids.size < _FEW_ENTITIES * len(meta_rows):
             query = _SELECT_STATES_OF
             params["ids"] = [int(m) for m in wanted_ids]
-        result = session.execute(query, params, execution_options={"yield_per": _CHUNK_ROWS})
-        # Straight from the DBAPI cursor: plain tuples, no Row objects.
-        cursor = cast(CursorResult[Any], result).cursor
+        if session.get_bind().dialect.name == "sqlite":
+            # SQLite's cursor reads lazily: take plain tuples straight from it, no Row
+            # objects (a third of the read time at 1M rows).
+            result = session.execute(query, params)
+            cursor = cast(CursorResult[Any], result).cursor
+            chunks: Iterable[Sequence[Sequence[Any]]] = iter(lambda: cursor.fetchmany(_CHUNK_ROWS), [])
+        else:
+            # A server-side cursor streams the rows; SQLAlchemy buffers its first batch,
+            # so read through the result, not around it.
+            result = session.execute(query, params, execution_options={"yield_per": _CHUNK_ROWS})
+            chunks = result.partitions(_CHUNK_ROWS)
         try:
-            while rows := cursor.fetchmany(_CHUNK_ROWS):
+            for rows in chunks:
                 _add_chunk(columns, rows, entity_of, default_origin, automation_contexts)
         finally:
             result.close()
