@@ -149,33 +149,44 @@ def _circular_distance(a: int, b: int) -> int:
 
 
 def _choose_day_set(
-    hits_per_weekday: NDArray[np.int64], eligible_per_weekday: NDArray[np.int64]
+    hits_per_weekday: list[int], eligible_per_weekday: list[int]
 ) -> tuple[str, tuple[int, ...]]:
-    """Pick the day set that best explains the hits: share of its days x coverage."""
-    total_hits = int(hits_per_weekday.sum())
-    rate = np.divide(
-        hits_per_weekday,
-        eligible_per_weekday,
-        out=np.zeros(7),
-        where=eligible_per_weekday > 0,
-    )
+    """Pick the day set that best explains the hits: share of its days x coverage.
+
+    Seven numbers per call, thousands of calls: plain Python beats numpy here.
+    """
+    total_hits = sum(hits_per_weekday)
     # A weekday joins a custom set only if it hit on most of its days, and on at least
     # three of them: two hits in four weeks is what random toggling produces.
-    custom = tuple(int(d) for d in np.flatnonzero((rate >= 0.6) & (hits_per_weekday >= 3)))
+    custom = tuple(
+        d
+        for d in range(7)
+        if hits_per_weekday[d] >= 3 and hits_per_weekday[d] >= 0.6 * eligible_per_weekday[d] > 0
+    )
     candidates = [*_NAMED_DAY_SETS]
     if custom and custom not in {days for _, days in _NAMED_DAY_SETS}:
         candidates.append(("custom", custom))
     best: tuple[float, str, tuple[int, ...]] = (-1.0, "daily", _NAMED_DAY_SETS[0][1])
     for name, days in candidates:
-        idx = list(days)
-        eligible = int(eligible_per_weekday[idx].sum())
+        eligible = sum(eligible_per_weekday[d] for d in days)
         if eligible == 0 or total_hits == 0:
             continue
-        hits = int(hits_per_weekday[idx].sum())
+        hits = sum(hits_per_weekday[d] for d in days)
         score = (hits / eligible) * (hits / total_hits)
         if score > best[0] + 1e-9:
             best = (score, name, days)
     return best[1], best[2]
+
+
+def _ints(values: NDArray[np.int64]) -> list[int]:
+    return [int(v) for v in values]
+
+
+def _median(values: NDArray[np.float64]) -> float:
+    """np.median without its per-call overhead (small arrays, thousands of calls)."""
+    ordered = np.sort(values)
+    n = ordered.size
+    return float(ordered[(n - 1) // 2] + ordered[n // 2]) / 2
 
 
 def _confidence(share: float, coverage: float, spread_min: float) -> float:
@@ -265,8 +276,9 @@ def _axis_minutes(
     return out
 
 
-# Up to this many (group, day, minute) cells the votes are marked on a boolean grid
-# (64 MB at most) instead of sorted.
+# The votes are marked on a boolean grid of (group, day, minute) cells instead of sorted
+# when there are many events for its size (a sort of n costs about what 16 n cells do),
+# and the grid stays within 64 MB.
 _DENSE_GRID_CELLS = 64_000_000
 
 
@@ -282,7 +294,7 @@ def _groups_with_peaks(
     g, d, m = group[valid], day[valid] - window.first_day + 1, axis_minute[valid]
     span = int(d.max()) + 1 if d.size else 1
     cells = n_groups * span * MINUTES_PER_DAY
-    if cells <= _DENSE_GRID_CELLS:
+    if cells <= min(_DENSE_GRID_CELLS, 16 * g.size):
         # One vote per (group, day, minute) by marking a grid: O(n), no sort.
         seen = np.zeros(cells, dtype=bool)
         seen[(g * span + d) * MINUTES_PER_DAY + m] = True
@@ -457,11 +469,14 @@ def _pattern_at(
     hit_days = anchor_day[order[first]]
     hit_offsets = offsets[chosen].astype(np.float64)
 
-    hits_per_weekday = np.bincount((hit_days + 3) % 7, minlength=7)
-    day_set, days = _choose_day_set(hits_per_weekday, window.eligible_per_weekday)
-    in_set = np.isin((hit_days + 3) % 7, days)
+    hit_weekday = (hit_days + 3) % 7
+    eligible_per_weekday = _ints(window.eligible_per_weekday)
+    day_set, days = _choose_day_set(_ints(np.bincount(hit_weekday, minlength=7)), eligible_per_weekday)
+    day_mask = np.zeros(7, dtype=bool)
+    day_mask[list(days)] = True
+    in_set = day_mask[hit_weekday]
     occurrences = int(np.count_nonzero(in_set))
-    eligible = int(window.eligible_per_weekday[list(days)].sum())
+    eligible = sum(eligible_per_weekday[d] for d in days)
     if occurrences < params.min_occurrences or eligible == 0:
         return None
     share = occurrences / eligible
@@ -470,7 +485,7 @@ def _pattern_at(
     coverage = occurrences / hit_days.size
 
     set_offsets = hit_offsets[in_set]
-    centre = float(np.median(set_offsets))
+    centre = _median(set_offsets)
     spread = float(np.std(set_offsets))
     if spread > params.max_spread_min:
         return None
@@ -482,11 +497,9 @@ def _pattern_at(
         sun_offset = (round(peak + centre) + MINUTES_PER_DAY // 2) % MINUTES_PER_DAY - MINUTES_PER_DAY // 2
         # Its typical clock time: the sun event plus the offset, on a middle day.
         clock = window.sun.minutes(sun_event, hit_days[in_set]) + sun_offset
-        routine_minute = round(float(np.median(clock))) % MINUTES_PER_DAY
-    chosen_origin = origin[chosen][in_set]
-    origins = {
-        o.label: int(np.count_nonzero(chosen_origin == o)) for o in Origin if np.any(chosen_origin == o)
-    }
+        routine_minute = round(_median(clock)) % MINUTES_PER_DAY
+    per_origin = _ints(np.bincount(origin[chosen][in_set], minlength=len(Origin)))
+    origins = {o.label: per_origin[o] for o in Origin if per_origin[o]}
     automated = origins.get(Origin.AUTOMATION.label, 0) * 2 > occurrences
     return TimeOfDayPattern(
         entity_id=entity_id,
