@@ -18,6 +18,9 @@ from numpy.typing import NDArray
 from .event_log import EventLog, Origin
 from .time_of_day import routine_state_mask
 
+# Pair keys (trigger key x follower key) counted in a dense table up to this size (32 MB).
+_DENSE_PAIR_CELLS = 4_000_000
+
 
 @dataclass(frozen=True, slots=True)
 class CoOccurrenceParams:
@@ -65,9 +68,14 @@ def detect_co_occurrence(
     params = params or CoOccurrenceParams()
     if len(log) == 0:
         return []
-    n_states = max(len(log.states), 1)
-    usable = routine_state_mask(log.states)[log.state]
-    key = log.entity.astype(np.int64) * n_states + log.state
+    # Keys over the usable states only: numeric sensors bring thousands of state strings
+    # that can never be a pattern, and would blow the key space up.
+    usable_state = routine_state_mask(log.states)
+    usable_states = np.flatnonzero(usable_state)
+    compact = np.cumsum(usable_state) - 1
+    n_states = max(int(usable_states.size), 1)
+    usable = usable_state[log.state]
+    key = log.entity.astype(np.int64) * n_states + np.where(usable, compact[log.state], 0)
     ts = log.ts
 
     a_idx = np.flatnonzero(usable)
@@ -116,13 +124,27 @@ def detect_co_occurrence(
     pkey = np.concatenate(pair_keys)
     lags = np.concatenate(pair_lags)
     b_events = np.concatenate(pair_b)
-    order = np.argsort(pkey, kind="stable")
-    pkey, lags, b_events = pkey[order], lags[order], b_events[order]
-    groups, starts, support = np.unique(pkey, return_index=True, return_counts=True)
-
     key_counts = np.bincount(key[a_idx], minlength=n_keys)
     follower_counts = np.bincount(key[b_idx], minlength=n_keys)
     span_s = max(float(ts[-1] - ts[0]), params.window_s)
+
+    if n_keys * n_keys <= _DENSE_PAIR_CELLS:
+        # Most pairs are chance coincidences: count every pair key in one pass and keep
+        # only the pairs of keys that pass the cheap tests, before any sort.
+        support_all = np.bincount(pkey, minlength=n_keys * n_keys)
+        cand = np.flatnonzero(support_all >= params.min_support)
+        conf = support_all[cand] / key_counts[cand // n_keys]
+        chance = 1.0 - np.exp(-follower_counts[cand % n_keys] / span_s * params.window_s)
+        passing = cand[(conf >= params.min_confidence) & (conf >= params.min_lift * chance)]
+        wanted = np.zeros(n_keys * n_keys, dtype=bool)
+        wanted[passing] = True
+        pick = np.flatnonzero(wanted[pkey])
+        pkey, lags, b_events = pkey[pick], lags[pick], b_events[pick]
+        if pkey.size == 0:
+            return []
+    order = np.argsort(pkey, kind="stable")
+    pkey, lags, b_events = pkey[order], lags[order], b_events[order]
+    groups, starts, support = np.unique(pkey, return_index=True, return_counts=True)
 
     # Every pair's statistics at once; only the survivors are looked at one by one.
     ka, kb = groups // n_keys, groups % n_keys
@@ -154,9 +176,9 @@ def detect_co_occurrence(
         found.append(
             CoOccurrencePattern(
                 trigger_entity_id=log.entity_ids[a_key // n_states],
-                trigger_to_state=log.states[a_key % n_states],
+                trigger_to_state=log.states[usable_states[a_key % n_states]],
                 entity_id=log.entity_ids[b_key // n_states],
-                to_state=log.states[b_key % n_states],
+                to_state=log.states[usable_states[b_key % n_states]],
                 lag_s=round(float(np.median(group_lags)), 1),
                 lag_p90_s=round(float(np.quantile(group_lags, 0.9)), 1),
                 occurrences=hits,
