@@ -37,7 +37,10 @@ _ACTIONS: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {
         mode: ("set_hvac_mode", {"hvac_mode": mode})
         for mode in ("off", "heat", "cool", "heat_cool", "auto", "dry", "fan_only")
     },
+    "vacuum": {"cleaning": ("start", {}), "docked": ("return_to_base", {})},
 }
+# Domains whose state is the option chosen: the action selects that option.
+_OPTION_DOMAINS = frozenset({"input_select", "select"})
 # Covers that are doors: opening them on a timer lets people in.
 _SECURITY_COVER_CLASSES = frozenset({"door", "garage", "gate"})
 
@@ -128,6 +131,8 @@ def patterns_to_dicts(detection: Detection) -> list[dict[str, Any]]:
 def action_for(hass: HomeAssistant, entity_id: str, to_state: str) -> tuple[str, dict[str, Any]] | None:
     """The service call that puts ``entity_id`` in ``to_state``, or None if we won't."""
     domain = entity_id.split(".", 1)[0]
+    if domain in _OPTION_DOMAINS:
+        return f"{domain}.select_option", {"option": to_state}
     action = _ACTIONS.get(domain, {}).get(to_state)
     if action is None:
         return None

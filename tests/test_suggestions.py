@@ -1,0 +1,170 @@
+"""The builder: every supported domain gives an automation Home Assistant's validator accepts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from homeassistant.core import HomeAssistant
+
+from custom_components.ai_automation.engine.co_occurrence import CoOccurrencePattern
+from custom_components.ai_automation.engine.time_of_day import TimeOfDayPattern
+from custom_components.ai_automation.suggestions import (
+    Candidate,
+    action_for,
+    async_is_valid,
+    automation_config,
+    pattern_id,
+)
+
+BACKTEST = {"would_have_fired": 21, "matched": 19, "precision": 0.905, "tolerance_min": 15}
+
+
+def _routine(entity_id: str, to_state: str, **extra: Any) -> TimeOfDayPattern:
+    fields: dict[str, Any] = {
+        "entity_id": entity_id,
+        "to_state": to_state,
+        "minute": 6 * 60 + 45,
+        "days": (0, 1, 2, 3, 4),
+        "day_set": "weekdays",
+        "spread_min": 6.0,
+        "occurrences": 19,
+        "eligible_days": 21,
+        "share_of_days": 0.905,
+        "confidence": 0.81,
+        "automated": False,
+    }
+    fields.update(extra)
+    return TimeOfDayPattern(**fields)
+
+
+def _candidate(hass: HomeAssistant, pattern: TimeOfDayPattern | CoOccurrencePattern) -> Candidate:
+    action = action_for(hass, pattern.entity_id, pattern.to_state)
+    assert action is not None
+    return Candidate(pattern_id(pattern), pattern, BACKTEST, action[0], action[1])
+
+
+@pytest.mark.parametrize(
+    ("entity_id", "to_state", "service", "data"),
+    [
+        ("light.kitchen", "on", "light.turn_on", {}),
+        ("light.kitchen", "off", "light.turn_off", {}),
+        ("switch.coffee", "on", "switch.turn_on", {}),
+        ("fan.bedroom", "off", "fan.turn_off", {}),
+        ("input_boolean.guest_mode", "on", "input_boolean.turn_on", {}),
+        ("siren.garden", "off", "siren.turn_off", {}),
+        ("humidifier.bedroom", "on", "humidifier.turn_on", {}),
+        ("media_player.tv", "on", "media_player.turn_on", {}),
+        ("media_player.tv", "off", "media_player.turn_off", {}),
+        ("cover.blinds", "open", "cover.open_cover", {}),
+        ("cover.blinds", "closed", "cover.close_cover", {}),
+        ("valve.garden", "closed", "valve.close_valve", {}),
+        ("lock.back_door", "locked", "lock.lock", {}),
+        ("climate.living_room", "heat", "climate.set_hvac_mode", {"hvac_mode": "heat"}),
+        ("climate.living_room", "off", "climate.set_hvac_mode", {"hvac_mode": "off"}),
+        ("vacuum.downstairs", "cleaning", "vacuum.start", {}),
+        ("vacuum.downstairs", "docked", "vacuum.return_to_base", {}),
+        ("input_select.house_mode", "Night", "input_select.select_option", {"option": "Night"}),
+        ("select.heating_mode", "eco", "select.select_option", {"option": "eco"}),
+    ],
+)
+async def test_every_supported_domain_builds_a_valid_automation(
+    hass: HomeAssistant, entity_id: str, to_state: str, service: str, data: dict[str, Any]
+) -> None:
+    """Time trigger, weekday condition, 'not already', the matching action: HA accepts it."""
+    assert action_for(hass, entity_id, to_state) == (service, data)
+    config = automation_config(_candidate(hass, _routine(entity_id, to_state)), "Title", "Description")
+    assert config["triggers"] == [{"trigger": "time", "at": "06:45:00"}]
+    assert config["conditions"][0] == {"condition": "time", "weekday": ["mon", "tue", "wed", "thu", "fri"]}
+    assert config["conditions"][1]["condition"] == "not"
+    expected_action: dict[str, Any] = {"action": service, "target": {"entity_id": entity_id}}
+    if data:
+        expected_action["data"] = data
+    assert config["actions"] == [expected_action]
+    assert await async_is_valid(hass, config)
+
+
+@pytest.mark.parametrize(
+    ("entity_id", "to_state", "attributes"),
+    [
+        ("lock.front_door", "unlocked", {}),  # an unconditional unlock is a door left open
+        ("cover.garage_door", "open", {"device_class": "garage"}),
+        ("cover.front_gate", "open", {"device_class": "gate"}),
+        ("cover.patio_door", "open", {"device_class": "door"}),
+        ("alarm_control_panel.home", "disarmed", {}),
+        ("sensor.temperature", "21.5", {}),
+        ("binary_sensor.motion", "on", {}),
+    ],
+)
+async def test_security_sensitive_and_unactionable_states_are_never_suggested(
+    hass: HomeAssistant, entity_id: str, to_state: str, attributes: dict[str, Any]
+) -> None:
+    """Unlock, opening a door/gate/garage, disarming, and sensors: no action at all."""
+    hass.states.async_set(entity_id, "closed", attributes)
+    assert action_for(hass, entity_id, to_state) is None
+
+
+async def test_a_window_cover_may_open(hass: HomeAssistant) -> None:
+    """Only door-like covers are held back; blinds open on schedule."""
+    hass.states.async_set("cover.blinds", "closed", {"device_class": "blind"})
+    assert action_for(hass, "cover.blinds", "open") == ("cover.open_cover", {})
+
+
+async def test_daily_routines_have_no_weekday_condition(hass: HomeAssistant) -> None:
+    """'Every day' needs no time condition; only 'not already on' remains."""
+    pattern = _routine("light.porch", "on", days=(0, 1, 2, 3, 4, 5, 6), day_set="daily")
+    config = automation_config(_candidate(hass, pattern), "Title", "Description")
+    assert [c["condition"] for c in config["conditions"]] == ["not"]
+    assert await async_is_valid(hass, config)
+
+
+async def test_sun_relative_routines_get_a_sun_trigger(hass: HomeAssistant) -> None:
+    """15 minutes after sunset; 20 minutes before sunrise."""
+    after = _routine("light.garden", "on", sun_event="sunset", sun_offset_min=15)
+    before = _routine("cover.blinds", "open", sun_event="sunrise", sun_offset_min=-20)
+    configs = [automation_config(_candidate(hass, p), "Title", "Description") for p in (after, before)]
+    assert configs[0]["triggers"] == [{"trigger": "sun", "event": "sunset", "offset": "00:15:00"}]
+    assert configs[1]["triggers"] == [{"trigger": "sun", "event": "sunrise", "offset": "-00:20:00"}]
+    for config in configs:
+        assert await async_is_valid(hass, config)
+
+
+async def test_co_occurrences_get_a_state_trigger(hass: HomeAssistant) -> None:
+    """When the hallway motion sensor turns on, the hallway light follows."""
+    pattern = CoOccurrencePattern(
+        trigger_entity_id="binary_sensor.hallway_motion",
+        trigger_to_state="on",
+        entity_id="light.hallway",
+        to_state="on",
+        lag_s=3.0,
+        lag_p90_s=4.6,
+        occurrences=412,
+        trigger_count=480,
+        follower_count=430,
+        confidence=0.858,
+        coverage=0.958,
+        lift=40.0,
+        automated=False,
+    )
+    config = automation_config(_candidate(hass, pattern), "Title", "Description")
+    assert config["triggers"] == [
+        {"trigger": "state", "entity_id": "binary_sensor.hallway_motion", "to": "on"}
+    ]
+    assert await async_is_valid(hass, config)
+
+
+async def test_an_invalid_config_is_rejected_by_the_validator(hass: HomeAssistant) -> None:
+    """What HA's editor would refuse, we drop (and the job counts it)."""
+    config = automation_config(_candidate(hass, _routine("light.kitchen", "on")), "Title", "Description")
+    config["triggers"] = [{"trigger": "time", "at": "25:61:00"}]
+    assert not await async_is_valid(hass, config)
+
+
+def test_ids_are_stable_while_the_time_drifts() -> None:
+    """06:45 and 06:52 are the same routine; 19:00 is another."""
+    assert pattern_id(_routine("light.kitchen", "on", minute=405)) == pattern_id(
+        _routine("light.kitchen", "on", minute=412)
+    )
+    assert pattern_id(_routine("light.kitchen", "on")) != pattern_id(
+        _routine("light.kitchen", "on", minute=1140)
+    )
