@@ -48,10 +48,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml  # type: ignore[import-untyped]
 from numpy.typing import NDArray
 
-from simulator.demo import TIME_ZONE, Client, _configuration
+from simulator.demo import TIME_ZONE, Client, _configuration, write_config_dir
 from simulator.large import N_FOLLOWER, LargeHome, large_home
 from simulator.recorder_db import seed_database
 
@@ -544,35 +543,14 @@ def _free_port() -> int:
 
 def _write_hass_config(base: Path, port: int, db_path: Path) -> Path:
     """The demo's configuration (see simulator.demo) plus the probe, on ``db_path``."""
-    config_dir = base / "config"
-    shutil.rmtree(base, ignore_errors=True)
-    (config_dir / "custom_components").mkdir(parents=True)
-    (config_dir / "custom_components" / "ai_automation").symlink_to(
-        ROOT / "custom_components" / "ai_automation"
-    )
+    config = _configuration(port, db_path)
+    config[PROBE_DOMAIN] = {}
+    config_dir = write_config_dir(base, config)
     probe = config_dir / "custom_components" / PROBE_DOMAIN
     probe.mkdir()
     (probe / "manifest.json").write_text(json.dumps(PROBE_MANIFEST, indent=2) + "\n")
     (probe / "services.yaml").write_text(PROBE_SERVICES)
     (probe / "__init__.py").write_text(PROBE_INIT)
-    config = _configuration(port, db_path)
-    config[PROBE_DOMAIN] = {}
-    text = yaml.safe_dump(config, sort_keys=False)
-    (config_dir / "configuration.yaml").write_text(
-        text.replace("'!include automations.yaml'", "!include automations.yaml")
-    )
-    (config_dir / "automations.yaml").write_text("[]\n")
-    (config_dir / ".storage").mkdir()
-    (config_dir / ".storage" / "onboarding").write_text(
-        json.dumps(
-            {
-                "version": 4,
-                "minor_version": 1,
-                "key": "onboarding",
-                "data": {"done": ["core_config", "analytics", "integration"]},
-            }
-        )
-    )
     return config_dir
 
 

@@ -207,6 +207,36 @@ def _print_result(result: dict[str, Any]) -> None:
         print("  " + yaml.safe_dump(s["automation"], sort_keys=False).replace("\n", "\n  ").rstrip())
 
 
+def write_config_dir(base: Path, configuration: dict[str, Any]) -> Path:
+    """A fresh ``base/config`` for a real hass: this integration, the configuration,
+    an empty automations.yaml, and onboarding past its "user" step."""
+    config_dir = base / "config"
+    shutil.rmtree(base, ignore_errors=True)
+    (config_dir / "custom_components").mkdir(parents=True)
+    (config_dir / "custom_components" / "ai_automation").symlink_to(
+        ROOT / "custom_components" / "ai_automation"
+    )
+    text = yaml.safe_dump(configuration, sort_keys=False)
+    (config_dir / "configuration.yaml").write_text(
+        text.replace("'!include automations.yaml'", "!include automations.yaml")
+    )
+    (config_dir / "automations.yaml").write_text("[]\n")
+    # Mark the onboarding steps after "user" done: the core_config step would set up
+    # integrations (weather, radio, TTS) whose packages a --skip-pip HA does not have.
+    (config_dir / ".storage").mkdir()
+    (config_dir / ".storage" / "onboarding").write_text(
+        json.dumps(
+            {
+                "version": 4,
+                "minor_version": 1,
+                "key": "onboarding",
+                "data": {"done": ["core_config", "analytics", "integration"]},
+            }
+        )
+    )
+    return config_dir
+
+
 def _accept_first(client: Client, suggestions: list[dict[str, Any]]) -> None:
     """Accept the best suggestion as the demo user would, and show the automation it made."""
     best = suggestions[0]
@@ -233,30 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     config_dir = args.dir / "config"
-    if args.dir.exists():
-        shutil.rmtree(args.dir)
-    (config_dir / "custom_components").mkdir(parents=True)
-    (config_dir / "custom_components" / "ai_automation").symlink_to(
-        ROOT / "custom_components" / "ai_automation"
-    )
     db_path = config_dir / "home-assistant_v2.db"
-    config_text = yaml.safe_dump(_configuration(args.port, db_path), sort_keys=False)
-    config_text = config_text.replace("'!include automations.yaml'", "!include automations.yaml")
-    (config_dir / "configuration.yaml").write_text(config_text)
-    (config_dir / "automations.yaml").write_text("[]\n")
-    # Mark the onboarding steps after "user" done: the core_config step would set up
-    # integrations (weather, radio, TTS) whose packages a --skip-pip HA does not have.
-    (config_dir / ".storage").mkdir()
-    (config_dir / ".storage" / "onboarding").write_text(
-        json.dumps(
-            {
-                "version": 4,
-                "minor_version": 1,
-                "key": "onboarding",
-                "data": {"done": ["core_config", "analytics", "integration"]},
-            }
-        )
-    )
+    write_config_dir(args.dir, _configuration(args.port, db_path))
 
     t0 = time.perf_counter()
     # Six numeric sensors every 5 minutes plus the household: about 60k state changes.
