@@ -11,11 +11,14 @@ import logging
 from collections.abc import AsyncGenerator, Generator
 from typing import Any
 
+import pymysql.converters as pymysql_converters
 import pytest
 import sqlalchemy as sa
+from freezegun.api import FakeDate, FakeDatetime
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.plugins import HAFakeDatetime
 
 import custom_components.ai_automation  # noqa: F401 - makes the custom component importable
 from custom_components.ai_automation.const import DEFAULT_OPTIONS, DOMAIN
@@ -33,6 +36,15 @@ logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
 
 _SERVER_NAMES = {"postgresql": "PostgreSQL", "mysql": "MariaDB/MySQL"}
 _MYSQL_PYMYSQL = "mysql+pymysql://"
+
+# A frozen clock (freeze_time) hands out freezegun's datetime subclass; PyMySQL picks its
+# encoder by exact type and would write it as "...+00:00", which MariaDB rejects. Encode
+# it as the datetime it is.
+# (Connections copy ``conversions``, made from ``encoders`` at import: set both.)
+for _table in (pymysql_converters.encoders, pymysql_converters.conversions):
+    for _frozen in (FakeDatetime, HAFakeDatetime):
+        _table[_frozen] = pymysql_converters.escape_datetime
+    _table[FakeDate] = pymysql_converters.escape_date
 
 
 def _server_problem(db_url: str) -> str | None:

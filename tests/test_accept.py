@@ -14,7 +14,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError,
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
-from custom_components.ai_automation.const import DOMAIN
+from custom_components.ai_automation.const import DEFAULT_OPTIONS, DOMAIN
 from simulator.household import Household
 
 from .decisions_helpers import (
@@ -66,6 +66,13 @@ def household(request: pytest.FixtureRequest) -> Household | None:
         household: Household = request.getfixturevalue("seeded_household")
         return household
     return None
+
+
+@pytest.fixture
+def entry_options() -> dict[str, Any]:
+    """No cap: the demo household has more suggestions than the default ten, and which
+    ones make the cut depends on the simulated dates; these tests follow particular ones."""
+    return {**DEFAULT_OPTIONS, "max_suggestions": 50}
 
 
 def _automations_yaml(config_dir: Path) -> Any:

@@ -9,6 +9,7 @@ import yaml
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_get_persistent_notifications
 
+from custom_components.ai_automation.const import DEFAULT_OPTIONS
 from custom_components.ai_automation.notifications import evidence, notification_id, notification_message
 from simulator.household import Household
 
@@ -122,6 +123,13 @@ def test_message_says_how_to_decide() -> None:
 def household(seeded_household: Household) -> Household:
     """Seed the recorder with the simulated household."""
     return seeded_household
+
+
+@pytest.fixture
+def entry_options() -> dict[str, Any]:
+    """No cap: the demo household has more suggestions than the default ten, and which
+    ones make the cut depends on the simulated dates; these tests follow particular ones."""
+    return {**DEFAULT_OPTIONS, "max_suggestions": 50}
 
 
 async def test_a_runs_notification(hass: HomeAssistant, load_int: MockConfigEntry) -> None:
