@@ -237,6 +237,10 @@ def write_config_dir(base: Path, configuration: dict[str, Any]) -> Path:
     return config_dir
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _accept_first(client: Client, suggestions: list[dict[str, Any]]) -> None:
     """Accept the best suggestion as the demo user would, and show the automation it made."""
     best = suggestions[0]
@@ -291,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
         stderr=subprocess.STDOUT,
     )
     client = Client(args.port)
+    # SIGTERM (a service manager, `kill`) ends the demo like Ctrl+C: Home Assistant too.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         client.wait_up(proc)
         start_s = time.perf_counter() - t0
