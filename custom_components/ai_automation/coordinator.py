@@ -20,7 +20,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 from homeassistant.util.ulid import ulid_now
 
-from .analysis import Detection, detect, sun_times
+from .analysis import detect, sun_times
 from .const import (
     CONF_ANALYSIS_DAYS,
     CONF_ANALYSIS_TIME,
@@ -292,7 +292,7 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
             record = self._new_job(trigger, lookback_days)
             record.update(status=STATUS_SKIPPED_BUSY, finished_at=record["started_at"], duration_s=0.0)
             LOGGER.info("Scheduled analysis skipped: a job is already running")
-            await self._async_finish(record, detection=None)
+            await self._async_finish(record)
             return record
         record = self._new_job(trigger, lookback_days)
         self.current_job = record
@@ -349,7 +349,7 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
 
     async def _async_run(self, job: dict[str, Any]) -> dict[str, Any]:
         started = time.monotonic()
-        detection: Detection | None = None
+        patterns: list[dict[str, Any]] | None = None
         suggestions: list[dict[str, Any]] = []
         phases = job["phases"]
         try:
@@ -380,6 +380,7 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
             )
             phases["detect_s"] = round(time.monotonic() - t0, 3)
             job["patterns"] = detection.pattern_count
+            patterns = patterns_to_dicts(detection)
 
             self._enter_phase(PHASE_SUGGEST)
             t0 = time.monotonic()
@@ -401,9 +402,7 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
             # built-in writer returns at once: nothing leaves the house).
             self._enter_phase(PHASE_LLM)
             t0 = time.monotonic()
-            wording = await async_word_suggestions(
-                self.hass, self.config_entry, suggestions, patterns_to_dicts(detection)
-            )
+            wording = await async_word_suggestions(self.hass, self.config_entry, suggestions, patterns)
             suggestions = wording.suggestions
             phases["llm_s"] = round(time.monotonic() - t0, 3)
             job.update(
@@ -417,7 +416,7 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
             self._enter_phase(PHASE_PUBLISH)
             if len(fetched) == 0:
                 job["status"] = STATUS_NO_DATA
-            elif not detection.pattern_count:
+            elif not patterns:
                 job["status"] = STATUS_NO_PATTERNS
             else:
                 job["status"] = STATUS_SUCCESS
@@ -433,13 +432,13 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
             LOGGER.exception("Analysis job %s failed in phase %s", job["id"], self.phase)
             job["status"] = STATUS_FAILED
             job["error"] = f"{self.phase}: {err}" if str(err) else f"{self.phase}: {type(err).__name__}"
-        return await self._async_close(job, started, detection, suggestions)
+        return await self._async_close(job, started, patterns, suggestions)
 
     async def _async_close(
         self,
         job: dict[str, Any],
         started: float,
-        detection: Detection | None,
+        patterns: list[dict[str, Any]] | None,
         suggestions: list[dict[str, Any]],
     ) -> dict[str, Any]:
         t0 = time.monotonic()
@@ -447,8 +446,8 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
         job["duration_s"] = round(time.monotonic() - started, 3)
         self.phase = None
         self.current_job = None
-        if job["status"] in (STATUS_SUCCESS, STATUS_NO_PATTERNS, STATUS_NO_DATA) and detection is not None:
-            self.patterns = patterns_to_dicts(detection)
+        if job["status"] in (STATUS_SUCCESS, STATUS_NO_PATTERNS, STATUS_NO_DATA) and patterns is not None:
+            self.patterns = patterns
             # Pending ones persist until decided; re-found ones keep their ids (set in place).
             new = await self.decisions.async_publish(suggestions, self.patterns)
             self.suggestions = suggestions
@@ -460,10 +459,10 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
                     name=f"{DOMAIN} push {job['id']}",
                 )
         job["phases"]["publish_s"] = round(time.monotonic() - t0, 3)
-        await self._async_finish(job, detection)
+        await self._async_finish(job)
         return self.response(job)
 
-    async def _async_finish(self, job: dict[str, Any], detection: Detection | None) -> None:
+    async def _async_finish(self, job: dict[str, Any]) -> None:
         """Record the job: history, storage, bus event, entities."""
         self.jobs.insert(0, job)
         del self.jobs[JOB_HISTORY_SIZE:]

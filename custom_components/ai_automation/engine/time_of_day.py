@@ -389,16 +389,11 @@ def _detect_group(
 ) -> list[TimeOfDayPattern]:
     """Routines of one (entity, state) on one axis: the clock, or minutes from the sun."""
     params = window.params
-    if sun_event is None:
-        minute = clock_minute
-    else:
-        assert window.sun is not None
-        relative = clock_minute - window.sun.minutes(sun_event, day)
-        known = ~np.isnan(relative)  # no sunset on a polar day: not on this axis
-        clock_minute, day, origin = clock_minute[known], day[known], origin[known]
-        minute = np.round(relative[known]).astype(np.int64) % MINUTES_PER_DAY
-        if minute.size < params.min_occurrences:
-            return []
+    minute = _axis_minutes(clock_minute, day, window, sun_event)
+    known = minute >= 0  # no sunset on a polar day: not on this axis
+    minute, day, origin = minute[known], day[known], origin[known]
+    if minute.size < params.min_occurrences:
+        return []
     # One vote per (day, minute): repeats within a minute are one decision.
     votes = np.unique(day * MINUTES_PER_DAY + minute) % MINUTES_PER_DAY
     hist = np.bincount(votes, minlength=MINUTES_PER_DAY).astype(np.float64)
@@ -417,7 +412,7 @@ def _detect_group(
     for peak in (int(p) for p in peaks):
         if any(_circular_distance(peak, t) < params.min_peak_gap_min for t in taken):
             continue
-        pattern = _pattern_at(entity_id, to_state, peak, minute, day, origin, votes, window, sun_event)
+        pattern = _pattern_at(entity_id, to_state, peak, minute, day, origin, window, sun_event)
         if pattern is None:
             continue
         taken.append(peak)
@@ -434,18 +429,12 @@ def _pattern_at(
     minute: NDArray[np.int64],
     day: NDArray[np.int64],
     origin: NDArray[np.int8],
-    votes: NDArray[np.int64],
     window: _Window,
     sun_event: str | None,
 ) -> TimeOfDayPattern | None:
+    # The peak's window is dense enough: _dense_windows kept only such peaks.
     params = window.params
     half = params.window_min
-    vote_offsets = _circular_offset(votes, peak)
-    inside_votes = int(np.count_nonzero(np.abs(vote_offsets) <= half))
-    window_lift = (inside_votes / (2 * half + 1)) / (len(votes) / MINUTES_PER_DAY)
-    if window_lift < params.min_window_lift:
-        return None
-
     offsets = _circular_offset(minute, peak)
     inside = np.flatnonzero(np.abs(offsets) <= half)
     if inside.size == 0:
