@@ -18,12 +18,12 @@ from freezegun.api import FakeDate, FakeDatetime
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.plugins import HAFakeDatetime
 
 import custom_components.ai_automation  # noqa: F401 - makes the custom component importable
 from custom_components.ai_automation.const import DEFAULT_OPTIONS, DOMAIN
 from simulator.household import Household, simulate
 from simulator.recorder_db import seed_database
+from tests.ha_compat import HAFakeDatetime
 
 # The pytest plugin's hass runs in this zone, at this place (sun times follow from it).
 TEST_TIME_ZONE = "US/Pacific"

@@ -126,7 +126,9 @@ async def test_areas_and_device_triggers_and_actions_resolve_to_entities(
     light = entity_registry.async_get_or_create(
         "light", "demo", "lamp", device_id=device.id, suggested_object_id="kitchen"
     )
-    entity_registry.async_update_entity(light.entity_id, area_id=kitchen.id)
+    # An entity with an area of its own has a name of its own too (HA 2026.10 refuses the
+    # area otherwise).
+    entity_registry.async_update_entity(light.entity_id, area_id=kitchen.id, name="Kitchen lamp")
     motion = entity_registry.async_get_or_create(
         "binary_sensor", "demo", "motion", suggested_object_id="motion"
     )

@@ -28,6 +28,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import asy
 
 from custom_components.ai_automation.const import DOMAIN, PHASES, TRIGGER_MANUAL
 from simulator.household import Household
+from tests.ha_compat import device_config_entries, get_device
 
 LAST_RUN = "sensor.ai_automation_last_run"
 STATUS = "sensor.ai_automation_last_run_status"
@@ -279,13 +280,13 @@ async def test_registry(
     entries = er.async_entries_for_config_entry(entity_registry, load_int.entry_id)
     assert {e.entity_id for e in entries} == set(ENTITIES)
 
-    device = device_registry.async_get_device(identifiers={(DOMAIN, load_int.entry_id)})
+    device = get_device(device_registry, (DOMAIN, load_int.entry_id), load_int.entry_id)
     assert device is not None
     assert device.entry_type is dr.DeviceEntryType.SERVICE
     assert device.name == "AI Automation"
     assert device.manufacturer == "AI Automation"
     assert device.model == "Routine analysis"
-    assert device.config_entries == {load_int.entry_id}
+    assert device_config_entries(device) == {load_int.entry_id}
     assert dr.async_entries_for_config_entry(device_registry, load_int.entry_id) == [device]
 
     for entry in entries:

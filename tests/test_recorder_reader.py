@@ -115,16 +115,35 @@ async def test_attribute_only_updates_are_not_changes(hass: HomeAssistant, recor
     assert [fetched.states[s] for s in fetched.state] == ["on", "off"]
 
 
-async def test_unknown_schema_falls_back_to_the_history_api(
+async def test_the_fast_path_is_chosen_by_the_columns_it_reads(
+    hass: HomeAssistant, recorder_mock: Any
+) -> None:
+    """Whatever the schema version (50 on 2025.4, 53 on 2026.x), its tables and columns decide."""
+    support = await recorder_mock.async_add_executor_job(recorder_reader.reader_support, hass)
+    assert support.fast, support.missing
+    assert support.missing == ()
+    assert support.schema_version == recorder_mock.schema_version >= 48
+    fetched = await _fetch(hass)
+    assert (fetched.source, fetched.origin_known) == ("recorder", True)
+
+
+async def test_a_missing_column_falls_back_to_the_history_api(
     hass: HomeAssistant, recorder_mock: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Same rows through the public API; without context, origin is by domain only."""
-    hass.states.async_set("light.kitchen", "off")  # the fallback lists entities from the state machine
-    hass.states.async_set("light.porch", "off")
-    hass.states.async_set("binary_sensor.motion", "off")
-    monkeypatch.setattr(recorder_reader, "KNOWN_SCHEMA_VERSIONS", frozenset())
+    """Same rows through the public API, for every entity the recorder has history of.
+
+    Not one of them is in the state machine now; without context, origin is unknown (by
+    domain only) and the record says so.
+    """
+    assert hass.states.async_entity_ids() == []
+    needed = dict(recorder_reader.FAST_PATH_COLUMNS)
+    needed["states"] = needed["states"] | {"context_origin_bin"}  # a column no schema has
+    monkeypatch.setattr(recorder_reader, "FAST_PATH_COLUMNS", needed)
+    monkeypatch.setattr(recorder_reader, "_SUPPORT", recorder_reader.weakref.WeakKeyDictionary())
+    support = await recorder_mock.async_add_executor_job(recorder_reader.reader_support, hass)
+    assert (support.fast, support.missing) == (False, ("states.context_origin_bin",))
     fetched = await _fetch(hass, lambda e: e in {"light.kitchen", "light.porch", "binary_sensor.motion"})
-    assert fetched.source == "history_api"
+    assert (fetched.source, fetched.origin_known) == ("history_api", False)
     assert sorted(_as_rows(fetched)) == sorted(
         [
             ("light.kitchen", "on", "physical"),
@@ -133,3 +152,20 @@ async def test_unknown_schema_falls_back_to_the_history_api(
             ("binary_sensor.motion", "on", "system"),
         ]
     )
+    everything = await _fetch(hass)
+    assert fetched.recorded_hours.tolist() == _hours_of(everything)
+
+
+def _hours_of(fetched: FetchedHistory) -> list[int]:
+    return sorted({int(ts // 3600) for ts in fetched.ts})
+
+
+async def test_recorded_hours_are_the_hours_with_any_row(hass: HomeAssistant, recorder_mock: Any) -> None:
+    """Hours with a row of any entity count, wanted or not; hours without any do not."""
+    porch = await _fetch(hass, lambda e: e == "light.porch")
+    everything = await _fetch(hass)
+    assert porch.recorded_hours.dtype == np.int64
+    # The fixture's rows lie within four minutes (one hour, or two), days after the
+    # window's start: those hours and no others.
+    assert porch.recorded_hours.tolist() == _hours_of(everything)
+    assert len(_hours_of(everything)) in (1, 2)

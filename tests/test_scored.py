@@ -3,11 +3,16 @@
 Each seed is a different household month that crosses the end of DST (Europe/Amsterdam,
 25 October 2026). The detectors run on the simulator's changes directly (the recorder
 path is covered by test_job and test_recorder_reader), so many seeds stay fast.
+
+Besides the month, the history a default install has: the recorder keeps 10 days
+(``purge_keep_days``) while the lookback is 30, or a longer history purged to 10 days.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -35,6 +40,29 @@ TZ = ZoneInfo("Europe/Amsterdam")
 END = datetime(2026, 11, 8, 0, 0, tzinfo=TZ)  # 30 days from 9 October: DST ends inside
 START = datetime(2026, 10, 9, 0, 0, tzinfo=TZ)
 SEEDS = (1, 2, 3, 4, 5, 6)
+# The recorder's nightly purge runs at 04:12 and keeps ``purge_keep_days`` days before it.
+PURGE_TIME = timedelta(hours=4, minutes=12)
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """What the recorder holds when the job runs at END, and what the job reads."""
+
+    name: str
+    simulated_days: int  # complete local days of household before END
+    lookback_days: int
+    keep_days: int | None = None  # purge_keep_days: older rows are gone
+
+    @property
+    def start(self) -> datetime:
+        """The window's first local midnight, as the coordinator computes it."""
+        return (END - timedelta(days=self.lookback_days)).replace(hour=0)
+
+
+MONTH = History("a month of history, lookback 30", simulated_days=30, lookback_days=30)
+DEFAULT_INSTALL = History("10 days of history, default options", simulated_days=10, lookback_days=30)
+PURGED = History("45 days purged to the last 10, lookback 45", 45, 45, keep_days=10)
+assert MONTH.start == START
 _ORIGIN = {
     USER: Origin.USER,
     PHYSICAL: Origin.PHYSICAL,
@@ -49,33 +77,44 @@ def auto_enable_custom_integrations() -> None:
     """No hass: the scored runs call the detectors directly."""
 
 
-def _fetched(household: Household) -> FetchedHistory:
+def _fetched(household: Household, history: History = MONTH) -> FetchedHistory:
     entity_ids = sorted({c.entity_id for c in household.changes})
     states = sorted({c.state for c in household.changes})
     e_idx = {e: i for i, e in enumerate(entity_ids)}
     s_idx = {s: i for i, s in enumerate(states)}
-    changes = [c for c in household.changes if START.timestamp() <= c.ts < END.timestamp()]
+    first_ts = history.start.timestamp()
+    if history.keep_days is not None:
+        purged_before = END.replace(hour=0) - timedelta(days=history.keep_days) + PURGE_TIME
+        first_ts = max(first_ts, purged_before.timestamp())
+    changes = [c for c in household.changes if first_ts <= c.ts < END.timestamp()]
+    ts = np.array([c.ts for c in changes], dtype=np.float64)
     return FetchedHistory(
         entity_ids=tuple(entity_ids),
         states=tuple(states),
         entity=np.array([e_idx[c.entity_id] for c in changes], dtype=np.int32),
         state=np.array([s_idx[c.state] for c in changes], dtype=np.int32),
-        ts=np.array([c.ts for c in changes], dtype=np.float64),
+        ts=ts,
         origin=np.array([_ORIGIN[c.origin] for c in changes], dtype=np.int8),
         source="simulator",
+        origin_known=True,
+        # Every simulated entity is analysed, so the hours with rows are those of its rows.
+        recorded_hours=np.unique(np.floor_divide(ts, 3600).astype(np.int64)),
     )
 
 
-def _sun() -> SunTimes:
-    first, last = local_day_of(TZ, START.timestamp()), local_day_of(TZ, END.timestamp() - 1)
-    days = [START.date().fromordinal(START.date().toordinal() + i) for i in range(last - first + 1)]
+def _sun(start: datetime = START) -> SunTimes:
+    first, last = local_day_of(TZ, start.timestamp()), local_day_of(TZ, END.timestamp() - 1)
+    days = [start.date() + timedelta(days=i) for i in range(last - first + 1)]
     table = np.array([_sun_minutes(d, TZ, 52.37, 4.89) for d in days])
     return SunTimes(first_day=first, sunrise=table[:, 0], sunset=table[:, 1])
 
 
-def _run(seed: int) -> tuple[Household, Detection]:
-    household = simulate(seed=seed, days=31, end=END, time_zone=TZ)
-    return household, detect(_fetched(household), TZ, START, END, sun=_sun())
+@cache
+def _run(seed: int, history: History = MONTH) -> tuple[Household, Detection]:
+    # The simulator's days end on END's date, which (at midnight) has no hours before END.
+    household = simulate(seed=seed, days=history.simulated_days + 1, end=END, time_zone=TZ)
+    start = history.start
+    return household, detect(_fetched(household, history), TZ, start, END, sun=_sun(start))
 
 
 def _found_routine(planted: PlantedRoutine, detection: Detection) -> bool:
@@ -132,22 +171,87 @@ def test_recall_of_planted_routines_and_co_occurrences() -> None:
     assert found / total >= 0.95, missed
 
 
+@pytest.mark.parametrize("history", [MONTH, DEFAULT_INSTALL, PURGED], ids=lambda h: h.name)
 @pytest.mark.parametrize("seed", SEEDS)
-def test_no_patterns_on_the_negative_controls(seed: int) -> None:
+def test_no_patterns_on_the_negative_controls(seed: int, history: History) -> None:
     """A plug toggled at random and a busy motion sensor are no routine and trigger nothing."""
-    household, detection = _run(seed)
+    household, detection = _run(seed, history)
     controls = set(household.negative_controls)
     assert not [p for p in detection.time_of_day if p.entity_id in controls]
     assert not [p for p in detection.co_occurrence if {p.entity_id, p.trigger_entity_id} & controls]
 
 
+@pytest.mark.parametrize("history", [MONTH, DEFAULT_INSTALL, PURGED], ids=lambda h: h.name)
 @pytest.mark.parametrize("seed", SEEDS)
-def test_automated_behaviour_is_never_suggested(seed: int) -> None:
+def test_automated_behaviour_is_never_suggested(seed: int, history: History) -> None:
     """The porch light (time-triggered automation) and the entrance light (state-triggered)."""
-    _household, detection = _run(seed)
+    _household, detection = _run(seed, history)
     automated = [p for p in (*detection.time_of_day, *detection.co_occurrence) if p.automated]
     assert {p.entity_id for p in automated} >= {"light.porch", "light.entrance"}
     assert not [p for p in automated if suggestable(p)]
+
+
+def _clock_routine_every_week_day_of_ten(routine: PlantedRoutine) -> bool:
+    """A routine of every day or every weekday: 10 days hold enough of its days.
+
+    Weekend and three-days-a-week routines do not: 10 days hold 2 to 4 of their days,
+    under the 5 occurrences any routine needs.
+    """
+    return routine.sun_event is None and set(routine.days) in ({0, 1, 2, 3, 4, 5, 6}, {0, 1, 2, 3, 4})
+
+
+@pytest.mark.parametrize("history", [DEFAULT_INSTALL, PURGED], ids=lambda h: h.name)
+def test_ten_days_of_history_find_the_daily_and_weekday_routines(history: History) -> None:
+    """A lookback longer than the recorder keeps: only the days with history count.
+
+    Before, a routine on all 10 recorded days was a third of the 30 (or 45) lookback days,
+    under the 50% share a routine needs, and nothing time-of-day was found at all.
+    """
+    found = total = 0
+    missed: list[str] = []
+    for seed in SEEDS:
+        household, detection = _run(seed, history)
+        assert detection.log.days_analysed == 10
+        for routine in filter(_clock_routine_every_week_day_of_ten, household.routines):
+            total += 1
+            if _found_routine(routine, detection):
+                found += 1
+            else:
+                missed.append(f"seed {seed}: {routine}")
+        for p in detection.time_of_day:
+            assert p.occurrences <= p.eligible_days <= 10
+    assert total == 7 * len(SEEDS)
+    assert found / total >= 0.9, missed
+
+
+@pytest.mark.parametrize("history", [DEFAULT_INSTALL, PURGED], ids=lambda h: h.name)
+def test_ten_days_of_history_keep_the_co_occurrences(history: History) -> None:
+    """Hallway motion -> hallway light and the front door's automation: ratios of events,
+    unaffected by days without history."""
+    for seed in SEEDS:
+        household, detection = _run(seed, history)
+        hallway, _tv, door = household.co_occurrences
+        assert _found_pair(hallway, detection), seed
+        assert _found_pair(door, detection), seed
+
+
+def test_a_kitchen_routine_on_the_ten_recorded_days_reads_as_ten_days() -> None:
+    """The share and the backtest are over the recorded weekdays, not the lookback's."""
+    _household, detection = _run(1, DEFAULT_INSTALL)
+    kitchen = next(
+        (i, p)
+        for i, p in enumerate(detection.time_of_day)
+        if (p.entity_id, p.to_state, p.day_set) == ("light.kitchen", "on", "weekdays")
+    )
+    index, pattern = kitchen
+    recorded_weekdays = sum(
+        1
+        for d in range(detection.log.first_day, detection.log.last_day + 1)
+        if detection.log.covered[d - detection.log.first_day] and (d + 3) % 7 < 5
+    )
+    assert pattern.eligible_days == recorded_weekdays
+    assert pattern.share_of_days == round(pattern.occurrences / recorded_weekdays, 3) >= 0.5
+    assert detection.backtests[index].would_have_fired == recorded_weekdays
 
 
 def test_unavailable_and_numeric_states_make_no_patterns() -> None:

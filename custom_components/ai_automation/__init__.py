@@ -32,7 +32,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: AIAutomationConfigEntry)
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     coordinator.async_start()
-    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     entry.async_on_unload(
         hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, coordinator.async_on_hass_stop)
     )
@@ -41,9 +41,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: AIAutomationConfigEntry)
     return True
 
 
-async def _async_options_updated(hass: HomeAssistant, entry: AIAutomationConfigEntry) -> None:
-    """Options take effect at once: reschedule; the next job reads the rest."""
-    entry.runtime_data.async_schedule()
+async def _async_entry_updated(hass: HomeAssistant, entry: AIAutomationConfigEntry) -> None:
+    """New options take effect at once, without a reload: reschedule; the next job reads the rest.
+
+    New data (another writer, a new key: reconfigure and reauth) needs a fresh client and
+    outage state, so the entry reloads.
+    """
+    coordinator = entry.runtime_data
+    if dict(entry.data) != coordinator.entry_data:
+        hass.config_entries.async_schedule_reload(entry.entry_id)
+        return
+    coordinator.async_schedule()
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: AIAutomationConfigEntry) -> bool:

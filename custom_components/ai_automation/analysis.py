@@ -14,6 +14,7 @@ from homeassistant.const import SUN_EVENT_SUNRISE, SUN_EVENT_SUNSET
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.sun import get_astral_event_date
 from homeassistant.util import dt as dt_util
+from numpy.typing import NDArray
 
 from .engine.backtest import Backtest, backtest_many
 from .engine.co_occurrence import CoOccurrencePattern, detect_co_occurrence
@@ -41,11 +42,52 @@ class Detection:
         return len(self.time_of_day) + len(self.co_occurrence)
 
 
+def _covered_days(
+    fetched: FetchedHistory,
+    change_ts: NDArray[np.float64],
+    offsets: NDArray[np.int64],
+    first_day: int,
+    last_day: int,
+) -> NDArray[np.bool_]:
+    """Which local days of the window the recorder has any row of.
+
+    A local day is covered if any of its hours has a row: sensors report all day, so a
+    running Home Assistant leaves no day empty; a purged or switched-off day has none.
+    (Not finer than a day: a quiet home can go an hour at night without a single row.)
+    Both ends of each UTC hour are mapped, so an hour a :30 zone splits between two local
+    days covers both. No hours at all means the reader could not tell: with rows, the
+    whole window; without, nothing.
+    """
+    covered = np.zeros(last_day - first_day + 1, dtype=bool)
+    hours = fetched.recorded_hours
+    if hours.size == 0:
+        covered[:] = len(fetched) > 0
+        return covered
+    ends = np.concatenate([hours * 3_600, hours * 3_600 + 3_599]).astype(np.float64)
+    _minute, day, _weekday = local_fields(ends, change_ts, offsets)
+    day = day[(day >= first_day) & (day <= last_day)]
+    covered[day - first_day] = True
+    return covered
+
+
+def _entity_first_days(fetched: FetchedHistory, day: NDArray[np.int32], last_day: int) -> NDArray[np.int32]:
+    """Local day of each entity's first row in the window, any state (``last_day + 1``: none).
+
+    An entity added during the window starts then: its first row is its creation (even
+    as ``unavailable``). For an older entity that first changes a few days in, this
+    starts it late too; then its shares are those of the days since it was first used.
+    """
+    first = np.full(len(fetched.entity_ids), last_day + 1, dtype=np.int32)
+    np.minimum.at(first, fetched.entity, day)
+    return first
+
+
 def build_event_log(fetched: FetchedHistory, tz: tzinfo, start: datetime, end: datetime) -> EventLog:
-    """Attach DST-correct local wall-clock fields to every fetched change."""
+    """Attach DST-correct local wall-clock fields to every fetched change, and the days it covers."""
     start_ts, end_ts = start.timestamp(), end.timestamp()
     change_ts, offsets = utc_offsets(tz, start_ts, end_ts)
     minute, day, weekday = local_fields(fetched.ts, change_ts, offsets)
+    first_day, last_day = local_day_of(tz, start_ts), local_day_of(tz, end_ts - 1)
     return EventLog(
         entity_ids=fetched.entity_ids,
         states=fetched.states,
@@ -56,8 +98,10 @@ def build_event_log(fetched: FetchedHistory, tz: tzinfo, start: datetime, end: d
         local_minute=minute,
         local_day=day,
         local_weekday=weekday,
-        first_day=local_day_of(tz, start_ts),
-        last_day=local_day_of(tz, end_ts - 1),
+        first_day=first_day,
+        last_day=last_day,
+        covered=_covered_days(fetched, change_ts, offsets, first_day, last_day),
+        entity_first_day=_entity_first_days(fetched, day, last_day),
     )
 
 

@@ -15,7 +15,7 @@ from homeassistant.config_entries import (
     OptionsFlow,
 )
 from homeassistant.const import CONF_API_KEY
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.selector import (
     BooleanSelector,
     ConversationAgentSelector,
@@ -33,8 +33,16 @@ from homeassistant.helpers.selector import (
     TimeSelector,
 )
 
+from .compat import (
+    ai_task_default_entity,
+    ai_task_generates_data,
+    ai_task_loaded,
+    async_ai_task_available,
+    update_and_abort,
+)
 from .const import (
     CONF_AGENT_ID,
+    CONF_AI_TASK_ENTITY,
     CONF_ANALYSIS_DAYS,
     CONF_ANALYSIS_TIME,
     CONF_BASE_URL,
@@ -59,13 +67,14 @@ from .const import (
     MAX_LOOKBACK_DAYS,
     MIN_LOOKBACK_DAYS,
     WEEKDAYS,
+    WRITER_AI_TASK,
     WRITER_BUILTIN,
     WRITER_CONVERSATION,
     WRITER_OPENAI,
     WRITER_OPENAI_COMPATIBLE,
     WRITERS,
 )
-from .llm import CHAT_WRITERS, async_client_module
+from .llm import CHAT_WRITERS, PSEUDONYM_OPTION_WRITERS, async_client_module
 from .push import notify_services_schema
 
 # Domains offered in the include/exclude pickers; users may type others.
@@ -116,9 +125,12 @@ def _price() -> NumberSelector:
     return _number(0, 1000, 0.001, "USD")
 
 
-def _llm_options_schema(o: Mapping[str, Any]) -> dict[vol.Marker, Any]:
+def _pseudonym_option_schema(o: Mapping[str, Any]) -> dict[vol.Marker, Any]:
+    return {vol.Required(CONF_PSEUDONYMIZE, default=o[CONF_PSEUDONYMIZE]): BooleanSelector()}
+
+
+def _cost_options_schema(o: Mapping[str, Any]) -> dict[vol.Marker, Any]:
     return {
-        vol.Required(CONF_PSEUDONYMIZE, default=o[CONF_PSEUDONYMIZE]): BooleanSelector(),
         vol.Required(CONF_MONTHLY_BUDGET, default=o[CONF_MONTHLY_BUDGET]): _number(0, 1000, 0.01, "USD"),
         # No default: empty means "use the price table".
         vol.Optional(CONF_PRICE_INPUT, description={"suggested_value": o.get(CONF_PRICE_INPUT)}): _price(),
@@ -127,11 +139,16 @@ def _llm_options_schema(o: Mapping[str, Any]) -> dict[vol.Marker, Any]:
 
 
 def options_schema(
-    options: Mapping[str, Any], chat_writer: bool = False, extra: Mapping[vol.Marker, Any] | None = None
+    options: Mapping[str, Any],
+    chat_writer: bool = False,
+    extra: Mapping[vol.Marker, Any] | None = None,
+    *,
+    pseudonym_option: bool = False,
 ) -> vol.Schema:
     """The options form, pre-filled with ``options``; a chat writer adds privacy and cost.
 
-    ``extra`` fields (the push targets) come after the entity filters.
+    ``extra`` fields (the push targets) come after the entity filters; ``pseudonym_option``
+    adds the privacy option alone (the AI Task writer: its cost is unknown).
     """
     o = {**DEFAULT_OPTIONS, **DEFAULT_LLM_OPTIONS, **options}
     return vol.Schema(
@@ -160,7 +177,8 @@ def options_schema(
             ),
             vol.Optional(CONF_EXCLUDE_DOMAINS, default=o[CONF_EXCLUDE_DOMAINS]): _domains(),
             **(extra or {}),
-            **(_llm_options_schema(o) if chat_writer else {}),
+            **(_pseudonym_option_schema(o) if chat_writer or pseudonym_option else {}),
+            **(_cost_options_schema(o) if chat_writer else {}),
         }
     )
 
@@ -183,15 +201,33 @@ def validate_options(user_input: dict[str, Any]) -> tuple[dict[str, Any], dict[s
     return options, errors
 
 
-def _writer_schema(default: str) -> vol.Schema:
+def _writer_schema(default: str, writers: list[str]) -> vol.Schema:
+    """The writer select; a stored writer this Home Assistant cannot run is not the default."""
+    if default not in writers:
+        default = WRITER_BUILTIN
     return vol.Schema(
         {
             vol.Optional(CONF_WRITER, default=default): SelectSelector(
                 SelectSelectorConfig(
-                    options=list(WRITERS), mode=SelectSelectorMode.LIST, translation_key=CONF_WRITER
+                    options=writers, mode=SelectSelectorMode.LIST, translation_key=CONF_WRITER
                 )
             )
         }
+    )
+
+
+async def _async_writers(hass: HomeAssistant) -> list[str]:
+    """The writers this Home Assistant can run: AI Task only where it exists (2025.8+)."""
+    ai_task = await async_ai_task_available(hass)
+    return [w for w in WRITERS if w != WRITER_AI_TASK or ai_task]
+
+
+def _ai_task_entity_selector() -> EntitySelector:
+    """AI Task entities that can generate data (importing ai_task: only once it is loaded)."""
+    return EntitySelector(
+        EntitySelectorConfig(
+            filter={"domain": "ai_task", "supported_features": ["ai_task.AITaskEntityFeature.GENERATE_DATA"]}
+        )
     )
 
 
@@ -218,14 +254,18 @@ class AIAutomationConfigFlow(ConfigFlow, domain=DOMAIN):
         """Choose the writer; the built-in one creates the entry at once."""
         if user_input is not None:
             return await self._async_writer_chosen(user_input[CONF_WRITER])
-        return self.async_show_form(step_id="user", data_schema=_writer_schema(WRITER_BUILTIN))
+        return self.async_show_form(
+            step_id="user", data_schema=_writer_schema(WRITER_BUILTIN, await _async_writers(self.hass))
+        )
 
     async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose the writer again; its step comes pre-filled with the current settings."""
         if user_input is not None:
             return await self._async_writer_chosen(user_input[CONF_WRITER])
         current = self._get_reconfigure_entry().data.get(CONF_WRITER, WRITER_BUILTIN)
-        return self.async_show_form(step_id="reconfigure", data_schema=_writer_schema(current))
+        return self.async_show_form(
+            step_id="reconfigure", data_schema=_writer_schema(current, await _async_writers(self.hass))
+        )
 
     async def _async_writer_chosen(self, writer: str) -> ConfigFlowResult:
         if writer == WRITER_OPENAI:
@@ -234,6 +274,8 @@ class AIAutomationConfigFlow(ConfigFlow, domain=DOMAIN):
             return await self.async_step_openai_compatible()
         if writer == WRITER_CONVERSATION:
             return await self.async_step_conversation()
+        if writer == WRITER_AI_TASK:
+            return await self.async_step_ai_task()
         return self._async_finish({})
 
     def _current(self, writer: str) -> Mapping[str, Any]:
@@ -245,7 +287,7 @@ class AIAutomationConfigFlow(ConfigFlow, domain=DOMAIN):
 
     def _async_finish(self, data: dict[str, Any]) -> ConfigFlowResult:
         if self.source == SOURCE_RECONFIGURE:
-            return self.async_update_reload_and_abort(self._get_reconfigure_entry(), data=data)
+            return update_and_abort(self, self._get_reconfigure_entry(), data)
         return self.async_create_entry(title="AI Automation", data=data, options=dict(DEFAULT_OPTIONS))
 
     async def _async_check(
@@ -338,6 +380,38 @@ class AIAutomationConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
         )
 
+    async def async_step_ai_task(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """An AI Task entity (Home Assistant 2025.8+), or the default one of its preferences."""
+        # AI Task loads with the first AI integration that offers its entities: without one
+        # there is nothing to pick (and the picker's feature filter would import ai_task).
+        if not ai_task_loaded(self.hass):
+            return self.async_abort(reason="ai_task_not_set_up")
+        current = self._current(WRITER_AI_TASK)
+        default = ai_task_default_entity(self.hass)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            entity_id = user_input.get(CONF_AI_TASK_ENTITY) or None
+            if entity_id is not None and not ai_task_generates_data(self.hass, entity_id):
+                errors[CONF_AI_TASK_ENTITY] = "ai_task_not_found"
+            elif entity_id is None and (default is None or not ai_task_generates_data(self.hass, default)):
+                errors["base"] = "no_default_ai_task"
+            else:
+                return self._async_finish({CONF_WRITER: WRITER_AI_TASK, CONF_AI_TASK_ENTITY: entity_id})
+        # Empty means the default entity; the one chosen before (or just typed) is pre-filled.
+        schema = vol.Schema({vol.Optional(CONF_AI_TASK_ENTITY): _ai_task_entity_selector()})
+        chosen = (current if user_input is None else user_input).get(CONF_AI_TASK_ENTITY)
+        suggested = {CONF_AI_TASK_ENTITY: chosen} if chosen else {}
+        return self.async_show_form(
+            step_id=WRITER_AI_TASK,
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
+            description_placeholders={"default": self._ai_task_name(default) if default else "none set"},
+            errors=errors,
+        )
+
+    def _ai_task_name(self, entity_id: str) -> str:
+        state = self.hass.states.get(entity_id)
+        return f"{state.name} ({entity_id})" if state is not None else entity_id
+
     def _agent_exists(self, agent_id: str) -> bool:
         if "conversation" not in self.hass.config.components:
             return False
@@ -359,7 +433,7 @@ class AIAutomationConfigFlow(ConfigFlow, domain=DOMAIN):
             _, error = await self._async_check(api_key, entry.data.get(CONF_BASE_URL), model)
             errors = _chat_errors(error, model_field=False)
             if not errors:
-                return self.async_update_reload_and_abort(entry, data_updates={CONF_API_KEY: api_key})
+                return update_and_abort(self, entry, {**entry.data, CONF_API_KEY: api_key})
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=vol.Schema({vol.Required(CONF_API_KEY): _PASSWORD}),
@@ -396,6 +470,7 @@ class AIAutomationOptionsFlow(OptionsFlow):
                     self.config_entry.options,
                     self.config_entry.data.get(CONF_WRITER) in CHAT_WRITERS,
                     notify_services_schema(self.hass, self.config_entry.options),
+                    pseudonym_option=self.config_entry.data.get(CONF_WRITER) in PSEUDONYM_OPTION_WRITERS,
                 ),
                 user_input or {},
             ),

@@ -88,11 +88,19 @@ NOTIFICATION_PREFIX: Final = f"{DOMAIN}_suggestion_"
 CONF_WRITER: Final = "writer"
 CONF_MODEL: Final = "model"
 CONF_AGENT_ID: Final = "agent_id"
+CONF_AI_TASK_ENTITY: Final = "ai_task_entity_id"  # None: the default of HA's AI Task preferences
 WRITER_BUILTIN: Final = "builtin"
 WRITER_OPENAI: Final = "openai"
 WRITER_OPENAI_COMPATIBLE: Final = "openai_compatible"
 WRITER_CONVERSATION: Final = "conversation"
-WRITERS: Final = (WRITER_BUILTIN, WRITER_OPENAI, WRITER_OPENAI_COMPATIBLE, WRITER_CONVERSATION)
+WRITER_AI_TASK: Final = "ai_task"  # offered only where Home Assistant has AI Task (2025.8+)
+WRITERS: Final = (
+    WRITER_BUILTIN,
+    WRITER_OPENAI,
+    WRITER_OPENAI_COMPATIBLE,
+    WRITER_CONVERSATION,
+    WRITER_AI_TASK,
+)
 DEFAULT_OPENAI_MODEL: Final = "gpt-4o-mini"
 
 # LLM options (config entry options; shown when a writer other than the built-in one is set).

@@ -58,9 +58,11 @@ from .const import (
     WEEKDAYS,
 )
 from .decisions import Decisions
+from .dedupe import automated_entities
 from .llm import async_word_suggestions
 from .push import async_push_new
 from .recorder_reader import FetchedHistory, async_fetch_history
+from .repairs import async_report_origin
 from .suggestions import async_build_suggestions, patterns_to_dicts
 
 if TYPE_CHECKING:
@@ -112,6 +114,8 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
         """Set up an idle coordinator; call ``async_load`` then ``async_start``."""
         super().__init__(hass, LOGGER, config_entry=entry, name=DOMAIN, update_interval=None)
+        # The data the entry was set up with: when it changes, the entry reloads.
+        self.entry_data = dict(entry.data)
         self._store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, f"{STORAGE_KEY}.{entry.entry_id}")
         self.jobs: list[dict[str, Any]] = []  # newest first
         self.patterns: list[dict[str, Any]] = []
@@ -319,6 +323,7 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
             "duration_s": None,
             "phases": {"fetch_s": 0.0, "detect_s": 0.0, "suggest_s": 0.0, "llm_s": 0.0, "publish_s": 0.0},
             "lookback_days": lookback_days or self.options[CONF_LOOKBACK_DAYS],
+            "days_analysed": 0,
             "events": 0,
             "entities": 0,
             "patterns": 0,
@@ -332,6 +337,7 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
             "llm_fallback": None,
             "llm_worded": 0,
             "source": None,
+            "origin_known": None,
             "error": None,
         }
 
@@ -364,7 +370,13 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
                 self.hass, start, end, entity_filter(self.options, self._own_entities())
             )
             phases["fetch_s"] = round(time.monotonic() - t0, 3)
-            job.update(events=len(fetched), entities=len(fetched.entity_ids), source=fetched.source)
+            job.update(
+                events=len(fetched),
+                entities=len(fetched.entity_ids),
+                source=fetched.source,
+                origin_known=fetched.origin_known,
+            )
+            async_report_origin(self.hass, fetched)
 
             self._enter_phase(PHASE_DETECT)
             t0 = time.monotonic()
@@ -380,12 +392,17 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
             )
             phases["detect_s"] = round(time.monotonic() - t0, 3)
             job["patterns"] = detection.pattern_count
+            job["days_analysed"] = detection.log.days_analysed
             patterns = patterns_to_dicts(detection)
 
             self._enter_phase(PHASE_SUGGEST)
             t0 = time.monotonic()
             # Before the cap and the wording: what exists or was decided makes room for the rest.
-            duplicate = self.decisions.deduplicator()
+            # Who caused the changes unknown: nothing an automation or script acts on is
+            # suggested, for its routine may be that automation's.
+            duplicate = self.decisions.deduplicator(
+                frozenset() if fetched.origin_known else automated_entities(self.hass)
+            )
             suggestions, invalid = await async_build_suggestions(
                 self.hass,
                 detection,

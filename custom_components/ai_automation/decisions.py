@@ -168,8 +168,11 @@ class Decisions:
 
     # --- a run -------------------------------------------------------------------
 
-    def deduplicator(self) -> Deduplicator:
-        """A fresh filter for one run: existing automations, accepted and dismissed ones."""
+    def deduplicator(self, maybe_automated: frozenset[str] = frozenset()) -> Deduplicator:
+        """A fresh filter for one run: existing automations, accepted and dismissed ones.
+
+        ``maybe_automated``: entities not to suggest (see ``Deduplicator``).
+        """
         now = _now()
         decided: list[tuple[str, str, list[Fingerprint]]] = []
         for record in self._records.values():
@@ -180,7 +183,7 @@ class Decisions:
             else:
                 continue
             decided.append((record["id"], reason, fingerprints(self.hass, record["automation"])))
-        return Deduplicator(self.hass, existing_automations(self.hass), decided)
+        return Deduplicator(self.hass, existing_automations(self.hass), decided, maybe_automated)
 
     def _match(
         self, suggestion: dict[str, Any], mine: list[Fingerprint], now: datetime, taken: set[str]

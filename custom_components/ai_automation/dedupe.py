@@ -19,10 +19,10 @@ from typing import Any
 
 from homeassistant.components.automation import DATA_COMPONENT
 from homeassistant.const import WEEKDAYS
-from homeassistant.core import HomeAssistant, ServiceCall, valid_entity_id
+from homeassistant.core import HomeAssistant, valid_entity_id
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.service import async_extract_referenced_entity_ids
 
+from .compat import referenced_entity_ids
 from .const import LOGGER
 
 # The detector keeps one event per day within ±60 min of a routine's peak: further apart
@@ -37,6 +37,8 @@ _DEVICE_ACTION_SERVICE = {
     ("valve", "open"): "open_valve",
     ("valve", "close"): "close_valve",
 }
+# The script integration keeps its EntityComponent under its domain (2025.4 to 2026.x).
+SCRIPT_DOMAIN = "script"
 # Keys under which actions nest other actions (choose, if/then/else, sequence, parallel, repeat).
 _NESTED = ("sequence", "then", "else", "default", "parallel")
 
@@ -45,6 +47,9 @@ REASON_AUTOMATION = "automation"
 REASON_ACCEPTED = "accepted"
 REASON_DISMISSED = "dismissed"
 REASON_REPEATED = "repeated"
+# Who caused the changes is unknown (the recorder could not say) and an automation or a
+# script acts on this entity: the routine may be that automation's doing.
+REASON_MAYBE_AUTOMATED = "maybe_automated"
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,11 +144,10 @@ def _targets(hass: HomeAssistant, service: str, action: Mapping[str, Any]) -> se
         return set(_entity_ids(selection["entity_id"]))
     domain, name = service.split(".", 1)
     try:
-        selected = async_extract_referenced_entity_ids(hass, ServiceCall(hass, domain, name, selection))
+        return referenced_entity_ids(hass, domain, name, selection)
     except (ValueError, TypeError, KeyError) as err:
         LOGGER.debug("Cannot resolve the target of %s: %s", service, err)
         return set()
-    return selected.referenced | selected.indirectly_referenced
 
 
 def _actions(hass: HomeAssistant, actions: Any) -> Iterator[tuple[str, str]]:
@@ -234,6 +238,23 @@ def existing_automations(hass: HomeAssistant) -> list[tuple[str | None, Fingerpr
     return found
 
 
+def automated_entities(hass: HomeAssistant) -> frozenset[str]:
+    """Every entity some automation or script acts on (blueprints after substitution)."""
+    found: set[str] = set()
+    for component_key, actions_key in ((DATA_COMPONENT, "actions"), (SCRIPT_DOMAIN, "sequence")):
+        component = hass.data.get(component_key)
+        for entity in getattr(component, "entities", ()):
+            raw = getattr(entity, "raw_config", None)
+            if not isinstance(raw, Mapping):
+                continue
+            actions = raw.get(actions_key, raw.get("action"))
+            try:
+                found.update(target for _, target in _actions(hass, actions))
+            except Exception:  # noqa: BLE001 - one odd hand-written config must not stop a run
+                LOGGER.debug("Cannot read what %s does", entity.entity_id, exc_info=True)
+    return frozenset(found)
+
+
 def matches_any(mine: Iterable[Fingerprint], others: Iterable[Fingerprint]) -> bool:
     """Whether any of ``mine`` is the same thing as any of ``others``."""
     others = list(others)
@@ -252,9 +273,15 @@ class Deduplicator:
         hass: HomeAssistant,
         automations: list[tuple[str | None, Fingerprint]],
         decided: list[tuple[str, str, list[Fingerprint]]],
+        maybe_automated: frozenset[str] = frozenset(),
     ) -> None:
-        """``decided``: (suggestion id, reason, fingerprints) of accepted and dismissed ones."""
+        """``decided``: (suggestion id, reason, fingerprints) of accepted and dismissed ones.
+
+        ``maybe_automated``: entities not to suggest at all (when who caused the changes
+        is unknown, those that automations and scripts act on).
+        """
         self._hass = hass
+        self._maybe_automated = maybe_automated
         self._automations = [fp for _, fp in automations]
         self._decided = decided
         self._taken: list[Fingerprint] = []
@@ -264,7 +291,9 @@ class Deduplicator:
         """Why this suggested automation is not new, or None (and then it is taken)."""
         mine = fingerprints(self._hass, config)
         reason: str | None = None
-        if matches_any(mine, self._automations):
+        if any(fp.target in self._maybe_automated for fp in mine):
+            reason = REASON_MAYBE_AUTOMATED
+        elif matches_any(mine, self._automations):
             reason = REASON_AUTOMATION
         else:
             for suggestion_id, why, theirs in self._decided:

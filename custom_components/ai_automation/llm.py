@@ -16,15 +16,20 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+import voluptuous as vol
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_API_KEY
+from homeassistant.const import __version__ as HA_VERSION
 from homeassistant.core import Context, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
+from . import compat
 from .const import (
     CONF_AGENT_ID,
+    CONF_AI_TASK_ENTITY,
     CONF_BASE_URL,
     CONF_MODEL,
     CONF_MONTHLY_BUDGET,
@@ -36,19 +41,32 @@ from .const import (
     DEFAULT_OPENAI_MODEL,
     DOMAIN,
     LOGGER,
+    WRITER_AI_TASK,
     WRITER_BUILTIN,
     WRITER_CONVERSATION,
     WRITER_OPENAI,
     WRITER_OPENAI_COMPATIBLE,
 )
 from .llm_errors import WriterAuthError, WriterError, WriterFailed, WriterUnavailable
-from .llm_prompt import Prompt, apply_wording, build_prompt, parse_reply
+from .llm_prompt import (
+    DESCRIPTION_ASK_CHARS,
+    TITLE_ASK_CHARS,
+    Prompt,
+    apply_wording,
+    build_prompt,
+    parse_data,
+    parse_reply,
+)
 
 if TYPE_CHECKING:
     from .llm_client import ChatWriter
 
 # Writers that call a chat API (paid or self-hosted): tokens, cost, privacy options.
 CHAT_WRITERS = (WRITER_OPENAI, WRITER_OPENAI_COMPATIBLE)
+# Writers whose "pseudonymise device names" option applies. An AI Task gets no tools (no
+# llm_api), so like a chat API it only reads names; a conversation agent always gets
+# pseudonyms (it may control the home).
+PSEUDONYM_OPTION_WRITERS = (*CHAT_WRITERS, WRITER_AI_TASK)
 
 # Why (some of) a run kept the built-in wording (``WordingOutcome.fallback``).
 FALLBACK_BUDGET = "budget_exhausted"
@@ -57,6 +75,7 @@ FALLBACK_UNAVAILABLE = WriterUnavailable.reason
 FALLBACK_ERROR = WriterFailed.reason
 FALLBACK_MALFORMED = "malformed_reply"
 FALLBACK_REJECTED = "rejected_wording"
+FALLBACK_NOT_SUPPORTED = "not_supported"
 
 # USD per 1M input / output tokens, OpenAI's list prices for small models (mid 2025).
 # Prices change: check https://openai.com/api/pricing and override them in the options.
@@ -73,8 +92,28 @@ PRICES_PER_MTOK: dict[str, tuple[float, float]] = {
 # Output budget: a title and a description of up to ~400 characters per suggestion.
 MAX_TOKENS_BASE = 64
 MAX_TOKENS_PER_SUGGESTION = 200
-# Seconds a conversation agent may take for the whole run.
+# Seconds a conversation agent, or an AI Task, may take for the whole run.
 AGENT_TIMEOUT_S = 60.0
+AI_TASK_TIMEOUT_S = 60.0
+AI_TASK_NAME = "AI Automation: word suggestions"
+# What an AI Task is asked to return: the reply format of the prompt, as the structure
+# ai_task hands to the provider (as JSON schema: OpenAI's strict structured output needs
+# every field required). What comes back is checked like any reply (parse_data, rejection).
+AI_TASK_STRUCTURE = vol.Schema(
+    {
+        vol.Required("suggestions"): [
+            vol.Schema(
+                {
+                    vol.Required("id", description="the given id"): str,
+                    vol.Required("title", description=f"at most {TITLE_ASK_CHARS} characters"): str,
+                    vol.Required(
+                        "description", description=f"at most {DESCRIPTION_ASK_CHARS} characters"
+                    ): str,
+                }
+            )
+        ]
+    }
+)
 
 _STORAGE_VERSION = 1
 _DATA: HassKey[dict[str, LLMState]] = HassKey(f"{DOMAIN}_llm")
@@ -85,7 +124,7 @@ class WordingOutcome:
     """What the LLM phase hands back to the job."""
 
     suggestions: list[dict[str, Any]]
-    writer: str  # the configured writer: builtin | openai | openai_compatible | conversation
+    writer: str  # the configured writer: builtin | openai | openai_compatible | conversation | ai_task
     tokens: int
     cost_usd: float
     fallback: str | None  # why built-in wording was kept for the run or some suggestions
@@ -154,6 +193,14 @@ class LLMState:
                 writer,
                 err,
             )
+        elif isinstance(err, WriterNotSupported):
+            LOGGER.warning(
+                "The %s writer is not available in Home Assistant %s (%s); suggestions use the "
+                "built-in wording until another writer is chosen (AI Automation -> Reconfigure)",
+                writer,
+                HA_VERSION,
+                err,
+            )
         else:
             LOGGER.warning(
                 "The %s writer cannot word the suggestions (%s); they use the built-in wording "
@@ -167,6 +214,12 @@ class LLMState:
         if self.down is not None:
             LOGGER.info("The %s writer answers again", writer)
         self.down = None
+
+
+class WriterNotSupported(WriterError):
+    """This Home Assistant lacks what the writer needs (AI Task before 2025.8)."""
+
+    reason = FALLBACK_NOT_SUPPORTED
 
 
 async def async_get_state(hass: HomeAssistant, entry: ConfigEntry) -> LLMState:
@@ -262,6 +315,34 @@ async def _async_converse(hass: HomeAssistant, agent_id: str, prompt: Prompt) ->
     return str(speech) if speech is not None else None
 
 
+async def _async_ai_task(hass: HomeAssistant, entity_id: str | None, prompt: Prompt) -> Any:
+    """Ask an AI Task entity (None: the default one) for the structured reply; its data."""
+    if not compat.ai_task_loaded(hass):
+        if not await compat.async_ai_task_available(hass):
+            raise WriterNotSupported("AI Task needs Home Assistant 2025.8 or newer")
+        raise WriterFailed("the AI Task integration is not loaded (no AI integration provides it)")
+    target = entity_id or compat.ai_task_default_entity(hass)
+    if target is None:
+        raise WriterFailed("no default AI Task entity is set (AI Task preferences)")
+    if not compat.ai_task_generates_data(hass, target):
+        raise WriterFailed(f"the AI Task entity {target} is gone or cannot generate data")
+    try:
+        async with asyncio.timeout(AI_TASK_TIMEOUT_S):
+            return await compat.async_ai_task_generate_data(
+                hass,
+                task_name=AI_TASK_NAME,
+                entity_id=entity_id,
+                instructions=prompt.text,
+                structure=AI_TASK_STRUCTURE,
+            )
+    except TimeoutError as err:
+        raise WriterUnavailable("timed out") from err
+    except HomeAssistantError as err:
+        raise WriterFailed(f"task error: {err}") from err
+    except Exception as err:  # a third-party AI Task entity must not fail the job
+        raise WriterFailed(f"task error: {type(err).__name__}: {err}") from err
+
+
 def _friendly_name(hass: HomeAssistant, entity_id: str) -> str | None:
     state = hass.states.get(entity_id)
     return state.name if state is not None else None
@@ -285,7 +366,8 @@ async def async_word_suggestions(
     options = {**DEFAULT_LLM_OPTIONS, **entry.options}
     state = await async_get_state(hass, entry)
 
-    budget = float(options[CONF_MONTHLY_BUDGET] or 0)
+    # Only a chat writer costs anything we know of (the budget option is shown only for them).
+    budget = float(options[CONF_MONTHLY_BUDGET] or 0) if writer in CHAT_WRITERS else 0.0
     spend = state.month_spend()
     if budget > 0 and spend["cost_usd"] >= budget:
         if state.budget_logged != spend["month"]:
@@ -300,7 +382,8 @@ async def async_word_suggestions(
         return WordingOutcome(list(suggestions), writer, 0, 0.0, FALLBACK_BUDGET, 0)
 
     # A conversation agent may hold tools that control the home (the Assist API): names,
-    # the one text in the prompt a device can choose, never reach it.
+    # the one text in the prompt a device can choose, never reach it. An AI Task gets no
+    # tools (no llm_api is passed), so for it, as for a chat API, the option decides.
     pseudonymize = bool(options[CONF_PSEUDONYMIZE]) or writer == WRITER_CONVERSATION
     prompt = build_prompt(
         suggestions,
@@ -313,9 +396,14 @@ async def async_word_suggestions(
         return unchanged
 
     tokens, cost = 0, 0.0
+    data: Any = None  # a decoded reply (AI Task's structured output), else text
     try:
         if writer == WRITER_CONVERSATION:
             text = await _async_converse(hass, str(entry.data.get(CONF_AGENT_ID)), prompt)
+        elif writer == WRITER_AI_TASK:
+            data = await _async_ai_task(hass, entry.data.get(CONF_AI_TASK_ENTITY), prompt)
+            # A provider without structured output may hand back the text it got.
+            text = data if isinstance(data, str) else None
         else:
             reply = await _async_chat(hass, entry, state, prompt)
             text = reply.text
@@ -328,12 +416,12 @@ async def async_word_suggestions(
             entry.async_start_reauth(hass)
         return WordingOutcome(list(suggestions), writer, 0, 0.0, err.reason, 0)
     state.answered(writer)
-    if writer != WRITER_CONVERSATION:
+    if writer in CHAT_WRITERS:
         await state.async_add(cost, tokens)
 
-    parsed = parse_reply(text)
+    parsed = parse_data(data) if data is not None and text is None else parse_reply(text)
     if parsed is None:
-        LOGGER.debug("The %s writer's reply is not the JSON asked for: %.200r", writer, text)
+        LOGGER.debug("The %s writer's reply is not the JSON asked for: %.200r", writer, text or data)
         return WordingOutcome(list(suggestions), writer, tokens, cost, FALLBACK_MALFORMED, 0)
     applied = apply_wording(suggestions, prompt, parsed)
     for suggestion_id, reason in applied.rejected.items():

@@ -201,6 +201,15 @@ def parse_reply(text: str | None) -> dict[str, tuple[Any, Any]] | None:
         data = json.loads(body[start : end + 1])
     except ValueError:
         return None
+    return parse_data(data)
+
+
+def parse_data(data: Any) -> dict[str, tuple[Any, Any]] | None:
+    """``{id: (title, description)}`` from a decoded reply (structured output), or None.
+
+    Only the outer shape is required; each entry is judged on its own (``rejection``),
+    so one odd entry costs that suggestion its wording, not the run.
+    """
     if not isinstance(data, dict) or not isinstance(data.get("suggestions"), list):
         return None
     wording: dict[str, tuple[Any, Any]] = {}

@@ -3,17 +3,22 @@
 The fast path is one query through the recorder's own connection (in the recorder's
 executor): ``states`` without joining ``states_meta``, significant changes only (an
 attribute-only update has ``last_changed_ts`` != ``last_updated_ts``; ``NULL`` means they
-are equal), with the context columns that tell who caused each change. It depends on
-the schema, so on a schema we do not know we fall back to the public history API,
-which is slower and has no context (every change is then physical or system).
+are equal), with the context columns that tell who caused each change.
+
+It depends on the schema, so it is chosen by the tables and columns it reads (checked
+once per recorder), not by a list of schema versions: schemas 48 to 53 have them, and
+so will any later one that keeps them. Where one is missing (or the recorder is still
+migrating its entity ids), the public history API is read instead: slower, and without
+context, so the origin of every change is unknown (``origin_known`` False).
 """
 
 from __future__ import annotations
 
 import gc
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, cast
 
@@ -27,13 +32,33 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant, State, split_entity_id
 from homeassistant.helpers.recorder import get_instance, session_scope
 from numpy.typing import NDArray
-from sqlalchemy import CursorResult, bindparam, text
+from sqlalchemy import CursorResult, bindparam, inspect, text
+from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
+from .compat import states_meta_ready
 from .const import LOGGER
 from .engine.event_log import Origin
 
-# Schema versions whose ``states``/``events`` columns the raw query was written for.
-KNOWN_SCHEMA_VERSIONS = frozenset({48, 49, 50})
+# What the fast path reads, by table (db_schema names them the same in schemas 48-53).
+FAST_PATH_COLUMNS: dict[str, frozenset[str]] = {
+    "states": frozenset(
+        {
+            "metadata_id",
+            "state",
+            "last_updated_ts",
+            "last_changed_ts",
+            "context_id_bin",
+            "context_user_id_bin",
+            "context_parent_id_bin",
+        }
+    ),
+    "states_meta": frozenset({"metadata_id", "entity_id"}),
+    "events": frozenset({"event_type_id", "context_id_bin", "time_fired_ts"}),
+    "event_types": frozenset({"event_type_id", "event_type"}),
+}
+SOURCE_RECORDER = "recorder"
+SOURCE_HISTORY_API = "history_api"
 
 # Domains a person switches (by hand, app or voice); any other change with neither user
 # nor automation behind it is the system's own doing.
@@ -84,6 +109,25 @@ _SELECT_STATES_OF = text(_STATE_COLUMNS + " AND metadata_id IN :ids").bindparams
 )
 # Below this share of all entities, ask for them by id.
 _FEW_ENTITIES = 0.25
+# The next recorded row at or after a time: one index seek (min() over the timestamp
+# index), so finding the hours with data costs one seek per hour, not a scan.
+_SELECT_NEXT_ROW_TS = text(
+    "SELECT MIN(last_updated_ts) FROM states WHERE last_updated_ts >= :start AND last_updated_ts < :end"
+)
+_HOUR_S = 3600
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderSupport:
+    """Whether this recorder's database has what the fast path reads."""
+
+    fast: bool
+    missing: tuple[str, ...]  # "table.column" (or "table") the fast path needs and lacks
+    schema_version: int
+
+
+# Checked once per recorder instance (a test or a restart makes a new one).
+_SUPPORT: weakref.WeakKeyDictionary[Any, ReaderSupport] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +141,14 @@ class FetchedHistory:
     ts: NDArray[np.float64]
     origin: NDArray[np.int8]
     source: str  # "recorder" (raw query) or "history_api" (fallback)
+    # Who caused each change is known (the fast path) or not (the history API: every
+    # change then looks physical or system, automations' included).
+    origin_known: bool
+    # UTC epoch hours (floor(ts / 3600)) in the window in which the recorder has any row of
+    # any entity, sorted: the time it was recording. Empty: unknown.
+    recorded_hours: NDArray[np.int64]
+    # Why the fast path was not taken: what the database lacks ("table.column").
+    missing: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         """Return the number of state changes."""
@@ -131,7 +183,7 @@ class _Columns:
     ) -> None:
         self.parts.append((entities, states, ts, origins))
 
-    def result(self, source: str) -> FetchedHistory:
+    def result(self, source: str, recorded_hours: NDArray[np.int64] | None = None) -> FetchedHistory:
         if self.parts:
             entity, state, ts, origin = (np.concatenate(cols) for cols in zip(*self.parts, strict=True))
             order = np.argsort(ts, kind="stable")
@@ -149,6 +201,8 @@ class _Columns:
             ts=ts,
             origin=origin,
             source=source,
+            origin_known=source == SOURCE_RECORDER,
+            recorded_hours=recorded_hours if recorded_hours is not None else np.empty(0, np.int64),
         )
 
 
@@ -173,15 +227,55 @@ def _fallback_origin(entity_id: str) -> int:
     return int(Origin.PHYSICAL if split_entity_id(entity_id)[0] in CONTROLLABLE_DOMAINS else Origin.SYSTEM)
 
 
+def reader_support(hass: HomeAssistant) -> ReaderSupport:
+    """Whether the fast path can read this recorder's database; run in its executor."""
+    instance = get_instance(hass)
+    if (known := _SUPPORT.get(instance)) is not None:
+        return known
+    missing: list[str] = []
+    with session_scope(hass=hass, read_only=True) as session:
+        inspector = inspect(session.connection())
+        for table, needed in FAST_PATH_COLUMNS.items():
+            try:
+                have = {column["name"] for column in inspector.get_columns(table)}
+            except NoSuchTableError:
+                missing.append(table)
+                continue
+            missing += sorted(f"{table}.{column}" for column in needed - have)
+    # Entity ids move into states_meta by a migration that may still be running.
+    migrating = not states_meta_ready(instance)
+    if migrating:
+        missing.append("states_meta (migration in progress)")
+    support = ReaderSupport(fast=not missing, missing=tuple(missing), schema_version=instance.schema_version)
+    if not migrating:
+        _SUPPORT[instance] = support
+    return support
+
+
+def _recorded_hours(session: Session, start_ts: float, end_ts: float) -> NDArray[np.int64]:
+    """The hours of ``[start, end)`` in which the recorder wrote any row, one seek each."""
+    hours: list[int] = []
+    at = start_ts
+    while at < end_ts:
+        found = session.execute(_SELECT_NEXT_ROW_TS, {"start": at, "end": end_ts}).scalar()
+        if found is None:
+            break
+        hour = int(float(found) // _HOUR_S)
+        hours.append(hour)
+        at = float((hour + 1) * _HOUR_S)
+    return np.asarray(hours, dtype=np.int64)
+
+
 def _fetch_raw(
     hass: HomeAssistant, start: datetime, end: datetime, wanted: Callable[[str], bool]
 ) -> FetchedHistory:
     columns = _Columns()
     start_ts, end_ts = start.timestamp(), end.timestamp()
     with session_scope(hass=hass, read_only=True) as session, _cyclic_gc_paused():
+        recorded = _recorded_hours(session, start_ts, end_ts)
         meta_rows = [(m, e) for m, e in session.execute(_SELECT_META) if e]
         if not meta_rows:
-            return columns.result("recorder")
+            return columns.result(SOURCE_RECORDER, recorded)
         # metadata_id -> our entity index (-1: not wanted), and the origin of a change
         # with neither user nor automation behind it (physical or system, by domain).
         size = max(m for m, _ in meta_rows) + 1
@@ -193,7 +287,7 @@ def _fetch_raw(
                 default_origin[metadata_id] = _fallback_origin(entity_id)
         wanted_ids = np.flatnonzero(entity_of >= 0)
         if wanted_ids.size == 0:
-            return columns.result("recorder")
+            return columns.result(SOURCE_RECORDER, recorded)
         automation_contexts = {
             bytes(row[0])
             for row in session.execute(
@@ -223,7 +317,7 @@ def _fetch_raw(
                 _add_chunk(columns, rows, entity_of, default_origin, automation_contexts)
         finally:
             result.close()
-    return columns.result("recorder")
+    return columns.result(SOURCE_RECORDER, recorded)
 
 
 def _add_chunk(
@@ -261,12 +355,34 @@ def _add_chunk(
     )
 
 
+def _entities_with_history(hass: HomeAssistant, current: list[str]) -> list[str]:
+    """Every entity the recorder has history of, not only those in the state machine now."""
+    try:
+        with session_scope(hass=hass, read_only=True) as session:
+            known = get_instance(hass).states_meta_manager.get_metadata_id_to_entity_id(session)
+    except SQLAlchemyError:
+        LOGGER.debug("Cannot list the recorder's entities", exc_info=True)
+        known = {}
+    return sorted({*known.values(), *current})
+
+
 def _fetch_history_api(
-    hass: HomeAssistant, start: datetime, end: datetime, entity_ids: list[str]
+    hass: HomeAssistant,
+    start: datetime,
+    end: datetime,
+    wanted: Callable[[str], bool],
+    current_entity_ids: list[str],
 ) -> FetchedHistory:
     columns = _Columns()
+    entity_ids = [e for e in _entities_with_history(hass, current_entity_ids) if wanted(e)]
+    recorded: NDArray[np.int64] | None = None
+    try:
+        with session_scope(hass=hass, read_only=True) as session:
+            recorded = _recorded_hours(session, start.timestamp(), end.timestamp())
+    except SQLAlchemyError:
+        LOGGER.debug("Cannot tell which hours the recorder recorded", exc_info=True)
     if not entity_ids:
-        return columns.result("history_api")
+        return columns.result(SOURCE_HISTORY_API, recorded)
     found = history.get_significant_states(
         hass,
         start,
@@ -299,7 +415,10 @@ def _fetch_history_api(
             np.asarray(stamps, dtype=np.float64),
             np.full(n, origin, dtype=np.int8),
         )
-    return columns.result("history_api")
+    if recorded is None:  # what the fetched rows show, at least
+        fetched = columns.result(SOURCE_HISTORY_API)
+        recorded = np.unique(np.floor_divide(fetched.ts, _HOUR_S).astype(np.int64))
+    return columns.result(SOURCE_HISTORY_API, recorded)
 
 
 def fetch_history(
@@ -311,17 +430,20 @@ def fetch_history(
 ) -> FetchedHistory:
     """Read significant state changes in ``[start, end)``; run in the recorder's executor.
 
-    ``current_entity_ids`` (the state machine's wanted entities) is only used by the
-    fallback, which cannot list the recorder's entities itself.
+    ``current_entity_ids`` (the state machine's wanted entities) only adds to what the
+    fallback finds in the recorder's entity list.
     """
-    schema_version = get_instance(hass).schema_version
-    if schema_version in KNOWN_SCHEMA_VERSIONS:
+    support = reader_support(hass)
+    if support.fast:
         return _fetch_raw(hass, start, end, wanted)
-    LOGGER.info(
-        "Recorder schema version %s is not one the fast reader knows; using the history API",
-        schema_version,
+    LOGGER.warning(
+        "The recorder's database (schema %s) lacks %s, which the fast reader needs; reading"
+        " the history API instead, which cannot tell automations' changes from people's",
+        support.schema_version,
+        ", ".join(support.missing),
     )
-    return _fetch_history_api(hass, start, end, current_entity_ids)
+    fetched = _fetch_history_api(hass, start, end, wanted, current_entity_ids)
+    return replace(fetched, missing=support.missing)
 
 
 async def async_fetch_history(

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 import voluptuous as vol
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse, callback
-from homeassistant.exceptions import ServiceValidationError, Unauthorized, UnknownUser
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
-from homeassistant.helpers.service import async_register_admin_service
 
+from .compat import register_admin_service
 from .const import (
     ATTR_DAYS,
     ATTR_ENABLED,
@@ -71,14 +71,6 @@ async def _async_run_analysis(call: ServiceCall) -> ServiceResponse:
 
 
 async def _async_accept_suggestion(call: ServiceCall) -> ServiceResponse:
-    # The admin check of ``async_register_admin_service``, which (in 2025.4) cannot return
-    # a response: a user must be an admin; a call without one (an automation) may.
-    if call.context.user_id:
-        user = await call.hass.auth.async_get_user(call.context.user_id)
-        if user is None:
-            raise UnknownUser(context=call.context)
-        if not user.is_admin:
-            raise Unauthorized(context=call.context)
     coordinator = _coordinator(call.hass)
     record = await coordinator.decisions.async_accept(
         call.data[ATTR_SUGGESTION_ID], enabled=call.data[ATTR_ENABLED], context=call.context
@@ -111,14 +103,15 @@ def async_setup_services(hass: HomeAssistant) -> None:
         schema=RUN_ANALYSIS_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )
-    hass.services.async_register(
+    register_admin_service(
+        hass,
         DOMAIN,
         SERVICE_ACCEPT_SUGGESTION,
         _async_accept_suggestion,
         schema=ACCEPT_SUGGESTION_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )
-    async_register_admin_service(
+    register_admin_service(
         hass, DOMAIN, SERVICE_DISMISS_SUGGESTION, _async_dismiss_suggestion, schema=DISMISS_SUGGESTION_SCHEMA
     )
     hass.services.async_register(

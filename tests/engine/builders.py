@@ -7,7 +7,7 @@ Thursday), exactly as the shell would derive them for a zone with offset 0.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
 import numpy as np
@@ -34,11 +34,20 @@ def hm(hours: int, minutes: int) -> int:
     return hours * 60 + minutes
 
 
-def make_log(rows: Iterable[Row], first_day: int | None = None, last_day: int | None = None) -> EventLog:
+def make_log(
+    rows: Iterable[Row],
+    first_day: int | None = None,
+    last_day: int | None = None,
+    *,
+    covered: Iterable[int] | None = None,
+    since: Mapping[str, int] | None = None,
+) -> EventLog:
     """Return the ``EventLog`` of ``rows``; the window defaults to their day range.
 
     With an explicit window, rows outside it are dropped: the shell only hands the
-    engine the analysed window.
+    engine the analysed window. The recorder has history of every window day unless
+    ``covered`` lists the days it has; every entity exists from the window's start
+    unless ``since`` gives the local day of its first row.
     """
     rows = list(rows)
     if first_day is None:
@@ -54,6 +63,10 @@ def make_log(rows: Iterable[Row], first_day: int | None = None, last_day: int | 
     day = np.array([r[2] for r in rows], dtype=np.int64)
     minute = np.array([r[3] for r in rows], dtype=np.int64)
     assert np.all((minute >= 0) & (minute < MINUTES_PER_DAY))
+    window = np.arange(first_day, last_day + 1)
+    covered_mask = np.ones(window.size, dtype=bool) if covered is None else np.isin(window, list(covered))
+    since = since or {}
+    entity_first_day = np.array([since.get(e, first_day) for e in entity_ids], dtype=np.int32)
     return EventLog(
         entity_ids=entity_ids,
         states=states,
@@ -66,6 +79,8 @@ def make_log(rows: Iterable[Row], first_day: int | None = None, last_day: int | 
         local_weekday=((day + 3) % 7).astype(np.int8),
         first_day=first_day,
         last_day=last_day,
+        covered=covered_mask,
+        entity_first_day=entity_first_day,
     )
 
 

@@ -114,6 +114,8 @@ def test_co_occurrence_counts_are_consistent(triggers: list[float], follow: floa
         local_weekday=np.zeros(n, np.int8),
         first_day=0,
         last_day=30,
+        covered=np.ones(31, dtype=bool),
+        entity_first_day=np.zeros(2, np.int32),
     )
     for p in detect_co_occurrence(log):
         assert p.occurrences <= p.trigger_count

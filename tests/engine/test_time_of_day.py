@@ -320,6 +320,8 @@ def test_an_empty_log_is_nothing() -> None:
         local_weekday=log.local_weekday[:0],
         first_day=MONDAY,
         last_day=MONDAY + 27,
+        covered=np.ones(28, dtype=bool),
+        entity_first_day=log.entity_first_day[:0],
     )
     assert detect_time_of_day(empty) == []
 

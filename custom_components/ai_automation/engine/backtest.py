@@ -15,7 +15,7 @@ from .time_of_day import MINUTES_PER_DAY, SunTimes, TimeOfDayPattern
 class Backtest:
     """What the automation would have done over the analysed window."""
 
-    would_have_fired: int  # days its trigger and conditions held
+    would_have_fired: int  # days with history its trigger and conditions held
     matched: int  # of those, days the household did the same thing within tolerance
     tolerance_min: int
 
@@ -39,7 +39,11 @@ def backtest_time_of_day(
     sun: SunTimes | None = None,
     events: NDArray[np.int64] | None = None,
 ) -> Backtest:
-    """Fire on every day of the pattern's day set inside the window.
+    """Fire on every day of the pattern's day set on which it could have happened.
+
+    Those are the days the pattern's own share counts (``EventLog.eligible_days``): the
+    recorder has history of them and the entity existed. Firing on a day with no history
+    would count a miss nobody could have seen.
 
     At ``pattern.minute``, or at the day's sunrise/sunset plus the offset when the
     pattern follows the sun (then ``sun`` is required). A firing matches when the entity
@@ -47,7 +51,7 @@ def backtest_time_of_day(
     anyone: the household, a wall switch or the automation), midnight notwithstanding.
     """
     tolerance = tolerance_for(pattern)
-    days = np.arange(log.first_day, log.last_day + 1, dtype=np.int64)
+    days = log.eligible_days(pattern.entity_id)
     fired_days = days[np.isin((days + 3) % 7, pattern.days)]
     if pattern.sun_event is not None and sun is not None and pattern.sun_offset_min is not None:
         trigger_minute = sun.minutes(pattern.sun_event, fired_days) + pattern.sun_offset_min

@@ -126,7 +126,9 @@ def detect_co_occurrence(
     b_events = np.concatenate(pair_b)
     key_counts = np.bincount(key[a_idx], minlength=n_keys)
     follower_counts = np.bincount(key[b_idx], minlength=n_keys)
-    span_s = max(float(ts[-1] - ts[0]), params.window_s)
+    # The time B could have happened in: from the first event to the last, but not the
+    # days without history inside (Home Assistant off), or B's chance looks too small.
+    span_s = max(min(float(ts[-1] - ts[0]), log.days_analysed * 86_400.0), params.window_s)
 
     if n_keys * n_keys <= _DENSE_PAIR_CELLS:
         # Most pairs are chance coincidences: count every pair key in one pass and keep

@@ -35,6 +35,13 @@ class EventLog:
     1970-01-01 in the home's local calendar) and ``local_weekday`` (0 = Monday) are the
     local wall-clock fields of each event, already DST-corrected by the caller.
     ``first_day``/``last_day`` bound the analysed window in local days (inclusive).
+
+    Not every day of the window has history: the recorder keeps 10 days by default, and
+    Home Assistant may have been off. ``covered[i]`` says whether the recorder has any
+    row of local day ``first_day + i``; ``entity_first_day[e]`` is the local day of
+    entity ``e``'s first row in the window (an entity added last week has no earlier
+    days; ``last_day + 1`` for an entity without rows). Detectors count days only where
+    both hold: see ``eligible``.
     """
 
     entity_ids: tuple[str, ...]
@@ -48,6 +55,8 @@ class EventLog:
     local_weekday: NDArray[np.int8]
     first_day: int
     last_day: int
+    covered: NDArray[np.bool_]
+    entity_first_day: NDArray[np.int32]
 
     def __len__(self) -> int:
         """Return the number of events."""
@@ -57,3 +66,26 @@ class EventLog:
     def day_count(self) -> int:
         """Number of local days in the analysed window."""
         return self.last_day - self.first_day + 1
+
+    @property
+    def days_analysed(self) -> int:
+        """Local days of the window the recorder has history of."""
+        return int(np.count_nonzero(self.covered))
+
+    def eligible(self) -> NDArray[np.bool_]:
+        """Per entity and window day: could it have done anything that day?
+
+        Shape ``(len(entity_ids), day_count)``: the day is covered and the entity
+        existed (its rows had started).
+        """
+        days = np.arange(self.first_day, self.last_day + 1)
+        started: NDArray[np.bool_] = days[np.newaxis, :] >= self.entity_first_day[:, np.newaxis]
+        return started & self.covered[np.newaxis, :]
+
+    def eligible_days(self, entity_id: str) -> NDArray[np.int64]:
+        """Local day numbers on which ``entity_id`` could have acted (covered days if unknown)."""
+        days = np.arange(self.first_day, self.last_day + 1, dtype=np.int64)
+        mask = self.covered.copy()
+        if entity_id in self.entity_ids:
+            mask &= days >= self.entity_first_day[self.entity_ids.index(entity_id)]
+        return days[mask]

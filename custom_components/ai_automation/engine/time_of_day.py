@@ -6,10 +6,16 @@ smooth it with a Gaussian kernel by FFT (circular, so 23:55 and 00:05 are neighb
 and take its peaks. Each peak's window keeps the one event per day nearest to it; the
 day set (daily, weekdays, weekends or specific days) is the one that best explains on
 which days the routine happened.
+
+Days are counted only where the routine could have happened: the recorder has history
+of the day (it keeps 10 days by default; Home Assistant may have been off) and the
+entity already existed. A routine on all 10 recorded days of a 30-day window happened
+on every day it could have, not on a third of them.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,6 +47,11 @@ class TimeOfDayParams:
     # deviation; people doing a routine show 5-15.
     max_spread_min: float = 25.0
     min_share: float = 0.5  # share of the day set's days on which it happened: most of them
+    # A share is evidence only over enough days: 5 of 10 days can be chance for a plug
+    # switched at random a few times a day, 15 of 30 cannot. So the hits must also be
+    # unlikely for the entity's own changes at random times of day (the binomial tail at
+    # one window, see ``_chance``): one in a thousand.
+    max_chance: float = 1e-3
     max_peaks: int = 6  # per (entity, state)
     min_peak_gap_min: int = 90  # two routines of one entity/state at least this far apart
 
@@ -56,7 +67,7 @@ class TimeOfDayPattern:
     day_set: str  # daily | weekdays | weekends | custom
     spread_min: float  # standard deviation of the daily times, minutes
     occurrences: int  # days in the day set on which it happened
-    eligible_days: int  # days in the day set inside the analysed window
+    eligible_days: int  # days in the day set it could have happened on (see the module doc)
     share_of_days: float  # occurrences / eligible_days
     confidence: float  # 0..1, see ``_confidence``
     automated: bool  # most occurrences were caused by an automation or script
@@ -104,7 +115,8 @@ class _Window:
 
     first_day: int
     last_day: int
-    eligible_per_weekday: NDArray[np.int64]
+    eligible: NDArray[np.bool_]  # (entity, window day): see EventLog.eligible
+    eligible_per_weekday: NDArray[np.int64]  # (entity, weekday): count of eligible days
     kernel: NDArray[np.complex128]
     sun: SunTimes | None
     params: TimeOfDayParams
@@ -178,6 +190,20 @@ def _choose_day_set(
     return best[1], best[2]
 
 
+def _chance(hits: int, days: int, per_day: float) -> float:
+    """P(at least ``hits`` of ``days`` days have a change in the window) by chance alone.
+
+    ``per_day`` is the chance that one day has one there when the entity's changes fall
+    at random times of day: the binomial tail, exact (``days`` is at most the lookback).
+    """
+    if per_day >= 1.0:
+        return 1.0
+    return min(
+        1.0,
+        sum(math.comb(days, k) * per_day**k * (1.0 - per_day) ** (days - k) for k in range(hits, days + 1)),
+    )
+
+
 def _ints(values: NDArray[np.int64]) -> list[int]:
     return [int(v) for v in values]
 
@@ -226,10 +252,13 @@ def detect_time_of_day(
     group = np.repeat(np.arange(group_keys.size), counts)
 
     all_days = np.arange(log.first_day, log.last_day + 1, dtype=np.int64)
+    eligible = log.eligible()
+    weekday_of_day = (all_days + 3) % 7 == np.arange(7)[:, np.newaxis]  # (weekday, window day)
     window = _Window(
         first_day=log.first_day,
         last_day=log.last_day,
-        eligible_per_weekday=np.bincount((all_days + 3) % 7, minlength=7),
+        eligible=eligible,
+        eligible_per_weekday=eligible.astype(np.int64) @ weekday_of_day.T.astype(np.int64),
         kernel=_gaussian_kernel_fft(params.kernel_sigma_min),
         sun=sun,
         params=params,
@@ -250,11 +279,12 @@ def detect_time_of_day(
         if count < params.min_occurrences or not any(screened[e][g] for e in events):
             continue
         sl = slice(int(start), int(start + count))
-        entity_id, to_state = log.entity_ids[int(gkey // n_states)], log.states[int(gkey % n_states)]
+        entity = int(gkey // n_states)
+        names = (log.entity_ids[entity], log.states[int(gkey % n_states)])
         found: list[TimeOfDayPattern] = []
         for event in events:
             if screened[event][g]:
-                found += _detect_group(entity_id, to_state, minute[sl], day[sl], origin[sl], window, event)
+                found += _detect_group(names, entity, minute[sl], day[sl], origin[sl], window, event)
         if sun is not None:
             found = _prefer_tighter(found)
         patterns.extend(found)
@@ -379,15 +409,18 @@ def _sun_wins(challenger: TimeOfDayPattern, incumbent: TimeOfDayPattern) -> bool
 
 
 def _detect_group(
-    entity_id: str,
-    to_state: str,
+    names: tuple[str, str],
+    entity: int,
     clock_minute: NDArray[np.int64],
     day: NDArray[np.int64],
     origin: NDArray[np.int8],
     window: _Window,
     sun_event: str | None,
 ) -> list[TimeOfDayPattern]:
-    """Routines of one (entity, state) on one axis: the clock, or minutes from the sun."""
+    """Routines of one (entity, state) on one axis: the clock, or minutes from the sun.
+
+    ``names`` is its (entity_id, to_state), ``entity`` its index in the log.
+    """
     params = window.params
     minute = _axis_minutes(clock_minute, day, window, sun_event)
     known = minute >= 0  # no sunset on a polar day: not on this axis
@@ -412,7 +445,7 @@ def _detect_group(
     for peak in (int(p) for p in peaks):
         if any(_circular_distance(peak, t) < params.min_peak_gap_min for t in taken):
             continue
-        pattern = _pattern_at(entity_id, to_state, peak, minute, day, origin, window, sun_event)
+        pattern = _pattern_at(names, entity, peak, minute, day, origin, window, sun_event)
         if pattern is None:
             continue
         taken.append(peak)
@@ -423,8 +456,8 @@ def _detect_group(
 
 
 def _pattern_at(
-    entity_id: str,
-    to_state: str,
+    names: tuple[str, str],
+    entity: int,
     peak: int,
     minute: NDArray[np.int64],
     day: NDArray[np.int64],
@@ -445,8 +478,11 @@ def _pattern_at(
     anchor_day = day[inside]
     if sun_event is None:
         anchor_day = anchor_day + np.floor_divide(minute[inside] - offsets[inside], MINUTES_PER_DAY)
-    # ...which may lie outside the window (00:05 of its first day): not one of its days.
+    # ...which may lie outside the window (00:05 of its first day), or be a day it could
+    # not have happened on (the evening before the recorder's first day): not one of its
+    # days, so occurrences never exceed eligible days.
     in_window = (anchor_day >= window.first_day) & (anchor_day <= window.last_day)
+    in_window[in_window] = window.eligible[entity, anchor_day[in_window] - window.first_day]
     inside, anchor_day = inside[in_window], anchor_day[in_window]
     if inside.size == 0:
         return None
@@ -459,7 +495,7 @@ def _pattern_at(
     hit_offsets = offsets[chosen].astype(np.float64)
 
     hit_weekday = (hit_days + 3) % 7
-    eligible_per_weekday = _ints(window.eligible_per_weekday)
+    eligible_per_weekday = _ints(window.eligible_per_weekday[entity])
     day_set, days = _choose_day_set(_ints(np.bincount(hit_weekday, minlength=7)), eligible_per_weekday)
     day_mask = np.zeros(7, dtype=bool)
     day_mask[list(days)] = True
@@ -478,6 +514,14 @@ def _pattern_at(
     spread = float(np.std(set_offsets))
     if spread > params.max_spread_min:
         return None
+    # The entity's changes on the day set's eligible days (one per minute, as they vote),
+    # spread at random over the day: how often one would land in the window anyway.
+    vote_days = np.unique(day * MINUTES_PER_DAY + minute) // MINUTES_PER_DAY
+    counted = day_mask[(vote_days + 3) % 7] & window.eligible[entity, vote_days - window.first_day]
+    per_day_rate = np.count_nonzero(counted) / eligible
+    per_day = 1.0 - math.exp(-per_day_rate * (2 * half + 1) / MINUTES_PER_DAY)
+    if _chance(occurrences, eligible, per_day) > params.max_chance:
+        return None
     sun_offset: int | None = None
     if sun_event is None:
         routine_minute = round(peak + centre) % MINUTES_PER_DAY
@@ -491,8 +535,8 @@ def _pattern_at(
     origins = {o.label: per_origin[o] for o in Origin if per_origin[o]}
     automated = origins.get(Origin.AUTOMATION.label, 0) * 2 > occurrences
     return TimeOfDayPattern(
-        entity_id=entity_id,
-        to_state=to_state,
+        entity_id=names[0],
+        to_state=names[1],
         minute=routine_minute,
         days=days,
         day_set=day_set,
