@@ -8,6 +8,7 @@ prints what it found. Keeps HA running for the web UI unless ``--run-once``.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import os
 import shutil
@@ -33,13 +34,90 @@ PASSWORD = "demo-password"  # a throwaway account of a local demo
 CLIENT_ID = "http://127.0.0.1:{port}/"
 
 
-def _configuration(port: int, db_path: Path) -> dict[str, Any]:
-    """configuration.yaml: what HA needs to run with no pip installs, and the demo devices."""
+# The simulated home's devices: template entities in the `template:` integration's syntax.
+# What each domain's actions are called there; all are no-ops (an entity without a state
+# template is optimistic: it takes the state its actions ask for).
+_ACTIONS = {
+    "light": ("turn_on", "turn_off"),
+    "switch": ("turn_on", "turn_off"),
+    "fan": ("turn_on", "turn_off"),
+    "cover": ("open_cover", "close_cover"),
+}
+# From this release on the fan and the blinds are `template:` entities too. 2025.4's
+# `template:` integration has lights and switches but no fans or covers; 2026.10 refuses
+# the legacy `platform: template` form, so it has them (the exact release in between that
+# added them does not matter: before 2026.10 the legacy form works, and is used).
+_MODERN_FANS_AND_COVERS = (2026, 10)
 
-    def named(prefix: str) -> dict[str, str]:
-        return {e.split(".", 1)[1]: n for e, n in FRIENDLY_NAMES.items() if e.startswith(prefix)}
 
-    noop: list[Any] = []  # template entities without a value template are optimistic
+def _unique_id(entity_id: str) -> str:
+    return "ai_automation_demo_" + entity_id.replace(".", "_")
+
+
+def _devices(domain: str) -> dict[str, str]:
+    """The demo's entities of ``domain``: entity id -> friendly name."""
+    return {e: n for e, n in FRIENDLY_NAMES.items() if e.startswith(domain + ".")}
+
+
+def installed_ha_version() -> tuple[int, int]:
+    """(year, month) of the Home Assistant installed with this Python."""
+    year, month = importlib.metadata.version("homeassistant").split(".")[:2]
+    return int(year), int(month)
+
+
+def hass_version(hass_bin: Path) -> tuple[int, int]:
+    """(year, month) of the Home Assistant that ``hass_bin`` runs (another venv's maybe)."""
+    out = subprocess.run([str(hass_bin), "--version"], capture_output=True, text=True, check=True)
+    year, month = out.stdout.strip().split(".")[:2]
+    return int(year), int(month)
+
+
+def _configuration(port: int, db_path: Path, ha_version: tuple[int, int] | None = None) -> dict[str, Any]:
+    """configuration.yaml: what HA needs to run with no pip installs, and the demo devices
+    for Home Assistant ``ha_version`` (default: the one installed here)."""
+    modern_fans_and_covers = (ha_version or installed_ha_version()) >= _MODERN_FANS_AND_COVERS
+    # The `template:` integration names an entity's id after its name ("Kitchen light" ->
+    # light.kitchen_light); the seeded history uses other ids (light.kitchen). The unique
+    # ids and the entity registry write_config_dir seeds (_entity_registry) keep them: the
+    # one way that works on every release (`default_entity_id` is newer than 2025.4).
+    template: list[dict[str, Any]] = []
+    legacy: dict[str, Any] = {}
+    # Every no-op action its own empty list: a shared one would be written as a YAML anchor.
+    for domain, (on, off) in _ACTIONS.items():
+        devices = _devices(domain)
+        if domain in ("fan", "cover") and not modern_fans_and_covers:
+            legacy[domain] = [
+                {
+                    "platform": "template",
+                    domain + "s": {
+                        entity_id.split(".", 1)[1]: {
+                            "friendly_name": name,
+                            "unique_id": _unique_id(entity_id),
+                            on: [],
+                            off: [],
+                        }
+                        for entity_id, name in devices.items()
+                    },
+                }
+            ]
+            continue
+        template.append(
+            {
+                domain: [
+                    {"name": name, "unique_id": _unique_id(entity_id), on: [], off: []}
+                    for entity_id, name in devices.items()
+                ]
+            }
+        )
+    # Sensors and the TV exist too, so triggers and names are real in the suggestions.
+    template.append(
+        {
+            "binary_sensor": [
+                {"name": name, "unique_id": _unique_id(entity_id), "state": "{{ false }}"}
+                for entity_id, name in _devices("binary_sensor").items()
+            ]
+        }
+    )
     return {
         "homeassistant": {
             "name": "Demo home",
@@ -63,52 +141,35 @@ def _configuration(port: int, db_path: Path) -> dict[str, Any]:
         "websocket_api": {},
         "automation": "!include automations.yaml",
         "recorder": {"db_url": f"sqlite:///{db_path}", "purge_keep_days": 60},
-        "light": [
-            {
-                "platform": "template",
-                "lights": {
-                    key: {"friendly_name": name, "turn_on": noop, "turn_off": noop}
-                    for key, name in named("light.").items()
-                },
-            }
-        ],
-        "switch": [
-            {
-                "platform": "template",
-                "switches": {
-                    key: {"friendly_name": name, "turn_on": noop, "turn_off": noop}
-                    for key, name in named("switch.").items()
-                },
-            }
-        ],
-        "fan": [
-            {
-                "platform": "template",
-                "fans": {
-                    key: {"friendly_name": name, "turn_on": noop, "turn_off": noop}
-                    for key, name in named("fan.").items()
-                },
-            }
-        ],
-        # Sensors and the TV exist too, so triggers and names are real in the suggestions.
-        "template": [
-            {
-                "binary_sensor": [
-                    {"name": name, "state": "{{ false }}"} for name in named("binary_sensor.").values()
-                ]
-            }
-        ],
-        "media_player": [{"platform": "universal", "name": name} for name in named("media_player.").values()],
-        "cover": [
-            {
-                "platform": "template",
-                "covers": {
-                    key: {"friendly_name": name, "open_cover": noop, "close_cover": noop}
-                    for key, name in named("cover.").items()
-                },
-            }
+        "template": template,
+        **legacy,
+        "media_player": [
+            {"platform": "universal", "name": name} for name in _devices("media_player").values()
         ],
     }
+
+
+def _entity_registry() -> dict[str, Any]:
+    """.storage/core.entity_registry with the demo's template entities under their ids.
+
+    Written in the registry's first format (1.1): every release migrates it to its own,
+    so the same file serves 2025.4 and 2026.11.
+    """
+    entities = [
+        {"entity_id": entity_id, "platform": "template", "unique_id": _unique_id(entity_id)}
+        for domain in (*_ACTIONS, "binary_sensor")
+        for entity_id in _devices(domain)
+    ]
+    return {
+        "version": 1,
+        "minor_version": 1,
+        "key": "core.entity_registry",
+        "data": {"entities": entities},
+    }
+
+
+class HomeAssistantHTTPError(RuntimeError):
+    """Home Assistant answered with an error status."""
 
 
 class Client:
@@ -131,8 +192,13 @@ class Client:
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         req = urllib.request.Request(self.base + path, data=data, headers=headers, method=method)
-        with urllib.request.urlopen(req, timeout=300) as resp:
-            raw = resp.read()
+        try:
+            with urllib.request.urlopen(req, timeout=300) as resp:
+                raw = resp.read()
+        except urllib.error.HTTPError as err:
+            # What Home Assistant said, not just the status ("Failed dependencies ...").
+            detail = err.read().decode(errors="replace")[:500]
+            raise HomeAssistantHTTPError(f"{method} {path}: HTTP {err.code} {detail}") from None
         return json.loads(raw) if raw else None
 
     def wait_up(self, proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
@@ -143,7 +209,7 @@ class Client:
             try:
                 self.request("GET", "/api/onboarding")
                 return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
+            except (urllib.error.URLError, ConnectionError, TimeoutError, HomeAssistantHTTPError):
                 time.sleep(0.2)
         raise RuntimeError("Home Assistant did not answer in time")
 
@@ -234,6 +300,7 @@ def write_config_dir(base: Path, configuration: dict[str, Any]) -> Path:
             }
         )
     )
+    (config_dir / ".storage" / "core.entity_registry").write_text(json.dumps(_entity_registry()))
     return config_dir
 
 
@@ -268,7 +335,9 @@ def main(argv: list[str] | None = None) -> int:
 
     config_dir = args.dir / "config"
     db_path = config_dir / "home-assistant_v2.db"
-    write_config_dir(args.dir, _configuration(args.port, db_path))
+    # AI_AUTOMATION_HASS: another environment's hass (the current test leg's newest HA).
+    hass_bin = Path(os.environ.get("AI_AUTOMATION_HASS") or Path(sys.executable).parent / "hass")
+    write_config_dir(args.dir, _configuration(args.port, db_path, hass_version(hass_bin)))
 
     t0 = time.perf_counter()
     # Six numeric sensors every 5 minutes plus the household: about 60k state changes.
@@ -280,7 +349,6 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     log = (args.dir / "hass.log").open("wb")
-    hass_bin = Path(sys.executable).parent / "hass"
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [
