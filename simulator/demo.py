@@ -261,6 +261,8 @@ def _print_result(result: dict[str, Any]) -> None:
     print(f"\nJob {job['id']}: {job['status']} ({job['trigger']}), {job['duration_s']:.2f} s")
     print("  phases: " + ", ".join(f"{k} {v:.3f} s" for k, v in job["phases"].items()))
     print(f"  {job['events']} state changes of {job['entities']} entities -> {job['patterns']} patterns")
+    origins = "with who caused each change" if job.get("origin_known") else "origin unknown"
+    print(f"  read through {job['source']} ({origins}), {job.get('days_analysed')} days analysed")
     print(f"\n{len(result['suggestions'])} suggestions:")
     for s in result["suggestions"]:
         bt = s["backtest"]
