@@ -14,7 +14,6 @@ import os
 import uuid
 from typing import Any
 
-import voluptuous as vol
 from homeassistant.components.automation import DATA_COMPONENT
 from homeassistant.components.automation.config import async_validate_config_item
 from homeassistant.components.automation.const import DOMAIN as AUTOMATION_DOMAIN
@@ -27,6 +26,7 @@ from homeassistant.util.file import write_utf8_file_atomic
 from homeassistant.util.hass_dict import HassKey
 from homeassistant.util.yaml import dump, load_yaml
 
+from .compat import vol
 from .const import DOMAIN, LOGGER
 
 # One write at a time from this integration (the editor has its own lock on its view).

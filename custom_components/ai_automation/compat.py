@@ -7,13 +7,30 @@ the release that brought it, so it can go once the oldest supported version has 
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Callable, Coroutine, Mapping
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from homeassistant.config_entries import SOURCE_RECONFIGURE, ConfigEntry, ConfigFlow, ConfigFlowResult
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
 from homeassistant.exceptions import Unauthorized, UnknownUser
 from homeassistant.helpers import service as service_helper
+
+# Home Assistant validates with probatio since 2026.10 and aliases ``voluptuous`` to it
+# (homeassistant/__init__.py), so at run time ``import voluptuous`` is right on every
+# version. Type checkers see the packages as installed: against current HA (Python 3.14
+# only) the schemas are probatio's, as in core's own code; and BinarySensorDeviceClass
+# is declared in binary_sensor.const, which 2026.10's package does not re-export.
+if TYPE_CHECKING:
+    if sys.version_info >= (3, 14):
+        import probatio as vol
+        from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+    else:
+        import voluptuous as vol
+        from homeassistant.components.binary_sensor import BinarySensorDeviceClass
+else:
+    import voluptuous as vol
+    from homeassistant.components.binary_sensor import BinarySensorDeviceClass
 
 try:  # 2025.12+: target resolution lives in helpers.target (the old helper went in 2026.8).
     from homeassistant.helpers.target import TargetSelection
@@ -88,15 +105,23 @@ def register_admin_service(
     supports_response: SupportsResponse = SupportsResponse.NONE,
 ) -> None:
     """Register a service only admins (and automations) may call, with a response if wanted."""
-    if supports_response is SupportsResponse.NONE or _ADMIN_SERVICE_RESPONDS:
-        kwargs = {"supports_response": supports_response} if _ADMIN_SERVICE_RESPONDS else {}
+    if _ADMIN_SERVICE_RESPONDS:
+        service_helper.async_register_admin_service(  # type: ignore[call-arg,unused-ignore]
+            hass,
+            domain,
+            service,
+            handler,  # type: ignore[arg-type,unused-ignore]
+            schema=schema,
+            supports_response=supports_response,
+        )
+        return
+    if supports_response is SupportsResponse.NONE:
         service_helper.async_register_admin_service(
             hass,
             domain,
             service,
             handler,  # type: ignore[arg-type,unused-ignore]
             schema=schema,
-            **kwargs,
         )
         return
 
@@ -177,3 +202,19 @@ async def async_ai_task_generate_data(
         hass, task_name=task_name, entity_id=entity_id, instructions=instructions, structure=structure
     )
     return result.data
+
+
+__all__ = [
+    "AI_TASK_DOMAIN",
+    "BinarySensorDeviceClass",
+    "ai_task_default_entity",
+    "ai_task_generates_data",
+    "ai_task_loaded",
+    "async_ai_task_available",
+    "async_ai_task_generate_data",
+    "referenced_entity_ids",
+    "register_admin_service",
+    "states_meta_ready",
+    "update_and_abort",
+    "vol",
+]

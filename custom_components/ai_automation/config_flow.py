@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlparse
 
-import voluptuous as vol
 from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
     ConfigEntry,
@@ -39,6 +38,7 @@ from .compat import (
     ai_task_loaded,
     async_ai_task_available,
     update_and_abort,
+    vol,
 )
 from .const import (
     CONF_AGENT_ID,

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-import voluptuous as vol
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_API_KEY
 from homeassistant.const import __version__ as HA_VERSION
@@ -27,6 +26,7 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from . import compat
+from .compat import vol
 from .const import (
     CONF_AGENT_ID,
     CONF_AI_TASK_ENTITY,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import openai
 from homeassistant.core import HomeAssistant
@@ -46,7 +46,9 @@ async def async_create_client(
     client = openai.AsyncOpenAI(
         api_key=api_key or NO_KEY,
         base_url=base_url or None,
-        http_client=get_async_client(hass),
+        # Since 2026.11 one class at run time (HA aliases httpx to httpx2); typed apart by
+        # the installed packages, hence Any.
+        http_client=cast(Any, get_async_client(hass)),
         max_retries=0,
         timeout=request_timeout,
     )

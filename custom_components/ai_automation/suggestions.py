@@ -7,12 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import voluptuous as vol
 from homeassistant.components.automation.config import async_validate_config_item
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 
 from .analysis import Detection, suggestable
+from .compat import vol
 from .const import LOGGER
 from .engine.backtest import Backtest
 from .engine.co_occurrence import CoOccurrencePattern
