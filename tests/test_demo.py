@@ -41,7 +41,9 @@ def test_demo_run_once_prints_suggestions(socket_enabled: None, tmp_path: Path) 
     assert "log in at http://127.0.0.1:" in out
     assert ": success (manual)" in out
     # The fast reader, whatever Home Assistant version runs the demo.
-    assert re.search(r"read through recorder \(with who caused each change\), (29|30) days analysed", out), out
+    assert re.search(r"read through recorder \(with who caused each change\), (29|30) days analysed", out), (
+        out
+    )
     assert "* Turn on Kitchen light at 06:4" in out
     assert "on weekdays" in out
     assert "backtest: fired" in out
