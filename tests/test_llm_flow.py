@@ -267,12 +267,13 @@ async def test_conversation_not_loaded(hass: HomeAssistant, recorder_mock: Any) 
 
 
 async def test_reconfigure_between_writers(
-    hass: HomeAssistant, recorder_mock: Any, server: FakeOpenAI
+    hass: HomeAssistant, recorder_mock: Any, server: FakeOpenAI, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Built-in -> OpenAI -> another model with the stored key -> compatible -> built-in."""
     entry = _entry(hass, {})
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+    before = entry.runtime_data
 
     result = await entry.start_reconfigure_flow(hass)
     assert result["step_id"] == "reconfigure"
@@ -289,6 +290,8 @@ async def test_reconfigure_between_writers(
     assert result["reason"] == "reconfigure_successful"
     assert dict(entry.data) == OPENAI_DATA
     assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data is not before  # another writer: reloaded
+    assert "update listener" not in caplog.text
 
     # Same writer: the model is pre-filled and an empty key keeps the stored one.
     result = await entry.start_reconfigure_flow(hass)
@@ -356,11 +359,14 @@ async def test_reconfigure_conversation_prefilled(
 # --- reauth -----------------------------------------------------------------------
 
 
-async def test_reauth_checks_the_new_key(hass: HomeAssistant, recorder_mock: Any, server: FakeOpenAI) -> None:
+async def test_reauth_checks_the_new_key(
+    hass: HomeAssistant, recorder_mock: Any, server: FakeOpenAI, caplog: pytest.LogCaptureFixture
+) -> None:
     """A rejected new key shows invalid_auth; an accepted one replaces the old and reloads."""
     entry = _entry(hass, {**OPENAI_DATA, CONF_API_KEY: "sk-revoked"})
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+    before = entry.runtime_data
 
     result = await entry.start_reauth_flow(hass)
     assert result["step_id"] == "reauth_confirm"
@@ -373,6 +379,10 @@ async def test_reauth_checks_the_new_key(hass: HomeAssistant, recorder_mock: Any
     assert result["reason"] == "reauth_successful"
     assert dict(entry.data) == OPENAI_DATA
     assert entry.state is ConfigEntryState.LOADED
+    # Reloaded by the entry's update listener, as Home Assistant asks (no warning about an
+    # update listener next to async_update_reload_and_abort on current releases).
+    assert entry.runtime_data is not before
+    assert "update listener" not in caplog.text
 
 
 async def test_reauth_compatible_server_checks_its_model(
