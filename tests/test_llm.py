@@ -457,7 +457,7 @@ async def test_a_friendly_name_that_instructs_the_model_changes_nothing_we_accep
     victim = target_of(suggestions[2])
     assert [victim in json.dumps(s["automation"]) for s in suggestions] == [False, False, True, False]
     suggestions, patterns = await async_suggestions(hass, count=4, names={victim: INJECTION})
-    assert INJECTION in suggestions[2]["title"]  # the built-in writer uses names as they are
+    assert INJECTION in suggestions[2]["description"]  # as it is (a title shortens a long name)
 
     def obeying_model(request: dict[str, Any]) -> Reply:
         hijacked = {

@@ -14,10 +14,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-# What we ask for; the checks below allow some slack over these.
+from .display import DESCRIPTION_SHOWN_MAX_CHARS, TITLE_MAX_CHARS, plain_name, shorten
+
+# What we ask for; the checks below allow some slack over these (titles: TITLE_MAX_CHARS).
 TITLE_ASK_CHARS = 60
 DESCRIPTION_ASK_CHARS = 400
-TITLE_MAX_CHARS = 80
 DESCRIPTION_MAX_CHARS = 600
 
 PSEUDONYM_PREFIX = "Device"
@@ -252,10 +253,12 @@ def rejection(title: Any, description: Any, names: tuple[str, ...], all_names: l
 
 
 def unmask(text: str, pseudonyms: Mapping[str, str]) -> str:
-    """Put the friendly names back in place of the pseudonyms."""
+    """Put the friendly names back in place of the pseudonyms (as ``plain_name`` shows them)."""
     if not pseudonyms:
         return text
-    return _PSEUDONYM.sub(lambda m: pseudonyms.get(m.group(0), m.group(0)), text)
+    return _PSEUDONYM.sub(
+        lambda m: plain_name(pseudonyms[m.group(0)]) if m.group(0) in pseudonyms else m.group(0), text
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,8 +292,11 @@ def apply_wording(
         if reason is not None:
             rejected[suggestion["id"]] = reason
             continue
-        title = unmask(str(title).strip(), prompt.pseudonyms)
-        description = unmask(str(description).strip(), prompt.pseudonyms)
+        # A real name may be longer than its pseudonym: the text stays within the limits.
+        title = shorten(unmask(str(title).strip(), prompt.pseudonyms), TITLE_MAX_CHARS)
+        description = shorten(
+            unmask(str(description).strip(), prompt.pseudonyms), DESCRIPTION_SHOWN_MAX_CHARS
+        )
         suggestion["title"] = title
         suggestion["description"] = description
         if isinstance(suggestion.get("automation"), dict):

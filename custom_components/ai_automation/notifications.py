@@ -2,6 +2,10 @@
 
 Persistent notifications live in memory only: the pending ones are shown again when the
 integration starts. Accepting or dismissing a suggestion takes its notification away.
+
+The message is Markdown and its texts carry device names: each goes through
+``display.markdown_text``, the YAML through ``display.yaml_block``. The title is shown as
+plain text by the frontend.
 """
 
 from __future__ import annotations
@@ -16,7 +20,13 @@ from homeassistant.util.yaml import dump
 from .const import ATTR_DAYS, ATTR_ENABLED, ATTR_SUGGESTION_ID, DOMAIN, NOTIFICATION_PREFIX
 from .const import SERVICE_ACCEPT_SUGGESTION as ACCEPT
 from .const import SERVICE_DISMISS_SUGGESTION as DISMISS
+from .display import TITLE_MAX_CHARS, markdown_text, plain_name, plain_text, yaml_block
 
+TITLE_PREFIX = "Suggested automation: "
+# Markdown characters per text of the message (escaping may take several per character):
+# with the YAML and the instructions the message stays under 6 KB.
+_DESCRIPTION_MARKDOWN_CHARS = 1500
+_EVIDENCE_MARKDOWN_CHARS = 1000
 _DAYS_NOUN = {"daily": "days", "weekdays": "weekdays", "weekends": "weekend days"}
 _PLURAL_DAY = {
     "mon": "Mondays",
@@ -56,13 +66,18 @@ def evidence(pattern: dict[str, Any], name_of: Callable[[str], str]) -> str:
     """The numbers behind a suggestion in one sentence, from its pattern (job contract shape).
 
     'On 19 of the last 22 weekdays, Kitchen light went on between 06:38 and 06:52
-    (typically 06:45).' The window is the typical time ± one standard deviation.
+    (typically 06:45).' The window is the typical time ± one standard deviation. Plain
+    text: names and states are shown through ``plain_name``.
     """
-    name = name_of(pattern["entity_id"])
-    went = f"{name} went {pattern['to_state']}"
+
+    def name(entity_id: str) -> str:
+        return plain_name(name_of(entity_id)) or entity_id
+
+    went = f"{name(pattern['entity_id'])} went {plain_name(pattern['to_state'])}"
     if pattern["type"] == "co_occurrence":
+        trigger_state = plain_name(pattern["trigger_to_state"])
         return (
-            f"{went} after {name_of(pattern['trigger_entity_id'])} went {pattern['trigger_to_state']} "
+            f"{went} after {name(pattern['trigger_entity_id'])} went {trigger_state} "
             f"{pattern['occurrences']} of {pattern['trigger_count']} times, within "
             f"{_seconds(pattern['lag_p90_s'])} (typically {_seconds(pattern['lag_s'])})."
         )
@@ -100,17 +115,22 @@ def _backtest(backtest: dict[str, Any]) -> str:
 
 
 def _service_call(service: str, data: dict[str, Any]) -> str:
-    return f"```yaml\n{dump({'action': f'{DOMAIN}.{service}', 'data': data})}```"
+    return yaml_block(dump({"action": f"{DOMAIN}.{service}", "data": data}))
+
+
+def notification_title(suggestion: dict[str, Any]) -> str:
+    """'Suggested automation: <title>', the title at most ``TITLE_MAX_CHARS`` on one line."""
+    return TITLE_PREFIX + plain_text(suggestion["title"], TITLE_MAX_CHARS)
 
 
 def notification_message(suggestion: dict[str, Any]) -> str:
     """Markdown: description, evidence, backtest, the YAML, and how to accept or dismiss."""
     suggestion_id = suggestion["id"]
-    parts = [suggestion["description"]]
+    parts = [markdown_text(suggestion["description"], _DESCRIPTION_MARKDOWN_CHARS)]
     if suggestion.get("evidence"):
-        parts.append(f"**Evidence:** {suggestion['evidence']}")
+        parts.append(f"**Evidence:** {markdown_text(suggestion['evidence'], _EVIDENCE_MARKDOWN_CHARS)}")
     parts.append(f"**Backtest:** {_backtest(suggestion['backtest'])}")
-    parts.append(f"```yaml\n{dump(suggestion['automation'])}```")
+    parts.append(yaml_block(dump(suggestion["automation"])))
     parts.append(
         "**Accept** (admins): run this action in *Developer tools → Actions*; it adds the "
         "automation to automations.yaml as the automation editor does "
@@ -130,7 +150,7 @@ def async_show(hass: HomeAssistant, suggestion: dict[str, Any]) -> None:
     persistent_notification.async_create(
         hass,
         notification_message(suggestion),
-        title=f"Suggested automation: {suggestion['title']}",
+        title=notification_title(suggestion),
         notification_id=notification_id(suggestion["id"]),
     )
 

@@ -4,6 +4,9 @@ Companion app services (``notify.mobile_app_*``) get an actionable notification 
 Accept and Dismiss buttons; the app answers with a ``mobile_app_notification_action``
 event carrying the button's action and the phone user's context, handled here with the
 same rules as the services (only admins, or calls without a user, may decide).
+
+A push is plain text: its lines (which carry device names) are capped and kept to one
+line each with ``display.plain_text``, not Markdown-escaped.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from homeassistant.helpers.selector import SelectSelector, SelectSelectorConfig
 from .compat import vol
 from .const import CONF_NOTIFY_SERVICES, DOMAIN, LOGGER
 from .decisions import Decisions
+from .display import TITLE_MAX_CHARS, markdown_code, markdown_text, plain_text
 
 NOTIFY_DOMAIN = "notify"
 EVENT_MOBILE_APP_NOTIFICATION_ACTION = "mobile_app_notification_action"
@@ -26,6 +30,8 @@ ACTION_ACCEPT = "AI_AUTOMATION_ACCEPT_"
 ACTION_DISMISS = "AI_AUTOMATION_DISMISS_"
 _MOBILE_APP_PREFIX = "mobile_app_"
 PUSH_ERROR_NOTIFICATION_ID = f"{DOMAIN}_push_action_failed"
+# The evidence line of a push; the built-in one with the longest names stays under it.
+_EVIDENCE_PUSH_CHARS = 500
 
 
 def notify_services_schema(hass: HomeAssistant, options: Mapping[str, Any]) -> dict[vol.Marker, Any]:
@@ -56,9 +62,9 @@ def service_name(value: str) -> str:
 def push_message(suggestion: dict[str, Any]) -> str:
     """One or two lines: what, and the numbers behind it."""
     backtest = suggestion["backtest"]
-    lines = [suggestion["title"]]
+    lines = [plain_text(suggestion["title"], TITLE_MAX_CHARS)]
     if suggestion.get("evidence"):
-        lines.append(suggestion["evidence"])
+        lines.append(plain_text(suggestion["evidence"], _EVIDENCE_PUSH_CHARS))
     lines.append(f"Backtest: matched {backtest['matched']} of {backtest['would_have_fired']}.")
     return "\n".join(lines)
 
@@ -132,7 +138,9 @@ def async_listen_for_actions(hass: HomeAssistant, decisions: Decisions) -> CALLB
             LOGGER.error("Could not handle %s from the companion app: %s", action, err)
             persistent_notification.async_create(
                 hass,
-                f"The phone's answer to suggestion `{suggestion_id}` could not be carried out: {err}",
+                # The id comes from the event: shown as text, like the error that names it.
+                f"The phone's answer to suggestion {markdown_code(suggestion_id, 100)} could not be "
+                f"carried out: {markdown_text(str(err), 500)}",
                 title="AI Automation",
                 notification_id=PUSH_ERROR_NOTIFICATION_ID,
             )

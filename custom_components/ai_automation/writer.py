@@ -1,4 +1,8 @@
-"""The built-in writer: titles and descriptions from templates; nothing leaves the house."""
+"""The built-in writer: titles and descriptions from templates; nothing leaves the house.
+
+The text is plain (it is also the automation's alias and the phone push); names and
+states come in as a device chose them and are shown through ``display.plain_name``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .display import DESCRIPTION_SHOWN_MAX_CHARS, TITLE_MAX_CHARS, fit, plain_name, shorten
 from .engine.co_occurrence import CoOccurrencePattern
 from .engine.time_of_day import TimeOfDayPattern
 
@@ -49,10 +54,10 @@ def _days_noun(pattern: TimeOfDayPattern) -> str:
     return _DAY_SET_NOUN.get(pattern.day_set, "matching days")
 
 
-def action_phrase(to_state: str, name: str) -> str:
-    """'Turn on Kitchen light', or 'Set Thermostat to heat' for other states."""
+def _action(to_state: str) -> str:
+    """'Turn on {name}', or 'Set {name} to {state}' for other states (a ``fit`` template)."""
     verb = _VERB.get(to_state)
-    return f"{verb} {name}" if verb else f"Set {name} to {to_state}"
+    return f"{verb} {{name}}" if verb else "Set {name} to {state}"
 
 
 def _hhmm(minute: int) -> str:
@@ -74,46 +79,57 @@ def word_time_of_day(pattern: TimeOfDayPattern, name: str, backtest: dict[str, A
     """Word a time-of-day (or sun-relative) suggestion from the numbers behind it."""
     when = days_text(pattern)
     spread = round(pattern.spread_min)
+    state = plain_name(pattern.to_state)
     if pattern.sun_event is not None and pattern.sun_offset_min is not None:
         at = _sun_phrase(pattern.sun_event, pattern.sun_offset_min)
-        title = f"{action_phrase(pattern.to_state, name)} {at}"
+        title = fit(f"{_action(pattern.to_state)} {at}", TITLE_MAX_CHARS, name=name, state=state)
         evidence = (
-            f"{name} went {pattern.to_state} {at} (give or take {spread} minutes) on "
+            f"{name} went {state} {at} (give or take {spread} minutes) on "
             f"{pattern.occurrences} of the last {pattern.eligible_days} {_days_noun(pattern)}; "
             f"it follows the sun more closely than the clock. This automation does it for you "
             f"{at} {when}"
         )
     else:
-        title = f"{action_phrase(pattern.to_state, name)} at {pattern.time} {when}"
+        title = fit(
+            f"{_action(pattern.to_state)} at {pattern.time} {when}", TITLE_MAX_CHARS, name=name, state=state
+        )
         evidence = (
-            f"{name} went {pattern.to_state} around {pattern.time} on {pattern.occurrences} of the last "
+            f"{name} went {state} around {pattern.time} on {pattern.occurrences} of the last "
             f"{pattern.eligible_days} {_days_noun(pattern)} (usually between "
             f"{_hhmm(pattern.minute - spread)} and {_hhmm(pattern.minute + spread)}). This automation "
             f"does it for you at {pattern.time} {when}"
         )
     description = (
-        f"{evidence}, unless it is already {pattern.to_state}. Replayed over that history it would "
+        f"{evidence}, unless it is already {state}. Replayed over that history it would "
         f"have fired {backtest['would_have_fired']} times and matched what you did "
         f"{backtest['matched']} times (within {backtest['tolerance_min']} minutes)."
     )
-    return Wording(title=title, description=description)
+    return Wording(title=title, description=shorten(description, DESCRIPTION_SHOWN_MAX_CHARS))
 
 
 def word_co_occurrence(
     pattern: CoOccurrencePattern, name: str, trigger_name: str, backtest: dict[str, Any]
 ) -> Wording:
     """Word a "B follows A" suggestion."""
-    title = f"{action_phrase(pattern.to_state, name)} when {trigger_name} turns {pattern.trigger_to_state}"
+    state, trigger_state = plain_name(pattern.to_state), plain_name(pattern.trigger_to_state)
+    title = fit(
+        f"{_action(pattern.to_state)} when {{trigger}} turns {{trigger_state}}",
+        TITLE_MAX_CHARS,
+        name=name,
+        state=state,
+        trigger=trigger_name,
+        trigger_state=trigger_state,
+    )
     description = (
-        f"{name} went {pattern.to_state} within {_seconds(pattern.lag_p90_s)} (typically "
-        f"{_seconds(pattern.lag_s)}) after {trigger_name} went {pattern.trigger_to_state}, "
+        f"{name} went {state} within {_seconds(pattern.lag_p90_s)} (typically "
+        f"{_seconds(pattern.lag_s)}) after {trigger_name} went {trigger_state}, "
         f"{pattern.occurrences} of {pattern.trigger_count} times ({pattern.confidence:.0%}); "
-        f"{pattern.coverage:.0%} of the times {name} went {pattern.to_state}, {trigger_name} had just "
-        f"done so. This automation does it for you, unless it is already {pattern.to_state}. Replayed "
+        f"{pattern.coverage:.0%} of the times {name} went {state}, {trigger_name} had just "
+        f"done so. This automation does it for you, unless it is already {state}. Replayed "
         f"over that history it would have fired {backtest['would_have_fired']} times and matched "
         f"what you did {backtest['matched']} times."
     )
-    return Wording(title=title, description=description)
+    return Wording(title=title, description=shorten(description, DESCRIPTION_SHOWN_MAX_CHARS))
 
 
 def word(
@@ -121,9 +137,11 @@ def word(
     backtest: dict[str, Any],
     name_of: Callable[[str], str],
 ) -> Wording:
-    """Word any suggestion; ``name_of`` gives an entity's friendly name."""
+    """Word any suggestion; ``name_of`` gives an entity's friendly name (as the device set it)."""
+
+    def name(entity_id: str) -> str:
+        return plain_name(name_of(entity_id)) or entity_id
+
     if isinstance(pattern, CoOccurrencePattern):
-        return word_co_occurrence(
-            pattern, name_of(pattern.entity_id), name_of(pattern.trigger_entity_id), backtest
-        )
-    return word_time_of_day(pattern, name_of(pattern.entity_id), backtest)
+        return word_co_occurrence(pattern, name(pattern.entity_id), name(pattern.trigger_entity_id), backtest)
+    return word_time_of_day(pattern, name(pattern.entity_id), backtest)
