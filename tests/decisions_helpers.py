@@ -10,8 +10,9 @@ from homeassistant.core import Context, HomeAssistant
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import async_get_persistent_notifications
 
-from custom_components.ai_automation.const import DECISIONS_STORAGE_KEY, DECISIONS_STORAGE_VERSION, DOMAIN
+from custom_components.ai_automation.const import DOMAIN
 from custom_components.ai_automation.notifications import notification_id
+from custom_components.ai_automation.storage import DECISIONS_KEY, DECISIONS_VERSION
 
 WORKDAYS = ["mon", "tue", "wed", "thu", "fri"]
 
@@ -139,9 +140,9 @@ def record(
 
 def store_records(hass_storage: dict[str, Any], entry_id: str, records: list[dict[str, Any]]) -> str:
     """Pre-seed the decisions store of ``entry_id``; return its key."""
-    key = f"{DECISIONS_STORAGE_KEY}.{entry_id}"
+    key = f"{DECISIONS_KEY}.{entry_id}"
     hass_storage[key] = {
-        "version": DECISIONS_STORAGE_VERSION,
+        "version": DECISIONS_VERSION,
         "minor_version": 1,
         "key": key,
         "data": {"suggestions": records},

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+import errno
+import os
+from collections.abc import AsyncGenerator, Callable, Generator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 import yaml
@@ -185,8 +189,12 @@ async def test_accept_keeps_other_automations(
     [
         (INCLUDE, "mine:\n  alias: not a list\n", "automations_yaml_not_list"),
         ("automation: []\n", "[]\n", "automations_yaml_not_included"),
+        # Restored byte for byte: Windows line ends and a comment stay.
+        ("automation: []\n", "# mine\r\n[]\r\n", "automations_yaml_not_included"),
         ("automation: []\n", None, "automations_yaml_not_included"),
         (INCLUDE, "- [unclosed\n", "automations_yaml_unreadable"),
+        # configuration.yaml broken after start: the reload refuses (2026.x) or loads nothing.
+        (INCLUDE + "broken: [\n", "[]\n", "automations_yaml_not_included"),
     ],
 )
 async def test_accept_refuses_what_the_editor_cannot_do(
@@ -203,14 +211,14 @@ async def test_accept_refuses_what_the_editor_cannot_do(
     await async_setup_automations(hass, tmp_path)
     write_config(tmp_path, configuration, None)
     path = tmp_path / "automations.yaml"
-    before = path.read_text(encoding="utf-8") if path.exists() else None
+    before = path.read_bytes() if path.exists() else None
 
     with pytest.raises(HomeAssistantError) as err:
         await async_accept(hass, PENDING_ID)
 
     assert err.value.translation_domain == DOMAIN
     assert err.value.translation_key == error
-    after = path.read_text(encoding="utf-8") if path.exists() else None
+    after = path.read_bytes() if path.exists() else None
     assert after == before
     listed = await async_list(hass)
     assert [r["id"] for r in listed["pending"]] == [PENDING_ID]
@@ -258,3 +266,114 @@ async def test_a_dismissed_suggestion_may_still_be_accepted(
     [accepted] = (await async_list(hass))["accepted"]
     assert accepted["dismissed_at"] is None
     assert accepted["until"] is None
+
+
+def _refused(path: str) -> OSError:
+    return PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
+
+
+@contextmanager
+def _denied(path: Path, mode: int, refuse: Callable[[str, bool], bool]) -> Generator[None]:
+    """``chmod path mode``: the kernel refuses what the mode forbids, to anyone but root.
+
+    Root (these tests run as root in the containers) passes any mode bits
+    (CAP_DAC_OVERRIDE), so as root the refusal is made where the kernel would make it:
+    ``open`` and ``os.open`` raise EACCES for what ``refuse(file, writing)`` picks. Only
+    here; every other fault below is a real file.
+    """
+    real_open, real_os_open = open, os.open
+
+    def fake_open(file: Any, *args: Any, **kwargs: Any) -> Any:
+        file_mode = str(args[0] if args else kwargs.get("mode", "r"))
+        if isinstance(file, str | bytes | os.PathLike) and refuse(
+            os.fsdecode(file), any(c in file_mode for c in "wax+")
+        ):
+            raise _refused(os.fsdecode(file))
+        return real_open(file, *args, **kwargs)
+
+    def fake_os_open(file: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if refuse(os.fsdecode(file), bool(flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))):
+            raise _refused(os.fsdecode(file))
+        return real_os_open(file, flags, *args, **kwargs)
+
+    before = path.stat().st_mode
+    path.chmod(mode)
+    try:
+        if os.geteuid() == 0:
+            with patch("builtins.open", fake_open), patch("os.open", fake_os_open):
+                yield
+        else:
+            yield
+    finally:
+        path.chmod(before)
+
+
+def _unreadable(path: Path) -> Any:
+    return _denied(path, 0o000, lambda file, writing: file == str(path))
+
+
+def _read_only_dir(directory: Path) -> Any:
+    # Writing a file into it (the atomic write's temporary file) is refused; reading is not.
+    return _denied(directory, 0o555, lambda file, writing: writing and Path(file).parent == directory)
+
+
+def _snapshot(path: Path) -> tuple[str, bytes | list[str]]:
+    """What is at ``path``, exactly: a file's bytes, a directory's entries."""
+    if path.is_dir():
+        return "dir", sorted(p.name for p in path.iterdir())
+    return "file", path.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        ("not_utf8", "automations_yaml_not_utf8"),
+        ("directory", "automations_yaml_not_a_file"),
+        ("unreadable", "automations_yaml_unreadable"),
+        ("read_only_dir", "automations_yaml_unwritable"),
+    ],
+)
+async def test_accept_fails_cleanly_on_a_file_it_cannot_use(
+    hass: HomeAssistant,
+    tmp_path: Path,
+    pending_record: dict[str, Any],
+    load_int: MockConfigEntry,
+    fault: str,
+    error: str,
+) -> None:
+    """Not UTF-8, a directory, unreadable, a read-only config dir: a translated error, nothing touched."""
+    write_config(tmp_path, INCLUDE, "[]\n")
+    await async_setup_automations(hass, tmp_path)
+    path = tmp_path / "automations.yaml"
+    if fault == "not_utf8":
+        # Latin-1, as an editor on another system may save it.
+        path.write_bytes(b"- id: mine\n  alias: Caf\xe9 lights\n  triggers: []\n  actions: []\n")
+    elif fault == "directory":
+        path.unlink()
+        path.mkdir()
+        (path / "kept.yaml").write_text("[]\n", encoding="utf-8")
+    else:
+        path.write_bytes(b"# mine\r\n[]\r\n")
+    denied = {"unreadable": _unreadable, "read_only_dir": _read_only_dir}.get(fault)
+    target = path if fault == "unreadable" else tmp_path
+    before = _snapshot(path)
+    entries_before = sorted(p.name for p in tmp_path.iterdir())
+
+    with pytest.raises(HomeAssistantError) as err:
+        if denied is None:
+            await async_accept(hass, PENDING_ID)
+        else:
+            with denied(target):
+                await async_accept(hass, PENDING_ID)
+
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key == error
+    assert err.value.translation_placeholders is not None
+    assert err.value.translation_placeholders["path"] == str(path)
+    # Byte for byte as it was, and no temporary file left beside it.
+    assert _snapshot(path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == entries_before
+    listed = await async_list(hass)
+    assert [r["id"] for r in listed["pending"]] == [PENDING_ID]
+    assert has_notification(hass, PENDING_ID)
+    assert hass.states.async_entity_ids("automation") == []

@@ -15,13 +15,9 @@ from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.ai_automation.const import (
-    CONF_MAX_SUGGESTIONS,
-    DEFAULT_OPTIONS,
-    STORAGE_KEY,
-    STORAGE_VERSION,
-)
+from custom_components.ai_automation.const import CONF_MAX_SUGGESTIONS, DEFAULT_OPTIONS
 from custom_components.ai_automation.notifications import notification_id
+from custom_components.ai_automation.storage import JOBS_KEY, JOBS_VERSION
 from simulator.household import Household
 
 from .decisions_helpers import (
@@ -297,9 +293,9 @@ async def test_suggestions_of_an_older_version_become_pending(
     suggestion = {
         k: legacy[k] for k in ("id", "pattern_ids", "title", "description", "automation", "backtest")
     }
-    key = f"{STORAGE_KEY}.{config_entry.entry_id}"
+    key = f"{JOBS_KEY}.{config_entry.entry_id}"
     hass_storage[key] = {
-        "version": STORAGE_VERSION,
+        "version": JOBS_VERSION,
         "minor_version": 1,
         "key": key,
         "data": {"jobs": [], "patterns": [], "suggestions": [suggestion], "last_slot": None},

@@ -12,10 +12,12 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import get_diagnostics_for_config_entry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.ai_automation.const import DEFAULT_OPTIONS, DOMAIN
+from custom_components.ai_automation.const import CONF_BASE_URL, DEFAULT_OPTIONS, DOMAIN
 from simulator.household import Household
 
 SECRET = "sk-test-0123456789abcdef"
+# A server URL with credentials in it, as an OpenAI-compatible proxy may need.
+BASE_URL = "http://llm-user:hunter2@192.168.1.20:11434/v1"
 
 
 @pytest.fixture
@@ -74,13 +76,13 @@ async def test_diagnostics_before_any_run(
     assert diag["next_run"] == load_int.runtime_data.next_run.isoformat()
 
 
-async def test_diagnostics_redacts_api_key(
+async def test_diagnostics_redacts_api_key_and_base_url(
     hass: HomeAssistant, hass_client: ClientSessionGenerator, load_int: MockConfigEntry
 ) -> None:
-    """An API key in the entry's data or options is redacted; everything else is kept."""
+    """An API key and a base URL (it can carry credentials) are redacted; everything else is kept."""
     hass.config_entries.async_update_entry(
         load_int,
-        data={CONF_API_KEY: SECRET, "model": "local"},
+        data={CONF_API_KEY: SECRET, CONF_BASE_URL: BASE_URL, "model": "local"},
         options={**load_int.options, CONF_API_KEY: SECRET},
     )
     await hass.async_block_till_done()
@@ -88,10 +90,13 @@ async def test_diagnostics_redacts_api_key(
 
     diag = await get_diagnostics_for_config_entry(hass, hass_client, load_int)
 
-    assert diag["data"] == {CONF_API_KEY: "**REDACTED**", "model": "local"}
+    assert diag["data"] == {CONF_API_KEY: "**REDACTED**", CONF_BASE_URL: "**REDACTED**", "model": "local"}
     assert diag["options"] == {**DEFAULT_OPTIONS, CONF_API_KEY: "**REDACTED**"}
     assert len(diag["jobs"]) == 1
     assert SECRET not in json.dumps(diag)
+    assert "hunter2" not in json.dumps(diag)
+    assert "192.168.1.20" not in json.dumps(diag)
     # Redaction works on a copy: the entry keeps its key.
     assert load_int.data[CONF_API_KEY] == SECRET
+    assert load_int.data[CONF_BASE_URL] == BASE_URL
     assert load_int.options[CONF_API_KEY] == SECRET

@@ -5,10 +5,10 @@ from __future__ import annotations
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
-from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import ConfigType
 
-from .const import DOMAIN, STORAGE_KEY, STORAGE_VERSION
+from . import storage
+from .const import DOMAIN
 from .coordinator import AnalysisCoordinator
 from .data import AIAutomationConfigEntry
 from .decisions import Decisions
@@ -62,6 +62,6 @@ async def async_unload_entry(hass: HomeAssistant, entry: AIAutomationConfigEntry
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: AIAutomationConfigEntry) -> None:
-    """Deleting the entry deletes what it stored: the job history and the suggestions."""
-    await Decisions(hass, entry.entry_id, lambda: None).async_remove()
-    await Store[dict[str, object]](hass, STORAGE_VERSION, f"{STORAGE_KEY}.{entry.entry_id}").async_remove()
+    """Deleting the entry deletes what it stored: the suggestions' notifications and every store."""
+    await Decisions(hass, entry.entry_id, lambda: None).async_remove_notifications()
+    await storage.async_remove_all(hass, entry.entry_id)

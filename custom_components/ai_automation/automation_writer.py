@@ -5,14 +5,18 @@ The editor (``homeassistant/components/config/automation.py``) validates the con
 to hand-pasted entries that lack one), dumps the whole list with HA's YAML dumper, writes it
 atomically and calls ``automation.reload`` for that id. This module does the same, with the
 file IO in an executor, and then finds the new entity in the entity registry.
+
+Whatever stops it (the file missing its include, unreadable, not UTF-8, not a list, a
+directory, unwritable) raises a translated error and leaves the file byte for byte as it was.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from homeassistant.components.automation import DATA_COMPONENT
 from homeassistant.components.automation.config import async_validate_config_item
@@ -22,8 +26,10 @@ from homeassistant.const import ATTR_ENTITY_ID, CONF_ID, SERVICE_RELOAD, SERVICE
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.json import json_dumps
 from homeassistant.util.file import write_utf8_file_atomic
 from homeassistant.util.hass_dict import HassKey
+from homeassistant.util.json import json_loads_array
 from homeassistant.util.yaml import dump, load_yaml
 
 from .compat import vol
@@ -31,6 +37,8 @@ from .const import DOMAIN, LOGGER
 
 # One write at a time from this integration (the editor has its own lock on its view).
 _WRITE_LOCK: HassKey[asyncio.Lock] = HassKey(f"{DOMAIN}_automations_yaml_lock")
+# The id an accepted suggestion's automation has (see ``suggestions.suggestion_id``).
+_SUGGESTION_ID = re.compile(r"ai_[0-9a-f]{16}")
 # The order the editor writes keys in; anything else follows.
 _KEY_ORDER = ("alias", "description", "triggers", "trigger", "conditions", "condition", "actions", "action")
 
@@ -41,27 +49,49 @@ def _error(key: str, **placeholders: str) -> HomeAssistantError:
     )
 
 
-def _read(path: str) -> tuple[str | None, Any]:
-    """The file's text (to restore it) and its parsed content; (None, None) if missing."""
-    if not os.path.isfile(path):
+class _FileError(Exception):
+    """A problem with automations.yaml itself: its translation key and the cause."""
+
+    def __init__(self, key: str, error: str = "") -> None:
+        super().__init__(key, error)
+        self.key = key
+        self.error = error
+
+
+def _read(path: str) -> tuple[bytes | None, Any]:
+    """The file's bytes (to restore it exactly) and its parsed content; (None, None) if missing."""
+    if not os.path.lexists(path):
         return None, None
-    with open(path, encoding="utf-8") as file:
-        text = file.read()
-    return text, load_yaml(path)
+    if not os.path.isfile(path):
+        raise _FileError("automations_yaml_not_a_file")
+    try:
+        with open(path, "rb") as file:
+            raw = file.read()
+        raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise _FileError("automations_yaml_not_utf8", str(err)) from err
+    except OSError as err:
+        raise _FileError("automations_yaml_unreadable", str(err)) from err
+    try:
+        # Parsed as the editor does (HA's loader); a syntax error is a HomeAssistantError.
+        return raw, load_yaml(path)
+    except (OSError, HomeAssistantError) as err:
+        raise _FileError("automations_yaml_unreadable", str(err)) from err
 
 
 def _write(path: str, data: list[dict[str, Any]]) -> None:
-    # Dump before opening the file: a dump error must not truncate it.
-    contents = dump(data)
-    write_utf8_file_atomic(path, contents)
+    # Dump before opening the file: a dump error must not truncate it. Written to a temporary
+    # file renamed over it, as UTF-8 whatever the locale: a failure leaves the file as it was.
+    contents = dump(data).encode("utf-8")
+    write_utf8_file_atomic(path, contents, mode="wb")
 
 
-def _restore(path: str, text: str | None) -> None:
-    if text is None:
+def _restore(path: str, raw: bytes | None) -> None:
+    if raw is None:
         if os.path.isfile(path):
             os.remove(path)
         return
-    write_utf8_file_atomic(path, text)
+    write_utf8_file_atomic(path, raw, mode="wb")
 
 
 def put_automation(data: list[dict[str, Any]], config: dict[str, Any]) -> None:
@@ -82,6 +112,13 @@ def put_automation(data: list[dict[str, Any]], config: dict[str, Any]) -> None:
             updated = True
     if not updated:
         data.append(value)
+
+
+async def _async_restore(hass: HomeAssistant, path: str, raw: bytes | None) -> None:
+    try:
+        await hass.async_add_executor_job(_restore, path, raw)
+    except (OSError, HomeAssistantError) as err:
+        LOGGER.error("Could not restore %s as it was: %s", path, err)
 
 
 async def async_create_automation(
@@ -106,9 +143,10 @@ async def async_create_automation(
     lock = hass.data.setdefault(_WRITE_LOCK, asyncio.Lock())
     async with lock:
         try:
-            text, current = await hass.async_add_executor_job(_read, path)
-        except HomeAssistantError as err:
-            raise _error("automations_yaml_unreadable", path=path, error=str(err)) from err
+            raw, current = await hass.async_add_executor_job(_read, path)
+        except _FileError as err:
+            details = {"error": err.error} if err.error else {}
+            raise _error(err.key, path=path, **details) from err
         if not current:
             current = []
         if not isinstance(current, list) or not all(isinstance(a, dict) for a in current):
@@ -119,9 +157,16 @@ async def async_create_automation(
         except (OSError, HomeAssistantError) as err:
             raise _error("automations_yaml_unwritable", path=path, error=str(err)) from err
 
-        await hass.services.async_call(
-            AUTOMATION_DOMAIN, SERVICE_RELOAD, {CONF_ID: config_id}, blocking=True, context=context
-        )
+        try:
+            await hass.services.async_call(
+                AUTOMATION_DOMAIN, SERVICE_RELOAD, {CONF_ID: config_id}, blocking=True, context=context
+            )
+        except HomeAssistantError as err:
+            # configuration.yaml has an error: newer Home Assistant refuses the reload
+            # (older ones log it and load nothing, which the check below catches).
+            LOGGER.warning("Reloading automations failed (%s); restoring %s", err, path)
+            await _async_restore(hass, path, raw)
+            raise _error("automations_yaml_not_included", path=path) from err
         entity_id = er.async_get(hass).async_get_entity_id(AUTOMATION_DOMAIN, AUTOMATION_DOMAIN, config_id)
         if entity_id is None or component.get_entity(entity_id) is None:
             # Not loaded from that file: configuration.yaml lacks `automation: !include
@@ -129,7 +174,7 @@ async def async_create_automation(
             LOGGER.warning(
                 "Automation %s was written to %s but not loaded; restoring the file", config_id, path
             )
-            await hass.async_add_executor_job(_restore, path, text)
+            await _async_restore(hass, path, raw)
             raise _error("automations_yaml_not_included", path=path)
 
     if not enabled:
@@ -137,3 +182,24 @@ async def async_create_automation(
             AUTOMATION_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: entity_id}, blocking=True, context=context
         )
     return entity_id
+
+
+async def async_read_accepted(hass: HomeAssistant) -> list[dict[str, Any]]:
+    """The automations in automations.yaml that accepted suggestions wrote, as plain data.
+
+    Nothing when the file is missing or unusable (that is logged): this only helps to
+    rebuild lost records, it never stops the integration from loading.
+    """
+    path = hass.config.path(AUTOMATION_CONFIG_PATH)
+    try:
+        _, current = await hass.async_add_executor_job(_read, path)
+    except _FileError as err:
+        LOGGER.warning("Cannot read %s for accepted suggestions (%s): %s", path, err.key, err.error)
+        return []
+    if not isinstance(current, list):
+        return []
+    accepted = [
+        a for a in current if isinstance(a, dict) and _SUGGESTION_ID.fullmatch(str(a.get(CONF_ID, "")))
+    ]
+    # The loader's line-tracking str/dict/list subclasses, as the JSON a store holds.
+    return cast(list[dict[str, Any]], json_loads_array(json_dumps(accepted)))

@@ -75,8 +75,6 @@ EVENT_ANALYSIS_COMPLETE: Final = "ai_automation_analysis_complete"
 SERVICE_RUN_ANALYSIS: Final = "run_analysis"
 ATTR_LOOKBACK_DAYS: Final = "lookback_days"
 
-STORAGE_KEY: Final = DOMAIN
-STORAGE_VERSION: Final = 1
 JOB_HISTORY_SIZE: Final = 30
 
 # How long unload/stop waits for a running job to reach a phase boundary.
@@ -124,8 +122,6 @@ MAX_DISMISS_DAYS: Final = 3650
 SUGGESTION_PENDING: Final = "pending"
 SUGGESTION_ACCEPTED: Final = "accepted"
 SUGGESTION_DISMISSED: Final = "dismissed"
-DECISIONS_STORAGE_KEY: Final = f"{DOMAIN}_suggestions"
-DECISIONS_STORAGE_VERSION: Final = 1
 
 # Push: notify services (e.g. the companion app's notify.mobile_app_*) told about new suggestions.
 CONF_NOTIFY_SERVICES: Final = "notify_services"

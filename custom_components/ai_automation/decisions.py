@@ -1,9 +1,11 @@
 """Every suggestion and the household's decision on it: pending, accepted or dismissed.
 
 Stored in ``.storage/ai_automation_suggestions.<entry id>`` with their timestamps, so they
-survive restarts. A suggestion stays pending across runs until someone decides; a run
-that finds it again refreshes its numbers and wording, keeping its id (also when the
-routine's time drifted into another half-hour and the builder gave it a new one).
+survive restarts; a copy written after every save (``storage.decisions_backup_store``) and
+the accepted automations in automations.yaml bring them back when that file is corrupt.
+A suggestion stays pending across runs until someone decides; a run that finds it again
+refreshes its numbers and wording, keeping its id (also when the routine's time drifted
+into another half-hour and the builder gave it a new one).
 """
 
 from __future__ import annotations
@@ -17,14 +19,11 @@ from homeassistant.components.automation.const import DOMAIN as AUTOMATION_DOMAI
 from homeassistant.core import Context, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from . import notifications
-from .automation_writer import async_create_automation
+from .automation_writer import async_create_automation, async_read_accepted
 from .const import (
-    DECISIONS_STORAGE_KEY,
-    DECISIONS_STORAGE_VERSION,
     DOMAIN,
     LOGGER,
     SUGGESTION_ACCEPTED,
@@ -40,6 +39,7 @@ from .dedupe import (
     fingerprints,
     matches_any,
 )
+from .storage import decisions_backup_store, decisions_store
 
 # What a run's suggestion brings; the rest of a record is its decision.
 _SUGGESTION_KEYS = ("title", "description", "evidence", "automation", "backtest", "pattern_ids")
@@ -77,6 +77,26 @@ def dismissal_active(record: dict[str, Any], now: datetime) -> bool:
     return until is None or now < until
 
 
+def _records_of(data: Any) -> dict[str, dict[str, Any]] | None:
+    """The records of a stored document by id; None when there is none or it is malformed."""
+    if not isinstance(data, dict) or not isinstance(suggestions := data.get("suggestions"), list):
+        return None
+    if not all(isinstance(r, dict) and "id" in r and "status" in r for r in suggestions):
+        return None
+    return {r["id"]: r for r in suggestions}
+
+
+def _as_suggestion(automation: dict[str, Any]) -> dict[str, Any]:
+    """What a suggestion would have brought, as far as its accepted automation tells."""
+    return {
+        "id": automation["id"],
+        "title": automation.get("alias"),
+        "description": automation.get("description"),
+        "automation": automation,
+        "pattern_ids": [],
+    }
+
+
 def _name_of(hass: HomeAssistant) -> Callable[[str], str]:
     def name(entity_id: str) -> str:
         state = hass.states.get(entity_id)
@@ -91,9 +111,8 @@ class Decisions:
     def __init__(self, hass: HomeAssistant, entry_id: str, on_change: Callable[[], None]) -> None:
         """Empty until ``async_load``; ``on_change`` is told after every change."""
         self.hass = hass
-        self._store: Store[dict[str, Any]] = Store(
-            hass, DECISIONS_STORAGE_VERSION, f"{DECISIONS_STORAGE_KEY}.{entry_id}"
-        )
+        self._store = decisions_store(hass, entry_id)
+        self._backup = decisions_backup_store(hass, entry_id)
         self._records: dict[str, dict[str, Any]] = {}
         self._on_change = on_change
         # Accept waits for a file write and a reload: nothing else changes records meanwhile.
@@ -136,31 +155,82 @@ class Decisions:
     async def async_load(self, legacy: list[dict[str, Any]]) -> None:
         """Load the records and show the pending ones again.
 
-        ``legacy`` are the last run's suggestions from the job store of earlier versions:
-        with no records stored yet they become pending, so nothing shown is lost.
+        With the store missing or unreadable (Home Assistant quarantines a corrupt one and
+        hands back nothing) the records come from the copy written after every save, and
+        accepted automations missing there from automations.yaml (their ids are the
+        suggestions' ids). ``legacy`` are the last run's suggestions from the job store of
+        earlier versions: with nothing stored yet they become pending, so nothing shown is lost.
         """
-        data = await self._store.async_load()
-        if data is None:
+        records = _records_of(await self._store.async_load())
+        if records is None:
+            records = await self._async_recover()
             now = _now()
             for suggestion in legacy:
-                self._records[suggestion["id"]] = new_record(suggestion, now)
-            if self._records:
+                if suggestion["id"] not in records:
+                    records[suggestion["id"]] = new_record(suggestion, now)
+            self._records = records
+            if records:
                 await self._async_save()
         else:
-            self._records = {r["id"]: r for r in data.get("suggestions", [])}
+            self._records = records
         for record in self.pending:
             notifications.async_show(self.hass, record)
 
-    async def _async_save(self) -> None:
-        await self._store.async_save({"suggestions": list(self._records.values())})
+    async def _async_recover(self) -> dict[str, dict[str, Any]]:
+        """The records of the last good copy and of automations.yaml; logged when any."""
+        records = _records_of(await self._backup.async_load()) or {}
+        from_copy = len(records)
+        now = _now()
+        registry = er.async_get(self.hass)
+        rebuilt = 0
+        for automation in await async_read_accepted(self.hass):
+            if automation["id"] in records:
+                continue
+            record = new_record(_as_suggestion(automation), now)
+            record.update(
+                status=SUGGESTION_ACCEPTED,
+                accepted_at=now.isoformat(),
+                automation_entity_id=registry.async_get_entity_id(
+                    AUTOMATION_DOMAIN, AUTOMATION_DOMAIN, automation["id"]
+                ),
+            )
+            records[record["id"]] = record
+            rebuilt += 1
+        if records:
+            counts = {status: 0 for status in (SUGGESTION_PENDING, SUGGESTION_ACCEPTED, SUGGESTION_DISMISSED)}
+            for record in records.values():
+                counts[record["status"]] = counts.get(record["status"], 0) + 1
+            LOGGER.warning(
+                "The suggestions store %s was missing or unreadable; recovered %d suggestions "
+                "(%d pending, %d accepted, %d dismissed): %d from its last good copy, "
+                "%d accepted ones rebuilt from automations.yaml",
+                self._store.key,
+                len(records),
+                counts[SUGGESTION_PENDING],
+                counts[SUGGESTION_ACCEPTED],
+                counts[SUGGESTION_DISMISSED],
+                from_copy,
+                rebuilt,
+            )
+        return records
 
-    async def async_remove(self) -> None:
-        """The entry is deleted: take the notifications and the stored records away."""
-        data = await self._store.async_load() or {}
-        for record in data.get("suggestions", []):
-            notifications.async_remove(self.hass, record["id"])
+    async def _async_save(self) -> None:
+        data = {"suggestions": list(self._records.values())}
+        await self._store.async_save(data)
+        # Only after the store is written: the copy is never newer than a good store.
+        await self._backup.async_save(data)
+
+    async def async_remove_notifications(self) -> None:
+        """The entry is deleted: take the notifications of its suggestions away.
+
+        The stored files go with the entry's other stores (``storage.async_remove_all``).
+        """
+        records = _records_of(await self._store.async_load())
+        if records is None:
+            records = _records_of(await self._backup.async_load()) or {}
+        for suggestion_id in records:
+            notifications.async_remove(self.hass, suggestion_id)
         self._records = {}
-        await self._store.async_remove()
 
     @callback
     def _changed(self) -> None:

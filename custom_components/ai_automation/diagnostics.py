@@ -8,9 +8,11 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 
+from .const import CONF_BASE_URL
 from .data import AIAutomationConfigEntry
 
-TO_REDACT = {CONF_API_KEY}
+# A base URL can carry credentials (http://user:password@host/v1) or name a private host.
+TO_REDACT = {CONF_API_KEY, CONF_BASE_URL}
 
 
 async def async_get_config_entry_diagnostics(

@@ -47,6 +47,7 @@ from .const import (
     WRITER_OPENAI,
     WRITER_OPENAI_COMPATIBLE,
 )
+from .display import plain_name
 from .llm_errors import WriterAuthError, WriterError, WriterFailed, WriterUnavailable
 from .llm_prompt import (
     DESCRIPTION_ASK_CHARS,
@@ -57,6 +58,7 @@ from .llm_prompt import (
     parse_data,
     parse_reply,
 )
+from .storage import llm_spend_store
 
 if TYPE_CHECKING:
     from .llm_client import ChatWriter
@@ -115,7 +117,6 @@ AI_TASK_STRUCTURE = vol.Schema(
     }
 )
 
-_STORAGE_VERSION = 1
 _DATA: HassKey[dict[str, LLMState]] = HassKey(f"{DOMAIN}_llm")
 
 
@@ -227,7 +228,7 @@ async def async_get_state(hass: HomeAssistant, entry: ConfigEntry) -> LLMState:
     states = hass.data.setdefault(_DATA, {})
     if (state := states.get(entry.entry_id)) is not None:
         return state
-    store: Store[dict[str, Any]] = Store(hass, _STORAGE_VERSION, f"{DOMAIN}.llm_spend.{entry.entry_id}")
+    store = llm_spend_store(hass, entry.entry_id)
     loaded = await store.async_load() or {}
     # Another caller (the sensor, the job) may have loaded it meanwhile: the first one stays.
     if (state := states.get(entry.entry_id)) is None:
@@ -345,7 +346,8 @@ async def _async_ai_task(hass: HomeAssistant, entity_id: str | None, prompt: Pro
 
 def _friendly_name(hass: HomeAssistant, entity_id: str) -> str | None:
     state = hass.states.get(entity_id)
-    return state.name if state is not None else None
+    # As every text shows it (one line, capped): the model copies it, the checks look for it.
+    return (plain_name(state.name) or None) if state is not None else None
 
 
 async def async_word_suggestions(
