@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -15,11 +16,12 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STARTED, EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import CoreState, HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.ai_automation import coordinator as coordinator_module
+from custom_components.ai_automation import recorder_reader
 from custom_components.ai_automation.const import (
     CONF_CATCH_UP_GRACE,
     DOMAIN,
@@ -34,11 +36,16 @@ from custom_components.ai_automation.const import (
     TRIGGER_MANUAL,
     TRIGGER_SCHEDULE,
 )
-from custom_components.ai_automation.coordinator import AnalysisCoordinator
+from custom_components.ai_automation.coordinator import (
+    ERROR_NEVER_FINISHED,
+    ERROR_STOPPED,
+    AnalysisCoordinator,
+)
 from simulator.household import Household
 
 BUTTON = "button.ai_automation_run_analysis"
 RUNNING_SENSOR = "binary_sensor.ai_automation_analysis_running"
+STATUS_SENSOR = "sensor.ai_automation_last_run_status"
 # The conftest's zone (US/Pacific): in January 03:00 PST is 11:00 UTC.
 TODAY_SLOT = datetime(2026, 1, 15, 11, tzinfo=UTC)
 YESTERDAY_SLOT = "2026-01-14T03:00:00-08:00"
@@ -313,7 +320,8 @@ async def test_triggers_while_running_are_refused(
     results = await asyncio.gather(service, button, return_exceptions=True)
 
     for result in results:
-        assert isinstance(result, HomeAssistantError), result
+        # A refusal, not a fault: HA logs no traceback for a ServiceValidationError.
+        assert isinstance(result, ServiceValidationError), result
         assert result.translation_domain == DOMAIN
         assert result.translation_key == "already_running"
     await spin_until(lambda: len(coordinator.jobs) == 1)
@@ -371,7 +379,7 @@ async def test_simultaneous_triggers_start_one_job(
     assert len(ran) == 1
     # The window (yesterday) holds only this integration's own entity states.
     assert ran[0]["status"] in (STATUS_NO_DATA, STATUS_NO_PATTERNS)
-    refused = [k for k, r in results.items() if isinstance(r, HomeAssistantError)]
+    refused = [k for k, r in results.items() if isinstance(r, ServiceValidationError)]
     assert all(results[k].translation_key == "already_running" for k in refused)
     if ran[0]["trigger"] == TRIGGER_SCHEDULE:
         assert skipped == []
@@ -410,7 +418,7 @@ async def test_unload_mid_run_interrupts_at_phase_boundary(
     assert not coordinator.running
     job = coordinator.jobs[0]
     assert job["status"] == STATUS_INTERRUPTED
-    assert job["error"] == "Home Assistant stopped or the integration was unloaded"
+    assert job["error"] == ERROR_STOPPED
     assert job["trigger"] == TRIGGER_MANUAL
     assert job["finished_at"] is not None
     assert job["phases"]["detect_s"] == 0.0  # it never got to detect
@@ -463,8 +471,130 @@ async def test_hass_stop_mid_run_interrupts(
     assert not coordinator.running
     job = coordinator.jobs[0]
     assert job["status"] == STATUS_INTERRUPTED
-    assert job["error"] == "Home Assistant stopped or the integration was unloaded"
+    assert job["error"] == ERROR_STOPPED
     assert stored(hass_storage, config_entry)["jobs"][0] == job
+    assert stored(hass_storage, config_entry)["running_job"] is None
+
+
+@pytest.mark.parametrize("household", ["seeded"], indirect=True)
+async def test_hass_stop_during_the_read_stops_it_between_chunks(
+    hass: HomeAssistant,
+    recorder_mock: Any,
+    config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """SIGTERM while the recorder is being read: the read stops at the next chunk, quietly.
+
+    Thousands of seeded rows read ten at a time; after the first chunk, the reader's
+    thread fires EVENT_HOMEASSISTANT_STOP on the loop and waits until the coordinator has
+    asked it to stop. The job is 'interrupted', keeps the time its fetch took, and nothing
+    is logged as an error (a read left to run would meet a closed connection instead).
+    """
+    coordinator = await setup_entry(hass, config_entry)
+    real_add_chunk = recorder_reader._add_chunk
+    chunks = 0
+    asked = threading.Event()
+
+    def add_chunk(*args: Any) -> None:
+        nonlocal chunks
+        chunks += 1
+        real_add_chunk(*args)
+        if chunks == 1:
+            hass.loop.call_soon_threadsafe(hass.bus.async_fire, EVENT_HOMEASSISTANT_STOP)
+            asked.set()
+            assert coordinator._stop.wait(10)
+
+    with (
+        patch.object(recorder_reader, "_CHUNK_ROWS", 10),
+        patch.object(recorder_reader, "_add_chunk", add_chunk),
+    ):
+        response: Any = await hass.services.async_call(
+            DOMAIN, "run_analysis", {}, blocking=True, return_response=True
+        )
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert asked.is_set()
+    assert chunks == 1  # the read stopped at the next chunk, not at the end
+    job = response["job"]
+    assert job["status"] == STATUS_INTERRUPTED
+    assert job["error"] == ERROR_STOPPED
+    assert job["phases"]["fetch_s"] > 0
+    assert job["phases"]["detect_s"] == 0.0
+    assert job["events"] == 0  # nothing half-read is reported
+    assert coordinator.jobs[0] == job
+    assert stored(hass_storage, config_entry)["jobs"][0] == job
+    faults = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert faults == []
+
+
+# --- killed mid-run -----------------------------------------------------------------
+
+
+async def test_a_running_job_is_stored_as_it_starts(
+    hass: HomeAssistant,
+    recorder_mock: Any,
+    config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    held_fetch: HeldFetch,
+) -> None:
+    """While the job runs the store holds it (no status yet); once it ends, only the history does."""
+    coordinator = await setup_entry(hass, config_entry)
+    await run_service(hass)
+    await held_fetch.entered.wait()
+    assert coordinator.current_job is not None
+    running = stored(hass_storage, config_entry)["running_job"]
+    assert running["id"] == coordinator.current_job["id"]
+    assert running["status"] is None
+    assert running["finished_at"] is None
+    assert stored(hass_storage, config_entry)["jobs"] == []
+
+    held_fetch.release.set()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert stored(hass_storage, config_entry)["running_job"] is None
+    assert [j["id"] for j in stored(hass_storage, config_entry)["jobs"]] == [running["id"]]
+
+
+async def test_a_job_killed_mid_run_is_interrupted_at_the_next_start(
+    hass: HomeAssistant,
+    recorder_mock: Any,
+    config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """kill -9 or power loss mid-run: the job stored as it started becomes 'interrupted'.
+
+    When it ended is unknown: ``finished_at`` and ``duration_s`` stay None. It is the
+    newest job of the history, in the store and on the status sensor.
+    """
+    killed = {**old_job(40), "id": "killed", "status": None, "finished_at": None, "duration_s": None}
+    killed["phases"] = dict.fromkeys(killed["phases"], 0.0)
+    seed_store(hass_storage, config_entry, jobs=[old_job(1)], running_job=killed)
+    coordinator = await setup_entry(hass, config_entry)
+
+    job = coordinator.jobs[0]
+    assert job == {
+        **killed,
+        "status": STATUS_INTERRUPTED,
+        "error": ERROR_NEVER_FINISHED,
+        "finished_at": None,
+        "duration_s": None,
+    }
+    assert [j["id"] for j in coordinator.jobs] == ["killed", "old-01"]
+    assert coordinator.last_job == job
+    saved = stored(hass_storage, config_entry)
+    assert saved["jobs"] == coordinator.jobs
+    assert saved["running_job"] is None
+    state = hass.states.get(STATUS_SENSOR)
+    assert state is not None
+    assert state.state == STATUS_INTERRUPTED
+    assert state.attributes["error"] == ERROR_NEVER_FINISHED
+    assert state.attributes["history"][0]["id"] == "killed"
+
+    # Once only: a reload finds it in the history, not again as running.
+    assert await hass.config_entries.async_reload(config_entry.entry_id)
+    await hass.async_block_till_done()
+    reloaded: AnalysisCoordinator = config_entry.runtime_data
+    assert [j["id"] for j in reloaded.jobs] == ["killed", "old-01"]
 
 
 # --- failure ------------------------------------------------------------------------

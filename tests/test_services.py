@@ -12,11 +12,11 @@ from unittest.mock import patch
 import pytest
 import voluptuous as vol
 from homeassistant.const import STATE_OFF, STATE_ON
-from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.exceptions import ServiceValidationError, Unauthorized
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser, async_capture_events
 from pytest_homeassistant_custom_component.components.recorder.common import async_wait_recording_done
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
@@ -84,12 +84,12 @@ def fetch_spy() -> Generator[FetchSpy]:
     spy = FetchSpy()
     real = coordinator_module.async_fetch_history
 
-    async def fetch(hass: HomeAssistant, start: datetime, end: datetime, wanted: Any) -> Any:
+    async def fetch(hass: HomeAssistant, start: datetime, end: datetime, *args: Any) -> Any:
         spy.windows.append((start, end))
         spy.entered.set()
         if spy.hold:
             await spy.release.wait()
-        return await real(hass, start, end, wanted)
+        return await real(hass, start, end, *args)
 
     with patch.object(coordinator_module, "async_fetch_history", fetch):
         yield spy
@@ -148,11 +148,11 @@ async def test_without_response_returns_at_once(
     assert state.attributes["phase"] is None
 
 
-@pytest.mark.parametrize("lookback_days", [0, 91, -1, "many"])
+@pytest.mark.parametrize("lookback_days", [0, 91, -1, "many", 1.5, 30.5, True, False, "abc", "1.5", "", None])
 async def test_lookback_days_out_of_range_is_rejected(
     hass: HomeAssistant, load_int: MockConfigEntry, fetch_spy: FetchSpy, lookback_days: Any
 ) -> None:
-    """1-90 only: anything else fails the schema, and no job starts."""
+    """Whole days 1-90 only: a fraction or a boolean is not taken as 1, and no job starts."""
     with pytest.raises(vol.Invalid):
         await hass.services.async_call(
             DOMAIN, "run_analysis", {"lookback_days": lookback_days}, blocking=True, return_response=True
@@ -162,7 +162,8 @@ async def test_lookback_days_out_of_range_is_rejected(
     assert fetch_spy.windows == []
 
 
-@pytest.mark.parametrize("lookback_days", [7, "7"])
+# The UI's number selector sends 7 or 7.0; YAML may send "7".
+@pytest.mark.parametrize("lookback_days", [7, 7.0, "7"])
 async def test_lookback_days_is_used_and_recorded(
     hass: HomeAssistant, load_int: MockConfigEntry, fetch_spy: FetchSpy, lookback_days: Any
 ) -> None:
@@ -171,6 +172,7 @@ async def test_lookback_days_is_used_and_recorded(
         DOMAIN, "run_analysis", {"lookback_days": lookback_days}, blocking=True, return_response=True
     )
     assert response["job"]["lookback_days"] == 7
+    assert type(response["job"]["lookback_days"]) is int
     assert load_int.runtime_data.jobs[0]["lookback_days"] == 7
     [(start, end)] = fetch_spy.windows
     today = dt_util.start_of_local_day()
@@ -232,3 +234,91 @@ async def test_complete_event_carries_the_job(hass: HomeAssistant, load_int: Moc
     assert events[1].data == load_int.runtime_data.jobs[0]
     assert events[1].data["id"] != events[0].data["id"]
     assert set(events[1].data) == set(response["job"])
+
+
+# --- who may run it, and refusals ------------------------------------------------------
+
+
+async def test_run_analysis_is_refused_to_a_non_admin(
+    hass: HomeAssistant, load_int: MockConfigEntry, fetch_spy: FetchSpy, hass_read_only_user: MockUser
+) -> None:
+    """A non-admin user cannot start runs; no job starts, with or without a response."""
+    for return_response in (True, False):
+        with pytest.raises(Unauthorized):
+            await hass.services.async_call(
+                DOMAIN,
+                "run_analysis",
+                {},
+                blocking=True,
+                return_response=return_response,
+                context=Context(user_id=hass_read_only_user.id),
+            )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert fetch_spy.windows == []
+    assert load_int.runtime_data.jobs == []
+
+
+@pytest.mark.parametrize("user", ["admin", "none"])
+async def test_run_analysis_by_an_admin_or_an_automation(
+    hass: HomeAssistant, load_int: MockConfigEntry, hass_admin_user: MockUser, user: str
+) -> None:
+    """An admin may run it; so may an automation or a script (a call with no user)."""
+    context = Context(user_id=hass_admin_user.id) if user == "admin" else Context()
+    response: Any = await hass.services.async_call(
+        DOMAIN, "run_analysis", {}, blocking=True, return_response=True, context=context
+    )
+    assert response["job"]["status"] == STATUS_NO_DATA
+
+
+async def test_already_running_is_a_validation_error(
+    hass: HomeAssistant, load_int: MockConfigEntry, fetch_spy: FetchSpy
+) -> None:
+    """A second run while one runs is refused as the caller's mistake (no traceback in the log)."""
+    fetch_spy.hold = True
+    await hass.services.async_call(DOMAIN, "run_analysis", {}, blocking=True)
+    await fetch_spy.entered.wait()
+    for return_response in (True, False):
+        with pytest.raises(ServiceValidationError) as err:
+            await hass.services.async_call(
+                DOMAIN, "run_analysis", {}, blocking=True, return_response=return_response
+            )
+        assert err.value.translation_domain == DOMAIN
+        assert err.value.translation_key == "already_running"
+    fetch_spy.release.set()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert len(load_int.runtime_data.jobs) == 1
+
+
+@pytest.mark.parametrize(
+    ("service", "extra"), [("accept_suggestion", {}), ("dismiss_suggestion", {"days": 3})]
+)
+async def test_an_overlong_suggestion_id_is_refused_without_echo(
+    hass: HomeAssistant, load_int: MockConfigEntry, service: str, extra: dict[str, Any]
+) -> None:
+    """A 20,000-character id fails the schema; the error does not carry it whole."""
+    with pytest.raises(vol.Invalid) as err:
+        await hass.services.async_call(
+            DOMAIN, service, {"suggestion_id": "x" * 20_000, **extra}, blocking=True
+        )
+    assert len(str(err.value)) < 600
+
+
+@pytest.mark.parametrize(("service", "extra"), [("accept_suggestion", {}), ("dismiss_suggestion", {})])
+async def test_an_unknown_suggestion_id_of_fair_length_is_looked_up(
+    hass: HomeAssistant, load_int: MockConfigEntry, service: str, extra: dict[str, Any]
+) -> None:
+    """Up to the cap the id reaches the lookup, which says there is no such suggestion."""
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN, service, {"suggestion_id": "ai_" + "f" * 61, **extra}, blocking=True
+        )
+    assert err.value.translation_key == "unknown_suggestion"
+
+
+@pytest.mark.parametrize("days", [1.5, True, "abc"])
+async def test_dismiss_days_must_be_whole(hass: HomeAssistant, load_int: MockConfigEntry, days: Any) -> None:
+    """dismiss_suggestion's days, like lookback_days: 1.5 or true is not taken as 1."""
+    with pytest.raises(vol.Invalid):
+        await hass.services.async_call(
+            DOMAIN, "dismiss_suggestion", {"suggestion_id": "ai_" + "f" * 16, "days": days}, blocking=True
+        )

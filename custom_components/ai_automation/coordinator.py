@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable, Mapping
 from contextlib import suppress
@@ -11,7 +12,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback, split_entity_id
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_time_change
 from homeassistant.helpers.start import async_at_started
@@ -50,8 +51,6 @@ from .const import (
     STATUS_NO_PATTERNS,
     STATUS_SKIPPED_BUSY,
     STATUS_SUCCESS,
-    STORAGE_KEY,
-    STORAGE_VERSION,
     TRIGGER_CATCH_UP,
     TRIGGER_MANUAL,
     TRIGGER_SCHEDULE,
@@ -61,8 +60,9 @@ from .decisions import Decisions
 from .dedupe import automated_entities
 from .llm import async_word_suggestions
 from .push import async_push_new
-from .recorder_reader import FetchedHistory, async_fetch_history
+from .recorder_reader import FetchCancelled, FetchedHistory, async_fetch_history
 from .repairs import async_report_origin
+from .storage import jobs_store
 from .suggestions import async_build_suggestions, patterns_to_dicts
 
 if TYPE_CHECKING:
@@ -71,6 +71,12 @@ if TYPE_CHECKING:
 
 class JobInterrupted(Exception):
     """Raised at a phase boundary when Home Assistant stops or the entry unloads."""
+
+
+# The error of a job found unfinished in the store at start: Home Assistant was killed
+# (or lost power) while it ran, so nothing recorded its end.
+ERROR_NEVER_FINISHED = "Home Assistant stopped before the job finished"
+ERROR_STOPPED = "Home Assistant stopped or the integration was unloaded"
 
 
 def entity_filter(options: Mapping[str, Any], own: frozenset[str] = frozenset()) -> Callable[[str], bool]:
@@ -96,6 +102,11 @@ def entity_filter(options: Mapping[str, Any], own: frozenset[str] = frozenset())
     return wanted
 
 
+def _snapshot(job: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a running job's record that its run can go on changing."""
+    return {**job, "phases": dict(job["phases"])}
+
+
 def parse_time(value: str) -> tuple[int, int, int]:
     """'HH:MM[:SS]' -> (hour, minute, second)."""
     parts = [int(p) for p in value.split(":")]
@@ -116,7 +127,7 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
         super().__init__(hass, LOGGER, config_entry=entry, name=DOMAIN, update_interval=None)
         # The data the entry was set up with: when it changes, the entry reloads.
         self.entry_data = dict(entry.data)
-        self._store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, f"{STORAGE_KEY}.{entry.entry_id}")
+        self._store: Store[dict[str, Any]] = jobs_store(hass, entry.entry_id)
         self.jobs: list[dict[str, Any]] = []  # newest first
         self.patterns: list[dict[str, Any]] = []
         # The last run's suggestions (its response); every suggestion and decision is in ``decisions``.
@@ -127,7 +138,8 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
         self.phase: str | None = None
         self.current_job: dict[str, Any] | None = None
         self._task: asyncio.Task[dict[str, Any]] | None = None
-        self._stop_requested = False
+        # A threading.Event: the recorder reader checks it between chunks, in its thread.
+        self._stop = threading.Event()
         self._unsub_time: CALLBACK_TYPE | None = None
         self._unsub_started: CALLBACK_TYPE | None = None
 
@@ -140,6 +152,10 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
     def running(self) -> bool:
         """Whether a job is running now."""
         return self._task is not None and not self._task.done()
+
+    @property
+    def _stop_requested(self) -> bool:
+        return self._stop.is_set()
 
     @property
     def last_job(self) -> dict[str, Any] | None:
@@ -160,6 +176,25 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
             self.last_slot = dt_util.parse_datetime(slot)
         # Earlier versions kept the last run's suggestions here: they become pending ones.
         await self.decisions.async_load(legacy=list(data.get("suggestions", [])))
+        # A job stored as it started and never closed: Home Assistant died under it.
+        if (unfinished := data.get("running_job")) is not None:
+            self.jobs.insert(0, self._never_finished(dict(unfinished)))
+            del self.jobs[JOB_HISTORY_SIZE:]
+            await self._async_save()
+
+    @staticmethod
+    def _never_finished(job: dict[str, Any]) -> dict[str, Any]:
+        """The record of a job that was running when Home Assistant was killed.
+
+        When it ended is unknown, so ``finished_at`` and ``duration_s`` stay None.
+        """
+        LOGGER.warning(
+            "Analysis job %s (started %s) did not finish: Home Assistant stopped while it ran",
+            job.get("id"),
+            job.get("started_at"),
+        )
+        job.update(status=STATUS_INTERRUPTED, error=ERROR_NEVER_FINISHED, finished_at=None, duration_s=None)
+        return job
 
     async def _async_save(self) -> None:
         await self._store.async_save(
@@ -167,6 +202,8 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
                 "jobs": self.jobs[:JOB_HISTORY_SIZE],
                 "patterns": self.patterns,
                 "last_slot": self.last_slot.isoformat() if self.last_slot else None,
+                # The job running now, so a kill or power loss mid-run leaves a trace.
+                "running_job": _snapshot(self.current_job) if self.current_job else None,
             }
         )
 
@@ -292,7 +329,8 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
         """
         if self.running:
             if trigger == TRIGGER_MANUAL:
-                raise HomeAssistantError(translation_domain=DOMAIN, translation_key="already_running")
+                # A refusal, not a fault: no traceback in the log.
+                raise ServiceValidationError(translation_domain=DOMAIN, translation_key="already_running")
             record = self._new_job(trigger, lookback_days)
             record.update(status=STATUS_SKIPPED_BUSY, finished_at=record["started_at"], duration_s=0.0)
             LOGGER.info("Scheduled analysis skipped: a job is already running")
@@ -300,7 +338,7 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
             return record
         record = self._new_job(trigger, lookback_days)
         self.current_job = record
-        self._stop_requested = False
+        self._stop.clear()
         # Task creation happens with no await after the busy check: no two jobs can start.
         self._task = self.config_entry.async_create_background_task(
             self.hass, self._async_run(record), name=f"{DOMAIN} analysis {record['id']}"
@@ -348,17 +386,24 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
         )
 
     def _enter_phase(self, phase: str) -> None:
-        if self._stop_requested:
+        if self._stop.is_set():
             raise JobInterrupted
         self.phase = phase
         self.async_update_listeners()
 
     async def _async_run(self, job: dict[str, Any]) -> dict[str, Any]:
-        started = time.monotonic()
+        started = t0 = time.monotonic()
         patterns: list[dict[str, Any]] | None = None
         suggestions: list[dict[str, Any]] = []
         phases = job["phases"]
+
+        def keep_phase_time() -> None:
+            # A phase cut short still took that long: say where the time went.
+            if self.phase is not None and not phases.get(f"{self.phase}_s"):
+                phases[f"{self.phase}_s"] = round(time.monotonic() - t0, 3)
+
         try:
+            await self._async_save()  # the started job: see async_load
             self._enter_phase(PHASE_FETCH)
             t0 = time.monotonic()
             # Complete local days only: a routine later today has not had its chance yet.
@@ -367,7 +412,7 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
             first = end - timedelta(days=job["lookback_days"]) + timedelta(hours=12)
             start = dt_util.start_of_local_day(first.date())
             fetched: FetchedHistory = await async_fetch_history(
-                self.hass, start, end, entity_filter(self.options, self._own_entities())
+                self.hass, start, end, entity_filter(self.options, self._own_entities()), self._stop.is_set
             )
             phases["fetch_s"] = round(time.monotonic() - t0, 3)
             job.update(
@@ -437,10 +482,12 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
                 job["status"] = STATUS_NO_PATTERNS
             else:
                 job["status"] = STATUS_SUCCESS
-        except JobInterrupted:
+        except (JobInterrupted, FetchCancelled):
+            keep_phase_time()
             job["status"] = STATUS_INTERRUPTED
-            job["error"] = "Home Assistant stopped or the integration was unloaded"
+            job["error"] = ERROR_STOPPED
         except asyncio.CancelledError:
+            keep_phase_time()
             job["status"] = STATUS_INTERRUPTED
             job["error"] = "Cancelled while running"
             await self._async_close(job, started, None, [])
@@ -503,7 +550,7 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
         task = self._task
         if task is None or task.done():
             return
-        self._stop_requested = True
+        self._stop.set()
         try:
             await asyncio.wait_for(asyncio.shield(task), SHUTDOWN_WAIT_S)
         except TimeoutError:

@@ -10,6 +10,10 @@ once per recorder), not by a list of schema versions: schemas 48 to 53 have them
 so will any later one that keeps them. Where one is missing (or the recorder is still
 migrating its entity ids), the public history API is read instead: slower, and without
 context, so the origin of every change is unknown (``origin_known`` False).
+
+A read can be long (a million rows take seconds); the caller's ``should_stop`` is asked
+between chunks and between the hour probes, and a stop ends the read with
+``FetchCancelled`` before the recorder closes its connection on the way down.
 """
 
 from __future__ import annotations
@@ -115,6 +119,14 @@ _SELECT_NEXT_ROW_TS = text(
     "SELECT MIN(last_updated_ts) FROM states WHERE last_updated_ts >= :start AND last_updated_ts < :end"
 )
 _HOUR_S = 3600
+
+
+class FetchCancelled(Exception):
+    """The caller asked the read to stop (Home Assistant stopping, the entry unloading)."""
+
+
+def _never() -> bool:
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +235,28 @@ def _cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+@contextmanager
+def _read_session(hass: HomeAssistant) -> Iterator[Session]:
+    """The recorder's read-only session, which a requested stop leaves quietly.
+
+    ``session_scope`` logs any exception that leaves it as a failed query, traceback
+    and all; a stop is no failure.
+    """
+    stopped: FetchCancelled | None = None
+    with session_scope(hass=hass, read_only=True) as session:
+        try:
+            yield session
+        except FetchCancelled as err:
+            stopped = err
+    if stopped is not None:
+        raise stopped
+
+
+def _check(should_stop: Callable[[], bool]) -> None:
+    if should_stop():
+        raise FetchCancelled
+
+
 def _fallback_origin(entity_id: str) -> int:
     return int(Origin.PHYSICAL if split_entity_id(entity_id)[0] in CONTROLLABLE_DOMAINS else Origin.SYSTEM)
 
@@ -252,11 +286,14 @@ def reader_support(hass: HomeAssistant) -> ReaderSupport:
     return support
 
 
-def _recorded_hours(session: Session, start_ts: float, end_ts: float) -> NDArray[np.int64]:
+def _recorded_hours(
+    session: Session, start_ts: float, end_ts: float, should_stop: Callable[[], bool] = _never
+) -> NDArray[np.int64]:
     """The hours of ``[start, end)`` in which the recorder wrote any row, one seek each."""
     hours: list[int] = []
     at = start_ts
     while at < end_ts:
+        _check(should_stop)
         found = session.execute(_SELECT_NEXT_ROW_TS, {"start": at, "end": end_ts}).scalar()
         if found is None:
             break
@@ -267,12 +304,16 @@ def _recorded_hours(session: Session, start_ts: float, end_ts: float) -> NDArray
 
 
 def _fetch_raw(
-    hass: HomeAssistant, start: datetime, end: datetime, wanted: Callable[[str], bool]
+    hass: HomeAssistant,
+    start: datetime,
+    end: datetime,
+    wanted: Callable[[str], bool],
+    should_stop: Callable[[], bool] = _never,
 ) -> FetchedHistory:
     columns = _Columns()
     start_ts, end_ts = start.timestamp(), end.timestamp()
-    with session_scope(hass=hass, read_only=True) as session, _cyclic_gc_paused():
-        recorded = _recorded_hours(session, start_ts, end_ts)
+    with _read_session(hass) as session, _cyclic_gc_paused():
+        recorded = _recorded_hours(session, start_ts, end_ts, should_stop)
         meta_rows = [(m, e) for m, e in session.execute(_SELECT_META) if e]
         if not meta_rows:
             return columns.result(SOURCE_RECORDER, recorded)
@@ -296,6 +337,7 @@ def _fetch_raw(
             )
             if row[0] is not None
         }
+        _check(should_stop)
         params: dict[str, Any] = {"start": start_ts, "end": end_ts}
         query = _SELECT_STATES_ALL
         if wanted_ids.size < _FEW_ENTITIES * len(meta_rows):
@@ -314,6 +356,7 @@ def _fetch_raw(
             chunks = result.partitions(_CHUNK_ROWS)
         try:
             for rows in chunks:
+                _check(should_stop)
                 _add_chunk(columns, rows, entity_of, default_origin, automation_contexts)
         finally:
             result.close()
@@ -372,17 +415,20 @@ def _fetch_history_api(
     end: datetime,
     wanted: Callable[[str], bool],
     current_entity_ids: list[str],
+    should_stop: Callable[[], bool] = _never,
 ) -> FetchedHistory:
     columns = _Columns()
     entity_ids = [e for e in _entities_with_history(hass, current_entity_ids) if wanted(e)]
     recorded: NDArray[np.int64] | None = None
     try:
-        with session_scope(hass=hass, read_only=True) as session:
-            recorded = _recorded_hours(session, start.timestamp(), end.timestamp())
+        with _read_session(hass) as session:
+            recorded = _recorded_hours(session, start.timestamp(), end.timestamp(), should_stop)
     except SQLAlchemyError:
         LOGGER.debug("Cannot tell which hours the recorder recorded", exc_info=True)
     if not entity_ids:
         return columns.result(SOURCE_HISTORY_API, recorded)
+    # One call, which cannot be stopped part way: ask before it.
+    _check(should_stop)
     found = history.get_significant_states(
         hass,
         start,
@@ -427,28 +473,39 @@ def fetch_history(
     end: datetime,
     wanted: Callable[[str], bool],
     current_entity_ids: list[str],
+    should_stop: Callable[[], bool] = _never,
 ) -> FetchedHistory:
     """Read significant state changes in ``[start, end)``; run in the recorder's executor.
 
     ``current_entity_ids`` (the state machine's wanted entities) only adds to what the
-    fallback finds in the recorder's entity list.
+    fallback finds in the recorder's entity list. ``should_stop`` (called from this
+    thread) True between chunks ends the read with ``FetchCancelled``.
     """
     support = reader_support(hass)
     if support.fast:
-        return _fetch_raw(hass, start, end, wanted)
+        return _fetch_raw(hass, start, end, wanted, should_stop)
     LOGGER.warning(
         "The recorder's database (schema %s) lacks %s, which the fast reader needs; reading"
         " the history API instead, which cannot tell automations' changes from people's",
         support.schema_version,
         ", ".join(support.missing),
     )
-    fetched = _fetch_history_api(hass, start, end, wanted, current_entity_ids)
+    fetched = _fetch_history_api(hass, start, end, wanted, current_entity_ids, should_stop)
     return replace(fetched, missing=support.missing)
 
 
 async def async_fetch_history(
-    hass: HomeAssistant, start: datetime, end: datetime, wanted: Callable[[str], bool]
+    hass: HomeAssistant,
+    start: datetime,
+    end: datetime,
+    wanted: Callable[[str], bool],
+    should_stop: Callable[[], bool] = _never,
 ) -> FetchedHistory:
-    """Read history in the recorder's executor (queries from other threads are flagged)."""
+    """Read history in the recorder's executor (queries from other threads are flagged).
+
+    ``should_stop`` is called from that thread: make it thread-safe (``Event.is_set``).
+    """
     current = sorted(e for e in hass.states.async_entity_ids() if wanted(e))
-    return await get_instance(hass).async_add_executor_job(fetch_history, hass, start, end, wanted, current)
+    return await get_instance(hass).async_add_executor_job(
+        fetch_history, hass, start, end, wanted, current, should_stop
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse, callback
@@ -29,23 +29,45 @@ from .const import (
 if TYPE_CHECKING:
     from .coordinator import AnalysisCoordinator
 
+# Ids are "ai_" and 16 hex digits (suggestions.suggestion_id); the cap keeps an absurd
+# one from being echoed whole into the error and the log on every call.
+MAX_SUGGESTION_ID_LENGTH = 64
+
+
+def whole_days(value: Any) -> int:
+    """A whole number of days: an int, an integral float (a number selector's 30.0) or digits.
+
+    ``vol.Coerce(int)`` would take 1.5 as 1 and ``True`` as 1.
+    """
+    if isinstance(value, bool):
+        raise vol.Invalid("expected a whole number of days")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdecimal():
+        return int(value.strip())
+    raise vol.Invalid("expected a whole number of days")
+
+
+SUGGESTION_ID = vol.All(cv.string, vol.Length(min=1, max=MAX_SUGGESTION_ID_LENGTH))
 RUN_ANALYSIS_SCHEMA = vol.Schema(
     {
         vol.Optional(ATTR_LOOKBACK_DAYS): vol.All(
-            vol.Coerce(int), vol.Range(min=MIN_LOOKBACK_DAYS, max=MAX_LOOKBACK_DAYS)
+            whole_days, vol.Range(min=MIN_LOOKBACK_DAYS, max=MAX_LOOKBACK_DAYS)
         ),
     }
 )
 ACCEPT_SUGGESTION_SCHEMA = vol.Schema(
     {
-        vol.Required(ATTR_SUGGESTION_ID): cv.string,
+        vol.Required(ATTR_SUGGESTION_ID): SUGGESTION_ID,
         vol.Optional(ATTR_ENABLED, default=True): cv.boolean,
     }
 )
 DISMISS_SUGGESTION_SCHEMA = vol.Schema(
     {
-        vol.Required(ATTR_SUGGESTION_ID): cv.string,
-        vol.Optional(ATTR_DAYS): vol.All(vol.Coerce(int), vol.Range(min=1, max=MAX_DISMISS_DAYS)),
+        vol.Required(ATTR_SUGGESTION_ID): SUGGESTION_ID,
+        vol.Optional(ATTR_DAYS): vol.All(whole_days, vol.Range(min=1, max=MAX_DISMISS_DAYS)),
     }
 )
 
@@ -94,8 +116,13 @@ async def _async_list_suggestions(call: ServiceCall) -> ServiceResponse:
 
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
-    """Register the integration's services."""
-    hass.services.async_register(
+    """Register the integration's services.
+
+    Running, accepting and dismissing are for admins (and automations and scripts,
+    which call with no user); listing is for anyone.
+    """
+    register_admin_service(
+        hass,
         DOMAIN,
         SERVICE_RUN_ANALYSIS,
         _async_run_analysis,
