@@ -461,9 +461,9 @@ def _fetch_history_api(
             np.asarray(stamps, dtype=np.float64),
             np.full(n, origin, dtype=np.int8),
         )
-    if recorded is None:  # what the fetched rows show, at least
-        fetched = columns.result(SOURCE_HISTORY_API)
-        recorded = np.unique(np.floor_divide(fetched.ts, _HOUR_S).astype(np.int64))
+    if recorded is None and columns.parts:  # what the fetched rows show, at least
+        stamps_all = np.concatenate([ts for _, _, ts, _ in columns.parts])
+        recorded = np.unique(np.floor_divide(stamps_all, _HOUR_S).astype(np.int64))
     return columns.result(SOURCE_HISTORY_API, recorded)
 
 
