@@ -7,22 +7,39 @@ cannot be reached every test is skipped, saying why.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncGenerator, Generator
+import re
+from collections.abc import AsyncGenerator, Generator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
 from typing import Any
+from unittest.mock import patch
 
 import pymysql.converters as pymysql_converters
 import pytest
 import sqlalchemy as sa
 from freezegun.api import FakeDate, FakeDatetime
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import (
+    EntityRegistryEntrySnapshot,
+    HomeAssistantSnapshotExtension,
+    HomeAssistantSnapshotSerializer,
+    StateSnapshot,
+)
+from syrupy.assertion import SnapshotAssertion
 
 import custom_components.ai_automation  # noqa: F401 - makes the custom component importable
+from custom_components.ai_automation import job_phases
 from custom_components.ai_automation.const import DEFAULT_OPTIONS, DOMAIN
+from custom_components.ai_automation.coordinator import AnalysisCoordinator
 from simulator.household import Household, simulate
 from simulator.recorder_db import seed_database
+from tests.decisions_helpers import async_remove_automations
 from tests.ha_compat import HAFakeDatetime
 
 # The pytest plugin's hass runs in this zone, at this place (sun times follow from it).
@@ -134,8 +151,15 @@ def persistent_database() -> bool:
 
 
 @pytest.fixture
-def household() -> Household | None:
-    """The history seeded into the recorder before hass starts; none by default."""
+def household(request: pytest.FixtureRequest) -> Household | None:
+    """The history seeded into the recorder before hass starts.
+
+    None by default; a test that parametrizes ``household`` indirectly with "seeded" gets
+    the simulated month, and a module that always wants it overrides this fixture.
+    """
+    if getattr(request, "param", None) == "seeded":
+        household: Household = request.getfixturevalue("seeded_household")
+        return household
     return None
 
 
@@ -160,9 +184,10 @@ def seeded_household() -> Household:
 
 
 @pytest.fixture
-def entry_options() -> dict[str, Any]:
-    """Options of the config entry under test."""
-    return dict(DEFAULT_OPTIONS)
+def entry_options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Options of the config entry under test: the defaults, with whatever a test
+    parametrizes indirectly on top."""
+    return {**DEFAULT_OPTIONS, **getattr(request, "param", {})}
 
 
 @pytest.fixture
@@ -176,9 +201,7 @@ async def load_int(
     hass: HomeAssistant, recorder_mock: Any, config_entry: MockConfigEntry
 ) -> AsyncGenerator[MockConfigEntry]:
     """Set up the integration with the real recorder."""
-    config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done()
+    await setup_entry(hass, config_entry)
     yield config_entry
 
 
@@ -190,3 +213,205 @@ def silence_sqlalchemy() -> Generator[None]:
     logger.setLevel(logging.WARNING)
     yield
     logger.setLevel(level)
+
+
+# --- the entry, the job, the log: what most tests of the shell share ------------------
+
+
+def add_entry(hass: HomeAssistant, data: dict[str, Any] | None = None, **options: Any) -> MockConfigEntry:
+    """A config entry with ``data`` (a writer, a key) and the default options plus ``options``."""
+    entry = MockConfigEntry(
+        domain=DOMAIN, title="AI Automation", data=data or {}, options={**DEFAULT_OPTIONS, **options}
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+async def setup_entry(
+    hass: HomeAssistant, entry: MockConfigEntry, *, wait_background_tasks: bool = False
+) -> AnalysisCoordinator:
+    """Set up ``entry`` (added to hass here if it is not yet) and return its coordinator.
+
+    ``wait_background_tasks``: also wait for what the setup started in the background (a
+    chat writer's key check, a catch-up run).
+    """
+    if hass.config_entries.async_get_entry(entry.entry_id) is None:
+        entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=wait_background_tasks)
+    coordinator: AnalysisCoordinator = entry.runtime_data.coordinator
+    return coordinator
+
+
+async def async_run(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
+    """run_analysis with a response (``data``: the service's fields): the job, patterns, suggestions.
+
+    Returns once everything the job started (notifications, pushes) is done too.
+    """
+    response: Any = await hass.services.async_call(
+        DOMAIN, "run_analysis", data, blocking=True, return_response=True
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    return dict(response)
+
+
+class LogRecords(logging.Handler):
+    """The integration's own log records, DEBUG up (caplog would collect every logger's)."""
+
+    def __init__(self) -> None:
+        """Collect everything."""
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Keep the record."""
+        self.records.append(record)
+
+    def at(self, level: int) -> list[str]:
+        """Messages at exactly ``level``."""
+        return [r.getMessage() for r in self.records if r.levelno == level]
+
+    def at_least(self, level: int) -> list[logging.LogRecord]:
+        """Records at ``level`` or above."""
+        return [r for r in self.records if r.levelno >= level]
+
+
+@pytest.fixture
+def logs() -> Generator[LogRecords]:
+    """Records of ``custom_components.ai_automation``, from DEBUG up."""
+    handler = LogRecords()
+    logger = logging.getLogger("custom_components.ai_automation")
+    old_level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    yield handler
+    logger.removeHandler(handler)
+    logger.setLevel(old_level)
+
+
+@dataclass
+class FetchSpy:
+    """Calls of the job's fetch phase; each held until ``release`` is set while ``hold`` is."""
+
+    hold: bool = False
+    entered: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    windows: list[tuple[datetime, datetime]] = field(default_factory=list)
+
+    @property
+    def calls(self) -> int:
+        """How many fetches started."""
+        return len(self.windows)
+
+
+@pytest.fixture
+def fetch_spy() -> Generator[FetchSpy]:
+    """Record each fetch window and, when asked, hold the job in its fetch phase.
+
+    A real fetch on an empty database finishes within a few loop iterations, so a test
+    racing it could not say whether a trigger, an unload or a stop arrived while the job
+    was running. Waiting on an event, then calling the real reader, keeps the job
+    mid-run, in a known phase, for exactly as long as the test needs.
+    """
+    spy = FetchSpy()
+    real = job_phases.async_fetch_history
+
+    async def fetch(hass: HomeAssistant, start: datetime, end: datetime, *args: Any) -> Any:
+        spy.windows.append((start, end))
+        spy.entered.set()
+        if spy.hold:
+            await spy.release.wait()
+        return await real(hass, start, end, *args)
+
+    with patch.object(job_phases, "async_fetch_history", fetch):
+        yield spy
+
+
+@pytest.fixture
+def held_fetch(fetch_spy: FetchSpy) -> FetchSpy:
+    """Every job held in its fetch phase until the test sets ``release``."""
+    fetch_spy.hold = True
+    return fetch_spy
+
+
+@pytest.fixture
+async def remove_automations(hass: HomeAssistant) -> AsyncGenerator[None]:
+    """Automations set up in the test go before hass stops (their time triggers would linger).
+
+    Modules that set automations up use it with ``pytest.mark.usefixtures``.
+    """
+    yield
+    await async_remove_automations(hass)
+
+
+# --- snapshots ---------------------------------------------------------------------
+
+# A MockConfigEntry's id (a ULID), as it appears inside unique ids.
+_ENTRY_ID = re.compile(r"\b[0-9A-HJKMNP-TV-Z]{26}\b")
+
+# What a registry entry says about an entity that this integration decides. The rest
+# (created_at, object_id_base, suggested_object_id, ...) varies between Home Assistant
+# versions, and the suite runs on two.
+_REGISTRY_FIELDS = (
+    "entity_id",
+    "platform",
+    "unique_id",
+    "translation_key",
+    "has_entity_name",
+    "original_name",
+    "original_device_class",
+    "original_icon",
+    "entity_category",
+    "unit_of_measurement",
+    "supported_features",
+    "capabilities",
+    "options",
+    "disabled_by",
+    "hidden_by",
+)
+
+
+def _plain(value: Any) -> Any:
+    """Enums as their values, all the way down: which attributes Home Assistant keeps as an
+    enum, and how one prints, is not the same on every version."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+class StableSnapshotSerializer(HomeAssistantSnapshotSerializer):
+    """Home Assistant's serializer, with registry entries and states cut to what is ours.
+
+    A registry entry keeps the fields in ``_REGISTRY_FIELDS`` (the entry id in its unique
+    id replaced by ``<entry_id>``); a state keeps its entity id, value and attributes (the
+    times and the context are the test's, not the entity's).
+    """
+
+    @classmethod
+    def _serialize(cls, data: Any, **kwargs: Any) -> Any:
+        """Cut registry entries and states down, then serialize as Home Assistant does."""
+        if isinstance(data, er.RegistryEntry):
+            fields = {name: _plain(getattr(data, name)) for name in _REGISTRY_FIELDS}
+            fields["unique_id"] = _ENTRY_ID.sub("<entry_id>", data.unique_id)
+            data = EntityRegistryEntrySnapshot(fields)
+        elif isinstance(data, State):
+            data = StateSnapshot(
+                entity_id=data.entity_id, state=data.state, attributes=_plain(data.attributes)
+            )
+        return super()._serialize(data, **kwargs)
+
+
+class StableSnapshotExtension(HomeAssistantSnapshotExtension):
+    """Home Assistant's snapshot files (tests/snapshots/*.ambr), the same on every version."""
+
+    serializer_class = StableSnapshotSerializer
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Syrupy's snapshot in Home Assistant's format, identical on both versions the suite runs on."""
+    return snapshot.use_extension(StableSnapshotExtension)

@@ -17,15 +17,6 @@ from custom_components.ai_automation.storage import DECISIONS_KEY, DECISIONS_VER
 WORKDAYS = ["mon", "tue", "wed", "thu", "fri"]
 
 
-async def async_run(hass: HomeAssistant) -> dict[str, Any]:
-    """run_analysis with a response; the background pushes finished too."""
-    response: Any = await hass.services.async_call(
-        DOMAIN, "run_analysis", {}, blocking=True, return_response=True
-    )
-    await hass.async_block_till_done(wait_background_tasks=True)
-    return dict(response)
-
-
 async def async_list(hass: HomeAssistant) -> dict[str, Any]:
     """list_suggestions' response."""
     response: Any = await hass.services.async_call(

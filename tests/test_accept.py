@@ -21,13 +21,13 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUs
 from custom_components.ai_automation.const import DEFAULT_OPTIONS, DOMAIN
 from simulator.household import Household
 
+from .conftest import async_run
 from .decisions_helpers import (
     WORKDAYS,
     async_accept,
     async_dismiss,
     async_list,
     async_remove_automations,
-    async_run,
     async_setup_automations,
     has_notification,
     kitchen_automation,

@@ -15,7 +15,7 @@ import asyncio
 import importlib.util
 import json
 import logging
-from collections.abc import AsyncGenerator, Callable, Generator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,14 +36,13 @@ from pytest_homeassistant_custom_component.common import (
     mock_platform,
 )
 
-from custom_components.ai_automation import llm
+from custom_components.ai_automation import llm, llm_state
 from custom_components.ai_automation.const import (
     CONF_AI_TASK_ENTITY,
     CONF_MONTHLY_BUDGET,
     CONF_PRICE_INPUT,
     CONF_PSEUDONYMIZE,
     CONF_WRITER,
-    DEFAULT_OPTIONS,
     DOMAIN,
     WRITER_AI_TASK,
     WRITER_BUILTIN,
@@ -51,11 +50,12 @@ from custom_components.ai_automation.const import (
     WRITER_OPENAI,
     WRITER_OPENAI_COMPATIBLE,
 )
-from custom_components.ai_automation.llm import WordingOutcome, async_word_suggestions
+from custom_components.ai_automation.llm import WordingOutcome
 from custom_components.ai_automation.llm_prompt import parse_data
 from simulator.household import Household
+from tests.conftest import LogRecords, add_entry, setup_entry
+from tests.llm_helpers import spend_of, word
 from tests.openai_server import good_wording, strip_ids
-from tests.test_llm import Records
 from tests.wording_cases import async_suggestions, target_of
 
 HAS_AI_TASK = importlib.util.find_spec("homeassistant.components.ai_task") is not None
@@ -72,31 +72,10 @@ SECOND_ENTITY = "ai_task.second_writer"
 PAINTER_ENTITY = "ai_task.painter"  # generates images only
 
 
-@pytest.fixture
-def logs() -> Generator[Records]:
-    """Records of ``custom_components.ai_automation``."""
-    handler = Records()
-    logger = logging.getLogger("custom_components.ai_automation")
-    old_level = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(handler)
-    yield handler
-    logger.removeHandler(handler)
-    logger.setLevel(old_level)
-
-
-def _entry(hass: HomeAssistant, data: dict[str, Any], **options: Any) -> MockConfigEntry:
-    entry = MockConfigEntry(
-        domain=DOMAIN, title="AI Automation", data=data, options={**DEFAULT_OPTIONS, **options}
-    )
-    entry.add_to_hass(hass)
-    return entry
-
-
 def _ai_task_entry(
     hass: HomeAssistant, entity_id: str | None = WRITER_ENTITY, **options: Any
 ) -> MockConfigEntry:
-    return _entry(hass, {CONF_WRITER: WRITER_AI_TASK, CONF_AI_TASK_ENTITY: entity_id}, **options)
+    return add_entry(hass, {CONF_WRITER: WRITER_AI_TASK, CONF_AI_TASK_ENTITY: entity_id}, **options)
 
 
 def _prompt_input(instructions: str) -> dict[str, Any]:
@@ -178,7 +157,7 @@ async def provider(hass: HomeAssistant) -> AsyncGenerator[Provider]:
         PAINTER_ENTITY: cls("Painter", AITaskEntityFeature.GENERATE_IMAGE, tasks),
     }
 
-    async def setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    async def setup_provider(hass: HomeAssistant, entry: ConfigEntry) -> bool:
         await hass.config_entries.async_forward_entry_setups(entry, ["ai_task"])
         return True
 
@@ -191,7 +170,7 @@ async def provider(hass: HomeAssistant) -> AsyncGenerator[Provider]:
         async_add_entities(list(entities.values()))
 
     mock_integration(
-        hass, MockModule(PROVIDER, async_setup_entry=setup_entry, async_unload_entry=unload_entry)
+        hass, MockModule(PROVIDER, async_setup_entry=setup_provider, async_unload_entry=unload_entry)
     )
     mock_platform(hass, f"{PROVIDER}.ai_task", MockPlatform(async_setup_entry=setup_platform))
     mock_platform(hass, f"{PROVIDER}.config_flow")
@@ -236,13 +215,13 @@ async def test_writer_choice_offers_ai_task_only_where_home_assistant_has_it(
 
 @without_ai_task
 async def test_stored_ai_task_entry_on_an_older_home_assistant_keeps_builtin_wording(
-    hass: HomeAssistant, logs: Records
+    hass: HomeAssistant, logs: LogRecords
 ) -> None:
     """An entry restored onto HA < 2025.8: built-in wording, ``not_supported``, logged once."""
-    suggestions, patterns = await async_suggestions(hass, count=2)
+    suggestions, _patterns = await async_suggestions(hass, count=2)
     entry = _ai_task_entry(hass)
     for _ in range(2):
-        outcome = await async_word_suggestions(hass, entry, suggestions, patterns)
+        outcome = await word(hass, entry, suggestions)
         _unchanged(outcome, suggestions)
         assert (outcome.writer, outcome.fallback) == (WRITER_AI_TASK, "not_supported")
         assert (outcome.tokens, outcome.cost_usd) == (0, 0.0)
@@ -350,9 +329,8 @@ async def test_reconfigure_to_ai_task_and_back_prefilled(
     hass: HomeAssistant, recorder_mock: Any, provider: Provider
 ) -> None:
     """Built-in -> AI Task entity; reconfiguring shows it; another entity; then the default."""
-    entry = _entry(hass, {})
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    entry = add_entry(hass, {})
+    await setup_entry(hass, entry)
 
     result = await entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_WRITER: WRITER_AI_TASK})
@@ -399,8 +377,7 @@ async def test_options_offer_pseudonyms_but_no_cost(
 ) -> None:
     """The AI Task writer's cost is unknown: pseudonyms yes, budget and prices no."""
     entry = _ai_task_entry(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await setup_entry(hass, entry)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     keys = {str(k): k for k in result["data_schema"].schema}
     assert keys[CONF_PSEUDONYMIZE].default() is False
@@ -441,13 +418,15 @@ def _json_schema(structure: Any) -> dict[str, Any]:
 
 
 @needs_ai_task
-async def test_ai_task_words_every_suggestion(hass: HomeAssistant, provider: Provider, logs: Records) -> None:
+async def test_ai_task_words_every_suggestion(
+    hass: HomeAssistant, provider: Provider, logs: LogRecords
+) -> None:
     """Structured output applied; names (the option is off), no entity ids, no tools; cost 0."""
     hass.config.language = "de"
-    suggestions, patterns = await async_suggestions(hass, count=4)
+    suggestions, _patterns = await async_suggestions(hass, count=4)
     entry = _ai_task_entry(hass)
 
-    outcome = await async_word_suggestions(hass, entry, suggestions, patterns)
+    outcome = await word(hass, entry, suggestions)
 
     assert (outcome.writer, outcome.worded, outcome.fallback) == (WRITER_AI_TASK, 4, None)
     assert (outcome.tokens, outcome.cost_usd) == (0, 0.0)
@@ -473,16 +452,16 @@ async def test_ai_task_words_every_suggestion(hass: HomeAssistant, provider: Pro
     assert sorted(item["required"]) == ["description", "id", "title"]
     assert {p["type"] for p in item["properties"].values()} == {"string"}
     # Unknown cost: nothing counted, no warning.
-    assert llm.month_spend(hass, entry) == {"month": llm._month(), "cost_usd": 0.0, "tokens": 0, "runs": 0}
+    assert spend_of(hass, entry) == {"month": llm_state.this_month(), "cost_usd": 0.0, "tokens": 0, "runs": 0}
     assert not logs.at(logging.WARNING)
 
 
 @needs_ai_task
 async def test_pseudonyms_on_request(hass: HomeAssistant, provider: Provider) -> None:
     """With the option on, the task sees "Device 1", ...; the text shows the names again."""
-    suggestions, patterns = await async_suggestions(hass, count=3)
+    suggestions, _patterns = await async_suggestions(hass, count=3)
     entry = _ai_task_entry(hass, **{CONF_PSEUDONYMIZE: True})
-    outcome = await async_word_suggestions(hass, entry, suggestions, patterns)
+    outcome = await word(hass, entry, suggestions)
     assert outcome.worded == 3
     (task,) = provider.tasks
     assert "Device 1" in task.instructions
@@ -496,16 +475,16 @@ async def test_pseudonyms_on_request(hass: HomeAssistant, provider: Provider) ->
 @needs_ai_task
 async def test_a_provider_that_answers_text(hass: HomeAssistant, provider: Provider) -> None:
     """An entity without structured output hands back the model's text: parsed as a chat reply."""
-    suggestions, patterns = await async_suggestions(hass, count=2)
+    suggestions, _patterns = await async_suggestions(hass, count=2)
     provider.answer(lambda instructions: f"```json\n{json.dumps(model_answer(instructions))}\n```")
-    outcome = await async_word_suggestions(hass, _ai_task_entry(hass), suggestions, patterns)
+    outcome = await word(hass, _ai_task_entry(hass), suggestions)
     assert (outcome.worded, outcome.fallback) == (2, None)
 
 
 @needs_ai_task
 async def test_invalid_wording_is_rejected_per_suggestion(hass: HomeAssistant, provider: Provider) -> None:
     """Entity ids, services, links, a missing id or a wrong type cost only that suggestion."""
-    suggestions, patterns = await async_suggestions(hass, count=6)
+    suggestions, _patterns = await async_suggestions(hass, count=6)
     names = [hass.states.get(target_of(s)).name for s in suggestions]
 
     def answer(instructions: str) -> dict[str, Any]:
@@ -520,7 +499,7 @@ async def test_invalid_wording_is_rejected_per_suggestion(hass: HomeAssistant, p
         return reply
 
     provider.answer(answer)
-    outcome = await async_word_suggestions(hass, _ai_task_entry(hass), suggestions, patterns)
+    outcome = await word(hass, _ai_task_entry(hass), suggestions)
     assert (outcome.worded, outcome.fallback) == (1, "rejected_wording")
     assert outcome.suggestions[:5] == suggestions[:5]  # built-in text, untouched
     _only_text_changed(suggestions[5], outcome.suggestions[5])
@@ -535,19 +514,19 @@ async def test_invalid_wording_is_rejected_per_suggestion(hass: HomeAssistant, p
 )
 async def test_a_reply_that_fails_the_structure(hass: HomeAssistant, provider: Provider, reply: Any) -> None:
     """Not the shape asked for: built-in wording for the run, ``malformed_reply``."""
-    suggestions, patterns = await async_suggestions(hass, count=2)
+    suggestions, _patterns = await async_suggestions(hass, count=2)
     provider.answer(lambda _instructions: reply)
-    outcome = await async_word_suggestions(hass, _ai_task_entry(hass), suggestions, patterns)
+    outcome = await word(hass, _ai_task_entry(hass), suggestions)
     _unchanged(outcome, suggestions)
     assert outcome.fallback == "malformed_reply"
 
 
 @needs_ai_task
 async def test_task_error_falls_back_logged_once_then_recovery_once(
-    hass: HomeAssistant, provider: Provider, logs: Records
+    hass: HomeAssistant, provider: Provider, logs: LogRecords
 ) -> None:
     """A provider's HomeAssistantError (or any crash): built-in wording; outage and recovery logged once."""
-    suggestions, patterns = await async_suggestions(hass, count=2)
+    suggestions, _patterns = await async_suggestions(hass, count=2)
     entry = _ai_task_entry(hass)
 
     def fail(_instructions: str) -> None:
@@ -555,7 +534,7 @@ async def test_task_error_falls_back_logged_once_then_recovery_once(
 
     provider.answer(fail)
     for _ in range(2):
-        outcome = await async_word_suggestions(hass, entry, suggestions, patterns)
+        outcome = await word(hass, entry, suggestions)
         _unchanged(outcome, suggestions)
         assert outcome.fallback == "error"
     (warning,) = logs.at(logging.WARNING)
@@ -565,12 +544,12 @@ async def test_task_error_falls_back_logged_once_then_recovery_once(
         raise RuntimeError("provider bug")
 
     provider.answer(crash)
-    outcome = await async_word_suggestions(hass, entry, suggestions, patterns)
+    outcome = await word(hass, entry, suggestions)
     assert outcome.fallback == "error"
 
     provider.answer(model_answer)
     for _ in range(2):
-        outcome = await async_word_suggestions(hass, entry, suggestions, patterns)
+        outcome = await word(hass, entry, suggestions)
         assert outcome.worded == 2
     assert logs.at(logging.INFO) == ["The ai_task writer answers again"]
     assert len(logs.at(logging.WARNING)) == 1
@@ -581,7 +560,7 @@ async def test_a_slow_task_times_out(
     hass: HomeAssistant, provider: Provider, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A task slower than the writer's timeout: ``unavailable``, built-in wording."""
-    suggestions, patterns = await async_suggestions(hass, count=2)
+    suggestions, _patterns = await async_suggestions(hass, count=2)
     monkeypatch.setattr(llm, "AI_TASK_TIMEOUT_S", 0.05)
 
     async def think(instructions: str) -> dict[str, Any]:
@@ -589,15 +568,17 @@ async def test_a_slow_task_times_out(
         return model_answer(instructions)
 
     provider.answer(think)
-    outcome = await async_word_suggestions(hass, _ai_task_entry(hass), suggestions, patterns)
+    outcome = await word(hass, _ai_task_entry(hass), suggestions)
     _unchanged(outcome, suggestions)
     assert outcome.fallback == "unavailable"
 
 
 @needs_ai_task
-async def test_the_default_entity_is_followed(hass: HomeAssistant, provider: Provider, logs: Records) -> None:
+async def test_the_default_entity_is_followed(
+    hass: HomeAssistant, provider: Provider, logs: LogRecords
+) -> None:
     """Entity None: whatever HA's AI Task preferences name, also after they change; none set is an error."""
-    suggestions, patterns = await async_suggestions(hass, count=2)
+    suggestions, _patterns = await async_suggestions(hass, count=2)
     entry = _ai_task_entry(hass, None)
     seen: list[str] = []
 
@@ -612,28 +593,28 @@ async def test_the_default_entity_is_followed(hass: HomeAssistant, provider: Pro
         entity.answer = answering_as(entity_id)
 
     _set_default(hass, WRITER_ENTITY)
-    assert (await async_word_suggestions(hass, entry, suggestions, patterns)).worded == 2
+    assert (await word(hass, entry, suggestions)).worded == 2
     _set_default(hass, SECOND_ENTITY)
-    assert (await async_word_suggestions(hass, entry, suggestions, patterns)).worded == 2
+    assert (await word(hass, entry, suggestions)).worded == 2
     assert seen == [WRITER_ENTITY, SECOND_ENTITY]
 
     _set_default(hass, None)
-    outcome = await async_word_suggestions(hass, entry, suggestions, patterns)
+    outcome = await word(hass, entry, suggestions)
     _unchanged(outcome, suggestions)
     assert outcome.fallback == "error"
     assert "no default AI Task entity" in logs.at(logging.WARNING)[0]
 
 
 @needs_ai_task
-async def test_the_entity_gone_later(hass: HomeAssistant, provider: Provider, logs: Records) -> None:
+async def test_the_entity_gone_later(hass: HomeAssistant, provider: Provider, logs: LogRecords) -> None:
     """The provider's entry unloaded (or its entity removed): ``error``, saying which entity."""
-    suggestions, patterns = await async_suggestions(hass, count=2)
+    suggestions, _patterns = await async_suggestions(hass, count=2)
     entry = _ai_task_entry(hass)
-    assert (await async_word_suggestions(hass, entry, suggestions, patterns)).worded == 2
+    assert (await word(hass, entry, suggestions)).worded == 2
 
     assert await hass.config_entries.async_unload(provider.entry.entry_id)
     await hass.async_block_till_done()
-    outcome = await async_word_suggestions(hass, entry, suggestions, patterns)
+    outcome = await word(hass, entry, suggestions)
     _unchanged(outcome, suggestions)
     assert outcome.fallback == "error"
     (warning,) = logs.at(logging.WARNING)
@@ -642,7 +623,7 @@ async def test_the_entity_gone_later(hass: HomeAssistant, provider: Provider, lo
 
     # An image-only entity cannot word anything either.
     painter = _ai_task_entry(hass, PAINTER_ENTITY)
-    assert (await async_word_suggestions(hass, painter, suggestions, patterns)).fallback == "error"
+    assert (await word(hass, painter, suggestions)).fallback == "error"
 
 
 @needs_ai_task
@@ -654,10 +635,10 @@ async def test_spend_from_a_former_chat_writer_does_not_block_it(
     hass_storage[f"{DOMAIN}.llm_spend.{entry.entry_id}"] = {
         "version": 1,
         "key": f"{DOMAIN}.llm_spend.{entry.entry_id}",
-        "data": {"month": llm._month(), "cost_usd": 0.5, "tokens": 1000, "runs": 3},
+        "data": {"month": llm_state.this_month(), "cost_usd": 0.5, "tokens": 1000, "runs": 3},
     }
-    suggestions, patterns = await async_suggestions(hass, count=2)
-    outcome = await async_word_suggestions(hass, entry, suggestions, patterns)
+    suggestions, _patterns = await async_suggestions(hass, count=2)
+    outcome = await word(hass, entry, suggestions)
     assert (outcome.worded, outcome.fallback) == (2, None)
 
 
@@ -685,8 +666,7 @@ async def test_the_job_record_of_an_ai_task_run(
     for entity_id, name in household.friendly_names.items():
         hass.states.async_set(entity_id, "off", {"friendly_name": name})
     entry = _ai_task_entry(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await setup_entry(hass, entry)
     response: Any = await hass.services.async_call(
         DOMAIN, "run_analysis", {}, blocking=True, return_response=True
     )

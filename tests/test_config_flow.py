@@ -220,7 +220,7 @@ async def test_both_errors_at_once(hass: HomeAssistant, load_int: MockConfigEntr
 
 async def test_options_reschedule_without_reload(hass: HomeAssistant, load_int: MockConfigEntry) -> None:
     """Saving new options moves the next run at once, on the same (not reloaded) coordinator."""
-    coordinator = load_int.runtime_data
+    coordinator = load_int.runtime_data.coordinator
     now = dt_util.now()
     old_next = coordinator.next_run
     assert old_next == _next_local(now, 3, 0, old_next.weekday())
@@ -239,7 +239,7 @@ async def test_options_reschedule_without_reload(hass: HomeAssistant, load_int: 
     expected = dt_util.start_of_local_day(old_next.date()).replace(hour=21, minute=30)
     assert expected == _next_local(dt_util.now(), 21, 30, old_next.weekday())
     assert load_int.state is ConfigEntryState.LOADED
-    assert load_int.runtime_data is coordinator  # rescheduled, not reloaded
+    assert load_int.runtime_data.coordinator is coordinator  # rescheduled, not reloaded
     assert coordinator.next_run == expected
     state = hass.states.get(NEXT_RUN)
     assert state is not None

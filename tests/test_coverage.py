@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from custom_components.ai_automation.analysis import build_event_log
+from custom_components.ai_automation.detection import build_event_log
 from custom_components.ai_automation.engine.event_log import EventLog, Origin
 from custom_components.ai_automation.engine.local_time import local_day_of
 from custom_components.ai_automation.recorder_reader import FetchedHistory

@@ -20,13 +20,13 @@ from custom_components.ai_automation.notifications import notification_id
 from custom_components.ai_automation.storage import JOBS_KEY, JOBS_VERSION
 from simulator.household import Household
 
+from .conftest import async_run
 from .decisions_helpers import (
     WORKDAYS,
     async_accept,
     async_dismiss,
     async_list,
     async_remove_automations,
-    async_run,
     async_setup_automations,
     has_notification,
     kitchen_automation,

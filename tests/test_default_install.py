@@ -14,10 +14,10 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 from pytest_homeassistant_custom_component.components.recorder.common import async_wait_purge_done
 
-from custom_components.ai_automation.const import DOMAIN, EVENT_ANALYSIS_COMPLETE
+from custom_components.ai_automation.const import EVENT_ANALYSIS_COMPLETE
 from simulator.household import Household, simulate
 
-from .conftest import TEST_LATITUDE, TEST_LONGITUDE, TEST_TIME_ZONE
+from .conftest import TEST_LATITUDE, TEST_LONGITUDE, TEST_TIME_ZONE, async_run
 
 # Thursday noon, US/Pacific: the same simulated days whatever day the suite runs.
 FROZEN_NOW = "2026-01-15 20:00:00+00:00"
@@ -46,13 +46,6 @@ def _kitchen_on(response: dict[str, Any]) -> dict[str, Any]:
     return kitchen
 
 
-async def _run(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
-    response: Any = await hass.services.async_call(
-        DOMAIN, "run_analysis", data, blocking=True, return_response=True
-    )
-    return dict(response)
-
-
 class TestTenDaysOfHistory:
     """What a default recorder holds when the default 30-day lookback reads it."""
 
@@ -66,7 +59,7 @@ class TestTenDaysOfHistory:
         self, hass: HomeAssistant, load_int: MockConfigEntry, household: Household
     ) -> None:
         events = async_capture_events(hass, EVENT_ANALYSIS_COMPLETE)
-        response = await _run(hass)
+        response = await async_run(hass)
         job = response["job"]
         assert (job["status"], job["lookback_days"], job["days_analysed"]) == ("success", 30, 10)
         kitchen = _kitchen_on(response)
@@ -99,14 +92,14 @@ class TestAPurgedHistory:
     async def test_the_routines_survive_the_purge(
         self, hass: HomeAssistant, load_int: MockConfigEntry, household: Household
     ) -> None:
-        before = await _run(hass, lookback_days=45)
+        before = await async_run(hass, lookback_days=45)
         assert before["job"]["days_analysed"] == 45
         assert _kitchen_on(before)["eligible_days"] > 25
 
         await hass.services.async_call("recorder", "purge", {"keep_days": 10}, blocking=True)
         await async_wait_purge_done(hass)
 
-        after = await _run(hass, lookback_days=45)
+        after = await async_run(hass, lookback_days=45)
         job = after["job"]
         # The purge keeps 10 x 24 hours before now (noon): half of the first day, then 9.
         assert (job["status"], job["days_analysed"]) == ("success", 10)

@@ -4,30 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from homeassistant.components.recorder import get_instance
 from homeassistant.components.recorder.history import get_significant_states
-from homeassistant.const import (
-    ATTR_DEVICE_CLASS,
-    ATTR_ENTITY_ID,
-    ATTR_FRIENDLY_NAME,
-    ATTR_UNIT_OF_MEASUREMENT,
-    STATE_OFF,
-    STATE_ON,
-    STATE_UNKNOWN,
-    EntityCategory,
-)
+from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON, STATE_UNKNOWN, Platform
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, State, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from pytest_homeassistant_custom_component.components.recorder.common import async_wait_recording_done
+from syrupy.assertion import SnapshotAssertion
+from syrupy.matchers import path_type
 
 from custom_components.ai_automation.const import DOMAIN, PHASES, TRIGGER_MANUAL
 from simulator.household import Household
+from tests.conftest import async_run, setup_entry
 from tests.ha_compat import device_config_entries, get_device
 
 LAST_RUN = "sensor.ai_automation_last_run"
@@ -38,19 +33,19 @@ PATTERNS = "sensor.ai_automation_patterns_found"
 PENDING = "sensor.ai_automation_pending_suggestions"
 RUNNING = "binary_sensor.ai_automation_analysis_running"
 BUTTON = "button.ai_automation_run_analysis"
-
-# entity id -> (unique id suffix, translated name, entity category)
-ENTITIES: dict[str, tuple[str, str, EntityCategory | None]] = {
-    LAST_RUN: ("last_run", "Last run", None),
-    STATUS: ("last_run_status", "Last run status", None),
-    NEXT_RUN: ("next_run", "Next run", None),
-    DURATION: ("last_run_duration", "Last run duration", EntityCategory.DIAGNOSTIC),
-    PATTERNS: ("patterns_found", "Patterns found", None),
-    PENDING: ("pending_suggestions", "Pending suggestions", None),
-    RUNNING: ("running", "Analysis running", None),
-    BUTTON: ("run_analysis", "Run analysis", None),
-}
 UNRECORDED = {STATUS: "history", PATTERNS: "patterns", PENDING: "suggestions"}
+
+# Thursday noon in the conftest's US/Pacific: the same simulated month on any day.
+FROZEN_NOW = "2026-01-15 20:00:00+00:00"
+# What a run measures or draws at random: snapshotted as its type, not its value.
+VOLATILE = path_type(
+    {
+        r"attributes\.history\.\d+\.id": (str,),
+        r"attributes\.history\.\d+\.duration_s": (float,),
+        r"attributes\.[a-z]+_s": (float,),
+    },
+    regex=True,
+)
 
 
 @pytest.fixture
@@ -72,123 +67,94 @@ def _timestamp(state: State) -> datetime:
     return value
 
 
-async def _run(hass: HomeAssistant) -> dict[str, Any]:
-    response: Any = await hass.services.async_call(
-        DOMAIN, "run_analysis", {}, blocking=True, return_response=True
-    )
-    await hass.async_block_till_done()
-    return response
+@pytest.mark.freeze_time(FROZEN_NOW)
+@pytest.mark.parametrize("platform", [Platform.SENSOR, Platform.BINARY_SENSOR, Platform.BUTTON])
+async def test_entities_after_a_run(
+    hass: HomeAssistant,
+    recorder_mock: Any,
+    config_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    platform: Platform,
+) -> None:
+    """Each platform's registry entries and states after one run over the seeded month."""
+    with patch("custom_components.ai_automation.PLATFORMS", [platform]):
+        await setup_entry(hass, config_entry)
+        # The recorder also reads this integration's own entities; let their first
+        # states land first so the job's event count does not depend on commit timing.
+        await async_wait_recording_done(hass)
+        job = (await async_run(hass))["job"]
+        assert job["status"] == "success"
+
+        await snapshot_platform(
+            hass, entity_registry, snapshot.with_defaults(matcher=VOLATILE), config_entry.entry_id
+        )
 
 
 async def test_states_before_any_run(hass: HomeAssistant, load_int: MockConfigEntry) -> None:
     """Nothing ran yet: unknown results, no suggestions, next run at 03:00 local."""
-    for entity_id in (LAST_RUN, STATUS, DURATION, PATTERNS):
+    for entity_id in (LAST_RUN, STATUS, DURATION, PATTERNS, BUTTON):
         assert _state(hass, entity_id).state == STATE_UNKNOWN, entity_id
 
     status = _state(hass, STATUS)
-    assert status.attributes["trigger"] is None
-    assert status.attributes["error"] is None
+    assert (status.attributes["trigger"], status.attributes["error"]) == (None, None)
     assert status.attributes["history"] == []
-    assert status.attributes[ATTR_DEVICE_CLASS] == "enum"
 
     pending = _state(hass, PENDING)
     assert pending.state == "0"
     assert pending.attributes["suggestions"] == []
 
-    next_run = _state(hass, NEXT_RUN)
-    assert next_run.attributes[ATTR_DEVICE_CLASS] == "timestamp"
-    when = _timestamp(next_run)
+    when = _timestamp(_state(hass, NEXT_RUN))
     local = dt_util.as_local(when)
     assert str(local.tzinfo) == "US/Pacific"
     assert local.time() == time(3, 0, 0)
     assert timedelta(0) < when - dt_util.now() <= timedelta(days=1)
-    assert when == load_int.runtime_data.next_run
+    assert when == load_int.runtime_data.coordinator.next_run
 
     running = _state(hass, RUNNING)
     assert running.state == STATE_OFF
-    assert running.attributes["phase"] is None
-    assert running.attributes["step"] is None
-    assert running.attributes["steps"] == len(PHASES)
-    assert running.attributes["job_id"] is None
+    assert {k: running.attributes[k] for k in ("phase", "step", "steps", "job_id")} == {
+        "phase": None,
+        "step": None,
+        "steps": len(PHASES),
+        "job_id": None,
+    }
 
-    assert _state(hass, BUTTON).state == STATE_UNKNOWN
 
-
-async def test_states_after_run(hass: HomeAssistant, load_int: MockConfigEntry) -> None:
-    """A run fills every sensor from its job record."""
-    response = await _run(hass)
+async def test_states_after_run_are_the_job_record(hass: HomeAssistant, load_int: MockConfigEntry) -> None:
+    """A run fills every sensor from its job record (the snapshot above pins the shapes)."""
+    response = await async_run(hass)
     job = response["job"]
     assert job["status"] == "success"
 
-    last_run = _timestamp(_state(hass, LAST_RUN))
     finished = dt_util.parse_datetime(job["finished_at"])
     assert finished is not None
-    assert last_run == finished.replace(microsecond=0)
+    assert _timestamp(_state(hass, LAST_RUN)) == finished.replace(microsecond=0)
 
-    status = _state(hass, STATUS)
-    assert status.state == "success"
-    assert status.attributes["trigger"] == TRIGGER_MANUAL
-    assert status.attributes["error"] is None
-    assert status.attributes["options"] == [
-        "success",
-        "failed",
-        "no_data",
-        "no_patterns",
-        "interrupted",
-        "skipped_busy",
-    ]
-    [summary] = status.attributes["history"]
-    assert summary == {
-        key: job[key]
-        for key in (
-            "id",
-            "status",
-            "trigger",
-            "started_at",
-            "duration_s",
-            "events",
-            "patterns",
-            "suggestions",
-            "error",
-        )
-    }
+    [summary] = _state(hass, STATUS).attributes["history"]
+    assert summary == {key: job[key] for key in summary}
 
     duration = _state(hass, DURATION)
-    assert float(duration.state) > 0
-    assert float(duration.state) == job["duration_s"]
-    assert duration.attributes[ATTR_UNIT_OF_MEASUREMENT] == "s"
-    assert duration.attributes[ATTR_DEVICE_CLASS] == "duration"
-    phases = {f"{phase}_s" for phase in PHASES}
-    assert phases <= set(duration.attributes)
-    assert {k: duration.attributes[k] for k in phases} == job["phases"]
+    assert float(duration.state) == job["duration_s"] > 0
+    assert {k: duration.attributes[k] for k in job["phases"]} == job["phases"]
 
     patterns = _state(hass, PATTERNS)
-    assert int(patterns.state) > 0
-    assert int(patterns.state) == len(response["patterns"]) == job["patterns"]
-    assert patterns.attributes[ATTR_UNIT_OF_MEASUREMENT] == "patterns"
+    assert int(patterns.state) == len(response["patterns"]) == job["patterns"] > 0
     assert patterns.attributes["patterns"] == response["patterns"]
 
     pending = _state(hass, PENDING)
     assert int(pending.state) == len(response["suggestions"]) > 0
-    assert pending.attributes[ATTR_UNIT_OF_MEASUREMENT] == "suggestions"
     assert pending.attributes["suggestions"] == [
         {"id": s["id"], "title": s["title"]} for s in response["suggestions"]
     ]
-
-    # The job itself is over; its phase is cleared on the running sensor.
-    assert not load_int.runtime_data.running
-    running = _state(hass, RUNNING)
-    assert running.attributes["phase"] is None
-    assert running.attributes["step"] is None
-    assert running.attributes["job_id"] is None
-    assert running.attributes["trigger"] is None
+    assert not load_int.runtime_data.coordinator.running
 
 
 async def test_running_sensor_off_after_run(hass: HomeAssistant, load_int: MockConfigEntry) -> None:
     """Once the job finished, 'Analysis running' is off (not left on until the next update)."""
-    await _run(hass)
+    await async_run(hass)
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert not load_int.runtime_data.running
+    assert not load_int.runtime_data.coordinator.running
     running = _state(hass, RUNNING)
     assert running.state == STATE_OFF
     assert running.attributes["phase"] is None
@@ -197,7 +163,7 @@ async def test_running_sensor_off_after_run(hass: HomeAssistant, load_int: MockC
 async def test_bulky_attributes_not_recorded(hass: HomeAssistant, load_int: MockConfigEntry) -> None:
     """history, patterns and suggestions are on the state but kept out of the recorder."""
     start = dt_util.utcnow()
-    await _run(hass)
+    await async_run(hass)
     await async_wait_recording_done(hass)
 
     recorded = await get_instance(hass).async_add_executor_job(
@@ -222,13 +188,13 @@ async def test_bulky_attributes_not_recorded(hass: HomeAssistant, load_int: Mock
 
 async def test_button_starts_run_in_background(hass: HomeAssistant, load_int: MockConfigEntry) -> None:
     """Pressing the button starts a second job in the background, triggered 'manual'."""
-    first = (await _run(hass))["job"]
+    first = (await async_run(hass))["job"]
 
     await hass.services.async_call("button", "press", {ATTR_ENTITY_ID: BUTTON}, blocking=True)
     # The press returns before the job is done.
-    assert load_int.runtime_data.running
+    assert load_int.runtime_data.coordinator.running
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert not load_int.runtime_data.running
+    assert not load_int.runtime_data.coordinator.running
 
     pressed = _timestamp(_state(hass, BUTTON))
     assert timedelta(0) <= dt_util.utcnow() - pressed < timedelta(minutes=1)
@@ -242,7 +208,7 @@ async def test_button_starts_run_in_background(hass: HomeAssistant, load_int: Mo
     assert history[0]["status"] == "success"
     assert history[0]["id"] != first["id"]
     assert history[1]["id"] == first["id"]
-    assert [j["id"] for j in load_int.runtime_data.jobs] == [history[0]["id"], first["id"]]
+    assert [j["id"] for j in load_int.runtime_data.coordinator.jobs] == [history[0]["id"], first["id"]]
 
 
 async def test_running_sensor_walks_phases(hass: HomeAssistant, load_int: MockConfigEntry) -> None:
@@ -259,7 +225,7 @@ async def test_running_sensor_walks_phases(hass: HomeAssistant, load_int: MockCo
     await hass.async_block_till_done(wait_background_tasks=True)
     unsub()
 
-    job_id = load_int.runtime_data.jobs[0]["id"]
+    job_id = load_int.runtime_data.coordinator.jobs[0]["id"]
     on_states = [s for s in running_states if s.state == STATE_ON]
     assert [s.attributes["phase"] for s in on_states] == list(PHASES)
     assert [s.attributes["step"] for s in on_states] == list(range(1, len(PHASES) + 1))
@@ -270,31 +236,33 @@ async def test_running_sensor_walks_phases(hass: HomeAssistant, load_int: MockCo
     assert _state(hass, RUNNING).state == STATE_OFF
 
 
-async def test_registry(
+async def test_one_service_device_holds_every_entity(
     hass: HomeAssistant,
     load_int: MockConfigEntry,
     entity_registry: er.EntityRegistry,
     device_registry: dr.DeviceRegistry,
 ) -> None:
-    """One service device holds every entity; ids and names come from the translations."""
+    """One service device of the entry holds every entity (names and ids: the snapshot)."""
     entries = er.async_entries_for_config_entry(entity_registry, load_int.entry_id)
-    assert {e.entity_id for e in entries} == set(ENTITIES)
+    assert {e.entity_id for e in entries} == {
+        LAST_RUN,
+        STATUS,
+        NEXT_RUN,
+        DURATION,
+        PATTERNS,
+        PENDING,
+        RUNNING,
+        BUTTON,
+    }
 
     device = get_device(device_registry, (DOMAIN, load_int.entry_id), load_int.entry_id)
     assert device is not None
     assert device.entry_type is dr.DeviceEntryType.SERVICE
-    assert device.name == "AI Automation"
-    assert device.manufacturer == "AI Automation"
-    assert device.model == "Routine analysis"
+    assert (device.name, device.manufacturer, device.model) == (
+        "AI Automation",
+        "AI Automation",
+        "Routine analysis",
+    )
     assert device_config_entries(device) == {load_int.entry_id}
     assert dr.async_entries_for_config_entry(device_registry, load_int.entry_id) == [device]
-
-    for entry in entries:
-        key, name, category = ENTITIES[entry.entity_id]
-        assert entry.device_id == device.id, entry.entity_id
-        assert entry.unique_id == f"{load_int.entry_id}-{key}"
-        assert entry.translation_key == key
-        assert entry.has_entity_name
-        assert entry.original_name == name
-        assert entry.entity_category == category, entry.entity_id
-        assert _state(hass, entry.entity_id).attributes[ATTR_FRIENDLY_NAME] == f"AI Automation {name}"
+    assert {e.device_id for e in entries} == {device.id}

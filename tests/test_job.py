@@ -13,6 +13,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.ai_automation import recorder_reader
 from custom_components.ai_automation.const import DEFAULT_OPTIONS, DOMAIN, EVENT_ANALYSIS_COMPLETE
 from custom_components.ai_automation.coordinator import entity_filter
+from custom_components.ai_automation.job_phases import own_entities
 from simulator.household import Household
 
 # The same simulated weeks whatever day the suite runs (Thursday noon, US/Pacific): the
@@ -165,8 +166,8 @@ async def test_the_integrations_own_entities_are_never_analysed(
     hass: HomeAssistant, load_int: MockConfigEntry
 ) -> None:
     """The nightly 'running' sensor is the most regular thing in the house: not a routine."""
-    coordinator = load_int.runtime_data
-    own = coordinator._own_entities()
+    coordinator = load_int.runtime_data.coordinator
+    own = own_entities(hass, load_int)
     assert "binary_sensor.ai_automation_analysis_running" in own
     assert len(own) == 8
     wanted = entity_filter(coordinator.options, own)

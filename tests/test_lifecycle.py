@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest.mock import patch
@@ -20,8 +19,7 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.ai_automation import coordinator as coordinator_module
-from custom_components.ai_automation import recorder_reader
+from custom_components.ai_automation import job_phases, recorder_reader
 from custom_components.ai_automation.const import (
     CONF_CATCH_UP_GRACE,
     DOMAIN,
@@ -41,7 +39,7 @@ from custom_components.ai_automation.coordinator import (
     ERROR_STOPPED,
     AnalysisCoordinator,
 )
-from simulator.household import Household
+from tests.conftest import FetchSpy, LogRecords, setup_entry
 
 BUTTON = "button.ai_automation_run_analysis"
 RUNNING_SENSOR = "binary_sensor.ai_automation_analysis_running"
@@ -49,74 +47,6 @@ STATUS_SENSOR = "sensor.ai_automation_last_run_status"
 # The conftest's zone (US/Pacific): in January 03:00 PST is 11:00 UTC.
 TODAY_SLOT = datetime(2026, 1, 15, 11, tzinfo=UTC)
 YESTERDAY_SLOT = "2026-01-14T03:00:00-08:00"
-
-
-@pytest.fixture
-def household(request: pytest.FixtureRequest) -> Household | None:
-    """No history, unless a test parametrizes ``household`` indirectly with 'seeded'."""
-    if getattr(request, "param", None) == "seeded":
-        household: Household = request.getfixturevalue("seeded_household")
-        return household
-    return None
-
-
-@pytest.fixture
-def entry_options(entry_options: dict[str, Any], request: pytest.FixtureRequest) -> dict[str, Any]:
-    """Default options, with whatever a test parametrizes indirectly on top."""
-    return {**entry_options, **getattr(request, "param", {})}
-
-
-class _ListHandler(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-@pytest.fixture
-def log_records() -> Generator[list[logging.LogRecord]]:
-    """The integration's log records (works with or without pytest's logging plugin)."""
-    logger = logging.getLogger("custom_components.ai_automation")
-    handler = _ListHandler()
-    level = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(handler)
-    yield handler.records
-    logger.removeHandler(handler)
-    logger.setLevel(level)
-
-
-@dataclass
-class HeldFetch:
-    """A fetch phase that waits for the test to release it."""
-
-    entered: asyncio.Event = field(default_factory=asyncio.Event)
-    release: asyncio.Event = field(default_factory=asyncio.Event)
-    calls: int = 0
-
-
-@pytest.fixture
-def held_fetch() -> Generator[HeldFetch]:
-    """Hold every job in its fetch phase until ``release`` is set.
-
-    A real fetch on an empty database finishes within a few loop iterations, so a test
-    racing it could not say whether a trigger, an unload or a stop arrived while the job
-    was running. Waiting on an event, then calling the real reader, keeps the job
-    mid-run, in a known phase, for exactly as long as the test needs.
-    """
-    held = HeldFetch()
-    real = coordinator_module.async_fetch_history
-
-    async def fetch(*args: Any, **kwargs: Any) -> Any:
-        held.calls += 1
-        held.entered.set()
-        await held.release.wait()
-        return await real(*args, **kwargs)
-
-    with patch.object(coordinator_module, "async_fetch_history", fetch):
-        yield held
 
 
 def storage_key(entry: MockConfigEntry) -> str:
@@ -162,15 +92,6 @@ def old_job(number: int) -> dict[str, Any]:
         "source": "recorder",
         "error": None,
     }
-
-
-async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> AnalysisCoordinator:
-    """Set up the entry (Home Assistant is already running unless the test says otherwise)."""
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    coordinator: AnalysisCoordinator = entry.runtime_data
-    return coordinator
 
 
 async def start_hass(hass: HomeAssistant) -> None:
@@ -255,7 +176,7 @@ async def test_no_catch_up_past_grace(
     config_entry: MockConfigEntry,
     hass_storage: dict[str, Any],
     freezer: FrozenDateTimeFactory,
-    log_records: list[logging.LogRecord],
+    logs: LogRecords,
 ) -> None:
     """Back two hours after the slot with a 60 min grace: no job, a log line, slot marked handled."""
     seed_store(hass_storage, config_entry, last_slot=YESTERDAY_SLOT)
@@ -265,7 +186,7 @@ async def test_no_catch_up_past_grace(
     await start_hass(hass)
 
     assert coordinator.jobs == []
-    messages = [r.getMessage() for r in log_records if r.levelno == logging.INFO]
+    messages = logs.at(logging.INFO)
     assert any("past the catch-up grace" in m for m in messages), messages
     # The missed slot counts as handled: a restart later that day does not catch it up.
     assert dt_util.parse_datetime(stored(hass_storage, config_entry)["last_slot"]) == TODAY_SLOT
@@ -297,7 +218,7 @@ async def test_triggers_while_running_are_refused(
     recorder_mock: Any,
     config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
-    held_fetch: HeldFetch,
+    held_fetch: FetchSpy,
 ) -> None:
     """While a job runs, the schedule, the service and the button all start in one iteration.
 
@@ -347,7 +268,7 @@ async def test_simultaneous_triggers_start_one_job(
     recorder_mock: Any,
     config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
-    held_fetch: HeldFetch,
+    held_fetch: FetchSpy,
     first: str,
 ) -> None:
     """Idle, then the schedule, the service and the button in one iteration: exactly one job runs.
@@ -400,7 +321,7 @@ async def test_unload_mid_run_interrupts_at_phase_boundary(
     recorder_mock: Any,
     config_entry: MockConfigEntry,
     hass_storage: dict[str, Any],
-    held_fetch: HeldFetch,
+    held_fetch: FetchSpy,
 ) -> None:
     """Unloading while the job is in fetch stops it before detect; the record is kept."""
     coordinator = await setup_entry(hass, config_entry)
@@ -430,7 +351,7 @@ async def test_unload_cancels_a_job_stuck_in_a_phase(
     recorder_mock: Any,
     config_entry: MockConfigEntry,
     hass_storage: dict[str, Any],
-    held_fetch: HeldFetch,
+    held_fetch: FetchSpy,
 ) -> None:
     """A phase that does not end within the shutdown bound is cancelled; still recorded."""
     coordinator = await setup_entry(hass, config_entry)
@@ -456,7 +377,7 @@ async def test_hass_stop_mid_run_interrupts(
     recorder_mock: Any,
     config_entry: MockConfigEntry,
     hass_storage: dict[str, Any],
-    held_fetch: HeldFetch,
+    held_fetch: FetchSpy,
 ) -> None:
     """EVENT_HOMEASSISTANT_STOP while the job is in fetch: 'interrupted', persisted."""
     coordinator = await setup_entry(hass, config_entry)
@@ -536,7 +457,7 @@ async def test_a_running_job_is_stored_as_it_starts(
     recorder_mock: Any,
     config_entry: MockConfigEntry,
     hass_storage: dict[str, Any],
-    held_fetch: HeldFetch,
+    held_fetch: FetchSpy,
 ) -> None:
     """While the job runs the store holds it (no status yet); once it ends, only the history does."""
     coordinator = await setup_entry(hass, config_entry)
@@ -593,7 +514,7 @@ async def test_a_job_killed_mid_run_is_interrupted_at_the_next_start(
     # Once only: a reload finds it in the history, not again as running.
     assert await hass.config_entries.async_reload(config_entry.entry_id)
     await hass.async_block_till_done()
-    reloaded: AnalysisCoordinator = config_entry.runtime_data
+    reloaded: AnalysisCoordinator = config_entry.runtime_data.coordinator
     assert [j["id"] for j in reloaded.jobs] == ["killed", "old-01"]
 
 
@@ -605,12 +526,12 @@ async def test_failed_phase_is_recorded_and_the_next_run_succeeds(
     hass: HomeAssistant,
     load_int: MockConfigEntry,
     hass_storage: dict[str, Any],
-    log_records: list[logging.LogRecord],
+    logs: LogRecords,
 ) -> None:
     """detect raises once: the job is 'failed' with the error, logged once with traceback; then success."""
     # Mocked because no history makes the real detector raise; the failure path must
     # still be proven (a bug in a later version, a numpy error on odd data).
-    real_detect = coordinator_module.detect
+    real_detect = job_phases.detect
     calls = 0
 
     def detect_failing_once(*args: Any, **kwargs: Any) -> Any:
@@ -620,7 +541,7 @@ async def test_failed_phase_is_recorded_and_the_next_run_succeeds(
             raise ValueError("matrix is singular")
         return real_detect(*args, **kwargs)
 
-    with patch.object(coordinator_module, "detect", detect_failing_once):
+    with patch.object(job_phases, "detect", detect_failing_once):
         failed: Any = await hass.services.async_call(
             DOMAIN, "run_analysis", {}, blocking=True, return_response=True
         )
@@ -629,7 +550,7 @@ async def test_failed_phase_is_recorded_and_the_next_run_succeeds(
         assert failed["job"]["events"] > 0  # fetch did its part
         assert failed["patterns"] == []
         assert failed["suggestions"] == []
-        errors = [r for r in log_records if r.levelno >= logging.ERROR]
+        errors = logs.at_least(logging.ERROR)
         assert len(errors) == 1
         assert errors[0].exc_info is not None
         assert isinstance(errors[0].exc_info[1], ValueError)
@@ -641,8 +562,8 @@ async def test_failed_phase_is_recorded_and_the_next_run_succeeds(
     assert succeeded["job"]["status"] == STATUS_SUCCESS
     assert succeeded["job"]["error"] is None
     assert succeeded["patterns"]
-    assert len([r for r in log_records if r.levelno >= logging.ERROR]) == 1
-    coordinator: AnalysisCoordinator = load_int.runtime_data
+    assert len(logs.at_least(logging.ERROR)) == 1
+    coordinator: AnalysisCoordinator = load_int.runtime_data.coordinator
     assert [j["status"] for j in coordinator.jobs] == [STATUS_SUCCESS, STATUS_FAILED]
     assert [j["status"] for j in stored(hass_storage, load_int)["jobs"]] == [STATUS_SUCCESS, STATUS_FAILED]
 
@@ -666,7 +587,7 @@ async def test_history_survives_reload_and_restart(
 
     assert await hass.config_entries.async_reload(config_entry.entry_id)
     await hass.async_block_till_done()
-    reloaded: AnalysisCoordinator = config_entry.runtime_data
+    reloaded: AnalysisCoordinator = config_entry.runtime_data.coordinator
     assert reloaded is not coordinator
     assert reloaded.jobs == [job]
     state = hass.states.get("sensor.ai_automation_last_run_status")

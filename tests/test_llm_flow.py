@@ -36,6 +36,7 @@ from custom_components.ai_automation.const import (
     WRITER_OPENAI,
     WRITER_OPENAI_COMPATIBLE,
 )
+from tests.conftest import add_entry, setup_entry
 from tests.openai_server import FakeOpenAI, Reply
 from tests.test_llm import ScriptedAgent
 
@@ -68,14 +69,6 @@ async def _choose(hass: HomeAssistant, writer: str) -> dict[str, Any]:
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == writer
     return dict(result)
-
-
-def _entry(hass: HomeAssistant, data: dict[str, Any], **options: Any) -> MockConfigEntry:
-    entry = MockConfigEntry(
-        domain=DOMAIN, title="AI Automation", data=data, options={**DEFAULT_OPTIONS, **options}
-    )
-    entry.add_to_hass(hass)
-    return entry
 
 
 def _suggested(result: dict[str, Any]) -> dict[str, Any]:
@@ -270,9 +263,8 @@ async def test_reconfigure_between_writers(
     hass: HomeAssistant, recorder_mock: Any, server: FakeOpenAI, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Built-in -> OpenAI -> another model with the stored key -> compatible -> built-in."""
-    entry = _entry(hass, {})
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    entry = add_entry(hass, {})
+    await setup_entry(hass, entry)
     before = entry.runtime_data
 
     result = await entry.start_reconfigure_flow(hass)
@@ -345,7 +337,7 @@ async def test_reconfigure_conversation_prefilled(
     hass: HomeAssistant, recorder_mock: Any, agent_entry: MockConfigEntry
 ) -> None:
     """Reconfiguring the agent writer shows the current agent."""
-    entry = _entry(hass, {CONF_WRITER: WRITER_CONVERSATION, CONF_AGENT_ID: agent_entry.entry_id})
+    entry = add_entry(hass, {CONF_WRITER: WRITER_CONVERSATION, CONF_AGENT_ID: agent_entry.entry_id})
     result = await entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["step_id"] == WRITER_CONVERSATION
@@ -363,9 +355,8 @@ async def test_reauth_checks_the_new_key(
     hass: HomeAssistant, recorder_mock: Any, server: FakeOpenAI, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A rejected new key shows invalid_auth; an accepted one replaces the old and reloads."""
-    entry = _entry(hass, {**OPENAI_DATA, CONF_API_KEY: "sk-revoked"})
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    entry = add_entry(hass, {**OPENAI_DATA, CONF_API_KEY: "sk-revoked"})
+    await setup_entry(hass, entry)
     before = entry.runtime_data
 
     result = await entry.start_reauth_flow(hass)
@@ -389,7 +380,7 @@ async def test_reauth_compatible_server_checks_its_model(
     hass: HomeAssistant, recorder_mock: Any, server: FakeOpenAI
 ) -> None:
     """The key is checked at the entry's server; a model it no longer has is said so."""
-    entry = _entry(
+    entry = add_entry(
         hass, {CONF_WRITER: WRITER_OPENAI_COMPATIBLE, CONF_BASE_URL: server.url, CONF_MODEL: "mistral"}
     )
     result = await entry.start_reauth_flow(hass)
@@ -407,9 +398,8 @@ async def test_reauth_compatible_server_checks_its_model(
 
 async def test_chat_writer_options(hass: HomeAssistant, recorder_mock: Any) -> None:
     """An LLM writer adds pseudonyms, a budget and a price override (both prices or none)."""
-    entry = _entry(hass, OPENAI_DATA)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    entry = add_entry(hass, OPENAI_DATA)
+    await setup_entry(hass, entry)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     keys = {str(k): k for k in result["data_schema"].schema}
     assert keys[CONF_PSEUDONYMIZE].default() is False
@@ -457,9 +447,8 @@ async def test_no_cost_options_without_a_chat_writer(
     hass: HomeAssistant, recorder_mock: Any, writer: str
 ) -> None:
     """The built-in writer and agents (pseudonyms always, cost unknown) show no LLM options."""
-    entry = _entry(hass, {} if writer == WRITER_BUILTIN else {CONF_WRITER: writer, CONF_AGENT_ID: "x"})
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    entry = add_entry(hass, {} if writer == WRITER_BUILTIN else {CONF_WRITER: writer, CONF_AGENT_ID: "x"})
+    await setup_entry(hass, entry)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     keys = {str(k) for k in result["data_schema"].schema}
     assert not keys & {CONF_PSEUDONYMIZE, CONF_MONTHLY_BUDGET, CONF_PRICE_INPUT, CONF_PRICE_OUTPUT}

@@ -43,20 +43,23 @@ def _pattern(pid: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _suggestion(sid: str, pid: str | None) -> dict[str, Any]:
-    return {
+def _suggestion(sid: str, pattern: dict[str, Any] | None) -> dict[str, Any]:
+    suggestion: dict[str, Any] = {
         "id": sid,
-        "pattern_ids": [pid] if pid else [],
+        "pattern_ids": [pattern["id"]] if pattern else [],
         "title": "built-in title",
         "description": "built-in description",
         "backtest": {"would_have_fired": 8, "matched": 7, "precision": 0.875},
     }
+    if pattern is not None:
+        suggestion["pattern"] = pattern
+    return suggestion
 
 
 def test_summary_of_a_time_of_day_routine_wraps_midnight_and_lists_custom_days() -> None:
     """Custom day sets go as a list; the usual range crosses midnight; no automation, no ids."""
     prompt = build_prompt(
-        [_suggestion("ai_1", "tod_1")], [_pattern("tod_1")], NAMES.get, language="en", pseudonymize=False
+        [_suggestion("ai_1", _pattern("tod_1"))], NAMES.get, language="en", pseudonymize=False
     )
     (item,) = json.loads(prompt.user)["suggestions"]
     assert item == {
@@ -77,27 +80,25 @@ def test_summary_of_a_time_of_day_routine_wraps_midnight_and_lists_custom_days()
 
 
 def test_suggestions_without_a_known_pattern_are_not_sent() -> None:
-    """No pattern, an unknown pattern id or kind: that suggestion keeps its text and is not sent."""
+    """No pattern (a stored record), or one of a kind we do not know: that suggestion keeps
+    its text and is not sent."""
     suggestions = [
         _suggestion("a", None),
-        _suggestion("b", "gone"),
-        _suggestion("c", "odd"),
-        _suggestion("d", "t"),
+        _suggestion("b", _pattern("odd", type="something_new")),
+        _suggestion("c", _pattern("t")),
     ]
-    patterns = [_pattern("odd", type="something_new"), _pattern("t")]
-    prompt = build_prompt(suggestions, patterns, NAMES.get, language="en", pseudonymize=False)
-    assert prompt.ids == {"s4": 3}
-    applied = apply_wording(suggestions, prompt, {"s4": ("Turn on Kitchen light", "Kitchen light goes on.")})
+    prompt = build_prompt(suggestions, NAMES.get, language="en", pseudonymize=False)
+    assert prompt.ids == {"s3": 2}
+    applied = apply_wording(suggestions, prompt, {"s3": ("Turn on Kitchen light", "Kitchen light goes on.")})
     assert applied.worded == 1
-    assert applied.suggestions[:3] == suggestions[:3]
-    assert "automation" not in applied.suggestions[3]
+    assert applied.suggestions[:2] == suggestions[:2]
+    assert "automation" not in applied.suggestions[2]
 
 
 def test_an_entity_without_a_name_gets_a_pseudonym_even_without_the_option() -> None:
     """Its id is never sent; the text shows what the built-in writer shows (the id)."""
     prompt = build_prompt(
-        [_suggestion("ai_1", "tod_1")],
-        [_pattern("tod_1", entity_id="light.unnamed")],
+        [_suggestion("ai_1", _pattern("tod_1", entity_id="light.unnamed"))],
         NAMES.get,
         language="en",
         pseudonymize=False,

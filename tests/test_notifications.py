@@ -10,10 +10,14 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_get_persistent_notifications
 
 from custom_components.ai_automation.const import DEFAULT_OPTIONS
-from custom_components.ai_automation.notifications import evidence, notification_id, notification_message
+from custom_components.ai_automation.engine.co_occurrence import CoOccurrencePattern
+from custom_components.ai_automation.engine.time_of_day import TimeOfDayPattern
+from custom_components.ai_automation.notifications import notification_id, notification_message
+from custom_components.ai_automation.wording import word
 from simulator.household import Household
 
-from .decisions_helpers import async_run, kitchen_morning
+from .conftest import async_run
+from .decisions_helpers import kitchen_morning
 
 NAMES = {
     "light.kitchen": "Kitchen light",
@@ -21,74 +25,84 @@ NAMES = {
     "light.hallway": "Hallway light",
     "binary_sensor.hallway_motion": "Hallway motion",
 }
+BACKTEST = {"would_have_fired": 22, "matched": 19, "precision": 0.864, "tolerance_min": 15}
 
 
-def _name(entity_id: str) -> str:
-    return NAMES[entity_id]
+def _routine(**extra: Any) -> TimeOfDayPattern:
+    fields: dict[str, Any] = {
+        "entity_id": "light.kitchen",
+        "to_state": "on",
+        "minute": 6 * 60 + 45,
+        "days": (0, 1, 2, 3, 4),
+        "day_set": "weekdays",
+        "spread_min": 7.2,
+        "occurrences": 19,
+        "eligible_days": 22,
+        "share_of_days": 0.864,
+        "confidence": 0.8,
+        "automated": False,
+    } | extra
+    return TimeOfDayPattern(**fields)
 
 
-TIME_OF_DAY: dict[str, Any] = {
-    "type": "time_of_day",
-    "entity_id": "light.kitchen",
-    "to_state": "on",
-    "time": "06:45",
-    "days": ["mon", "tue", "wed", "thu", "fri"],
-    "day_set": "weekdays",
-    "spread_min": 7.2,
-    "occurrences": 19,
-    "eligible_days": 22,
-    "sun_event": None,
-    "sun_offset_min": None,
-}
+FOLLOWS_MOTION = CoOccurrencePattern(
+    trigger_entity_id="binary_sensor.hallway_motion",
+    trigger_to_state="on",
+    entity_id="light.hallway",
+    to_state="on",
+    lag_s=2.4,
+    lag_p90_s=5.6,
+    occurrences=40,
+    trigger_count=45,
+    follower_count=42,
+    confidence=0.889,
+    coverage=0.95,
+    lift=30.0,
+    automated=False,
+)
+
+
+def _evidence(pattern: TimeOfDayPattern | CoOccurrencePattern) -> str:
+    return word(pattern, BACKTEST, NAMES.get).evidence
 
 
 @pytest.mark.parametrize(
     ("pattern", "sentence"),
     [
         (
-            TIME_OF_DAY,
+            _routine(),
             "On 19 of the last 22 weekdays, Kitchen light went on between 06:38 and 06:52 (typically 06:45).",
         ),
         (
-            {**TIME_OF_DAY, "time": "23:55", "day_set": "custom", "days": ["mon", "wed", "fri"]},
+            _routine(minute=23 * 60 + 55, day_set="custom", days=(0, 2, 4)),
             "On 19 of the last 22 Mondays, Wednesdays and Fridays, Kitchen light went on between 23:48 and "
             "00:02 (typically 23:55).",
         ),
         (
-            {**TIME_OF_DAY, "spread_min": 0.2},
+            _routine(spread_min=0.2),
             "On 19 of the last 22 weekdays, Kitchen light went on at 06:45.",
         ),
         (
-            {
-                **TIME_OF_DAY,
-                "entity_id": "light.garden",
-                "day_set": "daily",
-                "sun_event": "sunset",
-                "sun_offset_min": 15,
-                "spread_min": 4,
-            },
+            _routine(
+                entity_id="light.garden",
+                days=(0, 1, 2, 3, 4, 5, 6),
+                day_set="daily",
+                sun_event="sunset",
+                sun_offset_min=15,
+                spread_min=4,
+            ),
             "On 19 of the last 22 days, Garden light went on 15 minutes after sunset, "
             "give or take 4 minutes.",
         ),
         (
-            {
-                "type": "co_occurrence",
-                "entity_id": "light.hallway",
-                "to_state": "on",
-                "trigger_entity_id": "binary_sensor.hallway_motion",
-                "trigger_to_state": "on",
-                "occurrences": 40,
-                "trigger_count": 45,
-                "lag_s": 2.4,
-                "lag_p90_s": 5.6,
-            },
+            FOLLOWS_MOTION,
             "Hallway light went on after Hallway motion went on 40 of 45 times, within 6 s (typically 2 s).",
         ),
     ],
 )
-def test_evidence(pattern: dict[str, Any], sentence: str) -> None:
+def test_evidence(pattern: TimeOfDayPattern | CoOccurrencePattern, sentence: str) -> None:
     """The numbers behind a suggestion, with the usual window for a time of day."""
-    assert evidence(pattern, _name) == sentence
+    assert _evidence(pattern) == sentence
 
 
 def test_message_says_how_to_decide() -> None:
@@ -96,9 +110,9 @@ def test_message_says_how_to_decide() -> None:
     suggestion = {
         "id": "ai_0123456789abcdef",
         "description": "Kitchen light went on around 06:45 on weekdays.",
-        "evidence": evidence(TIME_OF_DAY, _name),
+        "evidence": _evidence(_routine()),
         "automation": {"id": "ai_0123456789abcdef", "alias": "Turn on Kitchen light", "triggers": []},
-        "backtest": {"would_have_fired": 22, "matched": 19, "precision": 0.864, "tolerance_min": 15},
+        "backtest": BACKTEST,
     }
     message = notification_message(suggestion)
     assert message.startswith("Kitchen light went on around 06:45 on weekdays.")

@@ -22,10 +22,10 @@ from custom_components.ai_automation.push import (
 )
 from simulator.household import Household
 
+from .conftest import async_run
 from .decisions_helpers import (
     async_list,
     async_remove_automations,
-    async_run,
     async_setup_automations,
     has_notification,
     kitchen_morning,

@@ -23,6 +23,7 @@ from custom_components.ai_automation.const import (
     TRIGGER_SCHEDULE,
 )
 from custom_components.ai_automation.coordinator import AnalysisCoordinator
+from tests.conftest import setup_entry
 
 TIME_ZONE = "America/New_York"
 NEXT_RUN_SENSOR = "sensor.ai_automation_next_run"
@@ -33,16 +34,13 @@ def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-async def setup_entry(
+async def setup_at(
     hass: HomeAssistant, config_entry: MockConfigEntry, freezer: FrozenDateTimeFactory, now: datetime
 ) -> AnalysisCoordinator:
     """Set up the entry at ``now`` in New York (the zone is set before the entry loads)."""
     await hass.config.async_set_time_zone(TIME_ZONE)
     freezer.move_to(now)
-    config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    coordinator: AnalysisCoordinator = config_entry.runtime_data
+    coordinator = await setup_entry(hass, config_entry, wait_background_tasks=True)
     # A first start: nothing was missed, so nothing ran.
     assert coordinator.jobs == []
     return coordinator
@@ -104,7 +102,7 @@ async def test_fires_at_configured_local_time(
     hass: HomeAssistant, recorder_mock: Any, config_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     """22:15 New York time (EDT, UTC-4) is 02:15 UTC the next day; the record says 'schedule'."""
-    coordinator = await setup_entry(hass, config_entry, freezer, utc(2026, 6, 10, 16))  # 12:00 EDT
+    coordinator = await setup_at(hass, config_entry, freezer, utc(2026, 6, 10, 16))  # 12:00 EDT
 
     assert next_run(coordinator) == utc(2026, 6, 11, 2, 15)
     assert next_run_state(hass) == utc(2026, 6, 11, 2, 15)
@@ -129,7 +127,7 @@ async def test_spring_forward_runs_once_at_03_edt(
     hass: HomeAssistant, recorder_mock: Any, config_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     """2026-03-08 02:00 EST jumps to 03:00 EDT: the 03:00 run happens once, at 07:00 UTC."""
-    coordinator = await setup_entry(hass, config_entry, freezer, utc(2026, 3, 7, 17))  # 12:00 EST
+    coordinator = await setup_at(hass, config_entry, freezer, utc(2026, 3, 7, 17))  # 12:00 EST
     assert next_run(coordinator) == utc(2026, 3, 8, 7)
     assert next_run_state(hass) == utc(2026, 3, 8, 7)
 
@@ -149,7 +147,7 @@ async def test_fall_back_runs_once_at_03_est(
     hass: HomeAssistant, recorder_mock: Any, config_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     """2026-11-01 repeats 01:00-02:00; 03:00 comes once, in EST, at 08:00 UTC."""
-    coordinator = await setup_entry(hass, config_entry, freezer, utc(2026, 10, 31, 16))  # 12:00 EDT
+    coordinator = await setup_at(hass, config_entry, freezer, utc(2026, 10, 31, 16))  # 12:00 EDT
     assert next_run(coordinator) == utc(2026, 11, 1, 8)
     assert next_run_state(hass) == utc(2026, 11, 1, 8)
 
@@ -171,7 +169,7 @@ async def test_fall_back_repeated_hour_runs_once(
     Home Assistant's time tracker fires in both folds of the repeated hour, so the
     coordinator has to skip the second one; next_run must not point at it either.
     """
-    coordinator = await setup_entry(hass, config_entry, freezer, utc(2026, 10, 31, 16))  # 12:00 EDT
+    coordinator = await setup_at(hass, config_entry, freezer, utc(2026, 10, 31, 16))  # 12:00 EDT
     assert next_run(coordinator) == utc(2026, 11, 1, 5, 30)
 
     # Up to the end of the first 01:30 (EDT).
@@ -200,7 +198,7 @@ async def test_runs_only_on_the_configured_days(
     hass: HomeAssistant, recorder_mock: Any, config_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     """With only Sunday, the 03:00 tracker fires every day but the job runs on Sunday only."""
-    coordinator = await setup_entry(hass, config_entry, freezer, utc(2026, 6, 10, 16))  # Wed 12:00 EDT
+    coordinator = await setup_at(hass, config_entry, freezer, utc(2026, 6, 10, 16))  # Wed 12:00 EDT
     assert next_run(coordinator) == utc(2026, 6, 14, 7)  # Sun 03:00 EDT
     assert next_run_state(hass) == utc(2026, 6, 14, 7)
 
@@ -223,7 +221,7 @@ async def test_options_change_reschedules_without_reload(
     hass: HomeAssistant, recorder_mock: Any, config_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     """A new analysis time takes effect at once; the entry is not reloaded; the old time is dropped."""
-    coordinator = await setup_entry(hass, config_entry, freezer, utc(2026, 6, 10, 16))  # 12:00 EDT
+    coordinator = await setup_at(hass, config_entry, freezer, utc(2026, 6, 10, 16))  # 12:00 EDT
     assert next_run(coordinator) == utc(2026, 6, 11, 7)  # 03:00 EDT tomorrow
 
     with patch.object(hass.config_entries, "async_reload") as reload:
@@ -232,7 +230,7 @@ async def test_options_change_reschedules_without_reload(
         )
         await hass.async_block_till_done()
     reload.assert_not_called()
-    assert config_entry.runtime_data is coordinator
+    assert config_entry.runtime_data.coordinator is coordinator
     assert next_run(coordinator) == utc(2026, 6, 10, 18)  # 14:00 EDT today
     assert next_run_state(hass) == utc(2026, 6, 10, 18)
 

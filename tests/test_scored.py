@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from custom_components.ai_automation.analysis import Detection, detect, suggestable
+from custom_components.ai_automation.detection import Detection, detect, suggestable
 from custom_components.ai_automation.engine.event_log import Origin
 from custom_components.ai_automation.engine.local_time import local_day_of
-from custom_components.ai_automation.engine.time_of_day import SunTimes
+from custom_components.ai_automation.engine.sun_relative import SunTimes
 from custom_components.ai_automation.recorder_reader import FetchedHistory
 from simulator.household import (
     AUTOMATION,

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Generator
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
-from unittest.mock import patch
 
 import pytest
 import voluptuous as vol
@@ -18,11 +14,9 @@ from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser, async_capture_events
 from pytest_homeassistant_custom_component.components.recorder.common import async_wait_recording_done
-from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 from syrupy.matchers import path_type
 
-from custom_components.ai_automation import coordinator as coordinator_module
 from custom_components.ai_automation.const import (
     DOMAIN,
     EVENT_ANALYSIS_COMPLETE,
@@ -31,7 +25,7 @@ from custom_components.ai_automation.const import (
     TRIGGER_MANUAL,
 )
 from custom_components.ai_automation.coordinator import AnalysisCoordinator
-from simulator.household import Household
+from tests.conftest import FetchSpy
 
 RUNNING_SENSOR = "binary_sensor.ai_automation_analysis_running"
 
@@ -46,53 +40,6 @@ VOLATILE = path_type(
     },
     regex=True,
 )
-
-
-@pytest.fixture
-def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    """Home Assistant's snapshot format, stored in tests/snapshots/."""
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
-
-
-@pytest.fixture
-def household(request: pytest.FixtureRequest) -> Household | None:
-    """No history, unless a test parametrizes ``household`` indirectly with 'seeded'."""
-    if getattr(request, "param", None) == "seeded":
-        household: Household = request.getfixturevalue("seeded_household")
-        return household
-    return None
-
-
-@dataclass
-class FetchSpy:
-    """Calls of the fetch phase; optionally held until ``release`` is set."""
-
-    hold: bool = False
-    entered: asyncio.Event = field(default_factory=asyncio.Event)
-    release: asyncio.Event = field(default_factory=asyncio.Event)
-    windows: list[tuple[datetime, datetime]] = field(default_factory=list)
-
-
-@pytest.fixture
-def fetch_spy() -> Generator[FetchSpy]:
-    """Record each fetch window and, when asked, hold the job in its fetch phase.
-
-    Holding (waiting on an event, then calling the real reader) is how a test sees the
-    job mid-run deterministically: an empty database would otherwise be read before the
-    test could look.
-    """
-    spy = FetchSpy()
-    real = coordinator_module.async_fetch_history
-
-    async def fetch(hass: HomeAssistant, start: datetime, end: datetime, *args: Any) -> Any:
-        spy.windows.append((start, end))
-        spy.entered.set()
-        if spy.hold:
-            await spy.release.wait()
-        return await real(hass, start, end, *args)
-
-    with patch.object(coordinator_module, "async_fetch_history", fetch):
-        yield spy
 
 
 @pytest.mark.freeze_time("2026-01-15 20:00:00+00:00")  # Thursday noon in the conftest's US/Pacific
@@ -113,7 +60,7 @@ async def test_response_contract(
     assert job["trigger"] == TRIGGER_MANUAL
     assert job["patterns"] == len(response["patterns"]) > 0
     assert job["suggestions"] == len(response["suggestions"]) > 0
-    coordinator: AnalysisCoordinator = load_int.runtime_data
+    coordinator: AnalysisCoordinator = load_int.runtime_data.coordinator
     assert coordinator.jobs[0] == job
     assert response == coordinator.response(job)
     assert response == snapshot(matcher=VOLATILE)
@@ -124,7 +71,7 @@ async def test_without_response_returns_at_once(
 ) -> None:
     """Without a response the call returns while the job still runs; it finishes in the background."""
     fetch_spy.hold = True
-    coordinator: AnalysisCoordinator = load_int.runtime_data
+    coordinator: AnalysisCoordinator = load_int.runtime_data.coordinator
 
     result = await hass.services.async_call(DOMAIN, "run_analysis", {}, blocking=True)
     assert result is None
@@ -158,7 +105,7 @@ async def test_lookback_days_out_of_range_is_rejected(
             DOMAIN, "run_analysis", {"lookback_days": lookback_days}, blocking=True, return_response=True
         )
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert load_int.runtime_data.jobs == []
+    assert load_int.runtime_data.coordinator.jobs == []
     assert fetch_spy.windows == []
 
 
@@ -173,7 +120,7 @@ async def test_lookback_days_is_used_and_recorded(
     )
     assert response["job"]["lookback_days"] == 7
     assert type(response["job"]["lookback_days"]) is int
-    assert load_int.runtime_data.jobs[0]["lookback_days"] == 7
+    assert load_int.runtime_data.coordinator.jobs[0]["lookback_days"] == 7
     [(start, end)] = fetch_spy.windows
     today = dt_util.start_of_local_day()
     assert end == today
@@ -231,7 +178,7 @@ async def test_complete_event_carries_the_job(hass: HomeAssistant, load_int: Moc
     await hass.services.async_call(DOMAIN, "run_analysis", {}, blocking=True)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert len(events) == 2
-    assert events[1].data == load_int.runtime_data.jobs[0]
+    assert events[1].data == load_int.runtime_data.coordinator.jobs[0]
     assert events[1].data["id"] != events[0].data["id"]
     assert set(events[1].data) == set(response["job"])
 
@@ -255,7 +202,7 @@ async def test_run_analysis_is_refused_to_a_non_admin(
             )
     await hass.async_block_till_done(wait_background_tasks=True)
     assert fetch_spy.windows == []
-    assert load_int.runtime_data.jobs == []
+    assert load_int.runtime_data.coordinator.jobs == []
 
 
 @pytest.mark.parametrize("user", ["admin", "none"])
@@ -286,7 +233,7 @@ async def test_already_running_is_a_validation_error(
         assert err.value.translation_key == "already_running"
     fetch_spy.release.set()
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert len(load_int.runtime_data.jobs) == 1
+    assert len(load_int.runtime_data.coordinator.jobs) == 1
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.ai_automation import llm
 from custom_components.ai_automation.const import DOMAIN
 from custom_components.ai_automation.storage import (
     DECISIONS_BACKUP_KEY,
@@ -30,12 +29,12 @@ from custom_components.ai_automation.storage import (
     LLM_SPEND_KEY,
 )
 
+from .conftest import async_run
 from .decisions_helpers import (
     WORKDAYS,
     async_dismiss,
     async_list,
     async_remove_automations,
-    async_run,
     async_setup_automations,
     has_notification,
     kitchen_automation,
@@ -229,8 +228,7 @@ async def test_deleting_the_entry_leaves_no_file(
     await _async_setup(hass, config_entry)
     await async_run(hass)
     await async_dismiss(hass, PENDING_ID)
-    state = await llm.async_get_state(hass, config_entry)
-    await state.async_add(0.01, 1200)
+    await config_entry.runtime_data.llm.async_add(0.01, 1200)
     names = {p.name for p in storage_dir.iterdir() if p.name.startswith(DOMAIN)}
     quarantined = {n for n in names if n.startswith(f"{JOBS_KEY}.{entry_id}.corrupt.")}
     assert len(quarantined) == 1

@@ -16,6 +16,7 @@ from custom_components.ai_automation.suggestions import (
     automation_config,
     pattern_id,
 )
+from tests.wording_cases import async_suggestions
 
 BACKTEST = {"would_have_fired": 21, "matched": 19, "precision": 0.905, "tolerance_min": 15}
 
@@ -168,3 +169,15 @@ def test_ids_are_stable_while_the_time_drifts() -> None:
     assert pattern_id(_routine("light.kitchen", "on")) != pattern_id(
         _routine("light.kitchen", "on", minute=1140)
     )
+
+
+async def test_a_suggestion_carries_its_pattern_and_all_its_words(hass: HomeAssistant) -> None:
+    """Title, description and evidence are made when it is built, from the pattern it carries."""
+    suggestions, patterns = await async_suggestions(hass)
+    for suggestion in suggestions:
+        pattern = suggestion["pattern"]
+        assert pattern in patterns
+        assert suggestion["pattern_ids"] == [pattern["id"]]
+        assert suggestion["automation"]["alias"] == suggestion["title"]
+        assert suggestion["evidence"].endswith(".")
+        assert str(pattern["occurrences"]) in suggestion["evidence"]

@@ -8,7 +8,7 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 
-from custom_components.ai_automation.analysis import Detection
+from custom_components.ai_automation.detection import Detection
 from custom_components.ai_automation.suggestions import async_build_suggestions, patterns_to_dicts
 from simulator.household import Household
 from tests.test_scored import _run

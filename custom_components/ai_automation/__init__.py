@@ -10,8 +10,9 @@ from homeassistant.helpers.typing import ConfigType
 from . import storage
 from .const import DOMAIN
 from .coordinator import AnalysisCoordinator
-from .data import AIAutomationConfigEntry
+from .data import AIAutomationConfigEntry, AIAutomationData
 from .decisions import Decisions
+from .llm_state import async_check_at_setup, async_load_state
 from .push import async_listen_for_actions
 from .services import async_setup_services
 
@@ -27,10 +28,15 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 async def async_setup_entry(hass: HomeAssistant, entry: AIAutomationConfigEntry) -> bool:
     """Load the job history, schedule the daily run and add the entities."""
-    coordinator = AnalysisCoordinator(hass, entry)
+    llm_state = await async_load_state(hass, entry)
+    coordinator = AnalysisCoordinator(hass, entry, llm_state)
     await coordinator.async_load()
-    entry.runtime_data = coordinator
+    entry.runtime_data = AIAutomationData(coordinator, coordinator.decisions, llm_state)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    # A chat writer's key, checked without holding up the start (see llm_state).
+    entry.async_create_background_task(
+        hass, async_check_at_setup(hass, entry, llm_state), name=f"{DOMAIN} check the writer's key"
+    )
     coordinator.async_start()
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     entry.async_on_unload(
@@ -47,7 +53,7 @@ async def _async_entry_updated(hass: HomeAssistant, entry: AIAutomationConfigEnt
     New data (another writer, a new key: reconfigure and reauth) needs a fresh client and
     outage state, so the entry reloads.
     """
-    coordinator = entry.runtime_data
+    coordinator = entry.runtime_data.coordinator
     if dict(entry.data) != coordinator.entry_data:
         hass.config_entries.async_schedule_reload(entry.entry_id)
         return
@@ -57,7 +63,7 @@ async def _async_entry_updated(hass: HomeAssistant, entry: AIAutomationConfigEnt
 async def async_unload_entry(hass: HomeAssistant, entry: AIAutomationConfigEntry) -> bool:
     """Stop a running job (its record is kept as interrupted), then unload."""
     # Before the platforms go: HA cancels the entry's background tasks right after this.
-    await entry.runtime_data.async_shutdown()
+    await entry.runtime_data.coordinator.async_shutdown()
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 

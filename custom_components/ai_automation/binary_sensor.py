@@ -31,7 +31,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the running sensor."""
-    async_add_entities([AIAutomationRunningSensor(entry.runtime_data, RUNNING)])
+    async_add_entities([AIAutomationRunningSensor(entry.runtime_data.coordinator, RUNNING)])
 
 
 class AIAutomationRunningSensor(AIAutomationEntity, BinarySensorEntity):

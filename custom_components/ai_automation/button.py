@@ -21,7 +21,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the button."""
-    async_add_entities([AIAutomationRunButton(entry.runtime_data, RUN_ANALYSIS)])
+    async_add_entities([AIAutomationRunButton(entry.runtime_data.coordinator, RUN_ANALYSIS)])
 
 
 class AIAutomationRunButton(AIAutomationEntity, ButtonEntity):

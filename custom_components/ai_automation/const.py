@@ -100,6 +100,12 @@ WRITERS: Final = (
     WRITER_AI_TASK,
 )
 DEFAULT_OPENAI_MODEL: Final = "gpt-4o-mini"
+# Writers that call a chat API (paid or self-hosted): tokens, cost, a key, privacy options.
+CHAT_WRITERS: Final = (WRITER_OPENAI, WRITER_OPENAI_COMPATIBLE)
+# Writers whose "pseudonymise device names" option applies. An AI Task gets no tools (no
+# llm_api), so like a chat API it only reads names; a conversation agent always gets
+# pseudonyms (it may control the home).
+PSEUDONYM_OPTION_WRITERS: Final = (*CHAT_WRITERS, WRITER_AI_TASK)
 
 # LLM options (config entry options; shown when a writer other than the built-in one is set).
 CONF_PSEUDONYMIZE: Final = "pseudonymize_names"
@@ -126,3 +132,29 @@ SUGGESTION_DISMISSED: Final = "dismissed"
 # Push: notify services (e.g. the companion app's notify.mobile_app_*) told about new suggestions.
 CONF_NOTIFY_SERVICES: Final = "notify_services"
 CONF_BASE_URL: Final = "base_url"  # an OpenAI-compatible server, e.g. http://host:11434/v1
+
+# Domains a person switches (by hand, app or voice); any other change with neither user
+# nor automation behind it is the system's own doing.
+CONTROLLABLE_DOMAINS: Final = frozenset(
+    {
+        "climate",
+        "cover",
+        "fan",
+        "humidifier",
+        "input_boolean",
+        "input_select",
+        "light",
+        "lock",
+        "media_player",
+        "scene",
+        "select",
+        "siren",
+        "switch",
+        "vacuum",
+        "valve",
+        "water_heater",
+    }
+)
+# Domains offered in the include/exclude pickers (users may type others): what a person
+# switches plus the sensors and presence that explain why.
+KNOWN_DOMAINS: Final = sorted(CONTROLLABLE_DOMAINS | {"binary_sensor", "person", "sensor"})

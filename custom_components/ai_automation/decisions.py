@@ -22,7 +22,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 
 from . import notifications
-from .automation_writer import async_create_automation, async_read_accepted
+from .automations_yaml import async_create_automation, async_read_accepted
 from .const import (
     DOMAIN,
     LOGGER,
@@ -95,14 +95,6 @@ def _as_suggestion(automation: dict[str, Any]) -> dict[str, Any]:
         "automation": automation,
         "pattern_ids": [],
     }
-
-
-def _name_of(hass: HomeAssistant) -> Callable[[str], str]:
-    def name(entity_id: str) -> str:
-        state = hass.states.get(entity_id)
-        return state.name if state is not None else entity_id
-
-    return name
 
 
 class Decisions:
@@ -276,9 +268,7 @@ class Decisions:
                 return record
         return None
 
-    async def async_publish(
-        self, suggestions: list[dict[str, Any]], patterns: list[dict[str, Any]]
-    ) -> list[dict[str, Any]]:
+    async def async_publish(self, suggestions: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Merge a run's (deduplicated) suggestions into the records; return the new ones.
 
         A re-found pending suggestion keeps its id and creation time and gets the run's
@@ -287,8 +277,6 @@ class Decisions:
         """
         async with self._lock:
             now = _now()
-            by_pattern = {p["id"]: p for p in patterns}
-            name_of = _name_of(self.hass)
             new: list[dict[str, Any]] = []
             taken: set[str] = set()
             for suggestion in suggestions:
@@ -297,10 +285,7 @@ class Decisions:
                 if record is not None and record["id"] != suggestion["id"]:
                     suggestion["id"] = record["id"]
                     suggestion["automation"] = {**suggestion["automation"], "id": record["id"]}
-                pattern = next((by_pattern[p] for p in suggestion["pattern_ids"] if p in by_pattern), None)
                 suggestion_fields = {key: suggestion.get(key) for key in _SUGGESTION_KEYS}
-                if pattern is not None:
-                    suggestion_fields["evidence"] = notifications.evidence(pattern, name_of)
                 if record is None:
                     record = new_record(suggestion, now)
                     self._records[record["id"]] = record
@@ -369,7 +354,7 @@ class Decisions:
     async def async_accept(
         self, suggestion_id: str, *, enabled: bool, context: Context | None
     ) -> dict[str, Any]:
-        """Create the automation (see ``automation_writer``) and record who accepted it when.
+        """Create the automation (see ``automations_yaml``) and record who accepted it when.
 
         A dismissed suggestion may still be accepted; an accepted one cannot be again.
         """

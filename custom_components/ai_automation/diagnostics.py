@@ -19,7 +19,7 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: AIAutomationConfigEntry
 ) -> dict[str, Any]:
     """Return the options (secrets redacted), the schedule and the last jobs."""
-    coordinator = entry.runtime_data
+    coordinator = entry.runtime_data.coordinator
     return {
         "data": async_redact_data(dict(entry.data), TO_REDACT),
         "options": async_redact_data(dict(entry.options), TO_REDACT),

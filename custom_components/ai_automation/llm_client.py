@@ -1,6 +1,6 @@
 """The OpenAI chat API (OpenAI itself or a compatible server), with our own retries.
 
-Imported only when a writer needs it (``llm.async_client_module``): the built-in writer
+Imported only when a writer needs it (``llm_state.async_client_module``): the built-in writer
 never loads ``openai``.
 """
 
@@ -16,7 +16,7 @@ from homeassistant.helpers.httpx_client import get_async_client
 from openai.types.chat import ChatCompletion
 
 from .const import LOGGER
-from .llm_errors import WriterAuthError, WriterFailed, WriterUnavailable
+from .llm_errors import WriterAuthError, WriterError, WriterFailed, WriterUnavailable
 
 # Seconds. One request; the flow's credential check (as openai_conversation does).
 REQUEST_TIMEOUT_S = 30.0
@@ -95,6 +95,26 @@ async def async_check(
     return base_url, "cannot_connect"
 
 
+async def async_check_key(
+    hass: HomeAssistant, api_key: str | None, base_url: str | None
+) -> WriterError | None:
+    """At setup: whether the server takes the key (None), or why not.
+
+    A server without a models list (404) is not a failure: the first run will tell.
+    """
+    try:
+        await async_list_models(hass, api_key, base_url)
+    except openai.AuthenticationError as err:
+        return WriterAuthError(_describe(err))
+    except openai.NotFoundError:
+        return None
+    except openai.APIConnectionError as err:
+        return WriterUnavailable(_describe(err))
+    except openai.OpenAIError as err:
+        return WriterFailed(_describe(err))
+    return None
+
+
 def _retryable(err: openai.OpenAIError) -> bool:
     if isinstance(err, openai.APIConnectionError):  # timeouts included
         return True
@@ -126,7 +146,7 @@ def _delay(err: openai.OpenAIError, attempt: int) -> float:
     return delay
 
 
-class ChatWriter:
+class ChatClient:
     """Sends one run's prompt; remembers whether the server takes JSON mode."""
 
     def __init__(self, client: openai.AsyncOpenAI, model: str) -> None:

@@ -25,3 +25,9 @@ class WriterFailed(WriterError):
     """Any other refusal (bad request, unknown model, no quota, agent error)."""
 
     reason = "error"
+
+
+class WriterNotSupported(WriterError):
+    """This Home Assistant lacks what the writer needs (AI Task before 2025.8)."""
+
+    reason = "not_supported"

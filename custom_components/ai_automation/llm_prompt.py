@@ -1,9 +1,10 @@
 """What the LLM sees and what we accept back: the prompt, the parser, the checks.
 
-Pure functions over the suggestion and pattern dicts of the job contract; no Home
-Assistant import. The model only ever words suggestions that are already built and
-validated: it receives pattern summaries and device names (or pseudonyms), never entity
-ids, state history or YAML, and whatever it returns is text we check before showing it.
+Pure functions over the suggestion dicts of the job contract (each carries its
+``pattern``); no Home Assistant import. The model only ever words suggestions that are
+already built and validated: it receives pattern summaries and device names (or
+pseudonyms), never entity ids, state history or YAML, and whatever it returns is text we
+check before showing it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .display import DESCRIPTION_SHOWN_MAX_CHARS, TITLE_MAX_CHARS, plain_name, shorten
+from .wording import DAY_SETS, usual_window
 
 # What we ask for; the checks below allow some slack over these (titles: TITLE_MAX_CHARS).
 TITLE_ASK_CHARS = 60
@@ -75,71 +77,68 @@ class Prompt:
 
 def _days(pattern: Mapping[str, Any]) -> str | list[str]:
     day_set = pattern.get("day_set")
-    if day_set in ("daily", "weekdays", "weekends"):
+    if day_set in DAY_SETS:
         return str(day_set)
     return list(pattern.get("days") or [])
 
 
-def _hhmm(minute: float) -> str:
-    m = round(minute) % 1440
-    return f"{m // 60:02d}:{m % 60:02d}"
-
-
-def _evidence(suggestion: Mapping[str, Any]) -> dict[str, Any]:
+def _backtest(suggestion: Mapping[str, Any]) -> dict[str, Any]:
     backtest = suggestion.get("backtest") or {}
     return {"would_have_fired": backtest.get("would_have_fired"), "matched": backtest.get("matched")}
 
 
-def _item(
-    short_id: str, suggestion: Mapping[str, Any], pattern: Mapping[str, Any], name: Callable[[str], str]
-) -> dict[str, Any] | None:
-    """The compact summary of one suggestion, or None when its pattern is unknown."""
-    kind = pattern.get("type")
-    item: dict[str, Any] = {"id": short_id}
-    if kind == "co_occurrence":
+def _co_occurrence_item(pattern: Mapping[str, Any], name: Callable[[str], str]) -> dict[str, Any]:
+    return {
+        "kind": "co_occurrence",
+        "device": name(pattern["entity_id"]),
+        "to_state": pattern["to_state"],
+        "trigger_device": name(pattern["trigger_entity_id"]),
+        "trigger_to_state": pattern["trigger_to_state"],
+        "typical_delay_s": round(float(pattern.get("lag_s", 0))),
+        "within_s": round(float(pattern.get("lag_p90_s", 0))),
+        "occurrences": pattern.get("occurrences"),
+        "out_of": pattern.get("trigger_count"),
+    }
+
+
+def _time_of_day_item(pattern: Mapping[str, Any], name: Callable[[str], str]) -> dict[str, Any]:
+    item: dict[str, Any] = {"device": name(pattern["entity_id"]), "to_state": pattern["to_state"]}
+    spread = float(pattern.get("spread_min", 0))
+    if pattern.get("sun_event") and pattern.get("sun_offset_min") is not None:
         item |= {
-            "kind": "co_occurrence",
-            "device": name(pattern["entity_id"]),
-            "to_state": pattern["to_state"],
-            "trigger_device": name(pattern["trigger_entity_id"]),
-            "trigger_to_state": pattern["trigger_to_state"],
-            "typical_delay_s": round(float(pattern.get("lag_s", 0))),
-            "within_s": round(float(pattern.get("lag_p90_s", 0))),
-            "occurrences": pattern.get("occurrences"),
-            "out_of": pattern.get("trigger_count"),
-        }
-    elif kind == "time_of_day":
-        spread = round(float(pattern.get("spread_min", 0)))
-        item |= {"device": name(pattern["entity_id"]), "to_state": pattern["to_state"]}
-        if pattern.get("sun_event") and pattern.get("sun_offset_min") is not None:
-            item |= {
-                "kind": "sun",
-                "sun_event": pattern["sun_event"],
-                "offset_min": pattern["sun_offset_min"],
-                "give_or_take_min": spread,
-            }
-        else:
-            hour, minute = (int(p) for p in str(pattern["time"]).split(":")[:2])
-            at = hour * 60 + minute
-            item |= {
-                "kind": "time_of_day",
-                "time": pattern["time"],
-                "usual_range": f"{_hhmm(at - spread)}-{_hhmm(at + spread)}",
-            }
-        item |= {
-            "days": _days(pattern),
-            "occurrences": pattern.get("occurrences"),
-            "out_of": pattern.get("eligible_days"),
+            "kind": "sun",
+            "sun_event": pattern["sun_event"],
+            "offset_min": pattern["sun_offset_min"],
+            "give_or_take_min": round(spread),
         }
     else:
+        hour, minute = (int(p) for p in str(pattern["time"]).split(":")[:2])
+        early, late = usual_window(hour * 60 + minute, spread)
+        item |= {"kind": "time_of_day", "time": pattern["time"], "usual_range": f"{early}-{late}"}
+    return item | {
+        "days": _days(pattern),
+        "occurrences": pattern.get("occurrences"),
+        "out_of": pattern.get("eligible_days"),
+    }
+
+
+def _item(short_id: str, suggestion: Mapping[str, Any], name: Callable[[str], str]) -> dict[str, Any] | None:
+    """The compact summary of one suggestion, from the pattern it carries; None without one."""
+    pattern = suggestion.get("pattern")
+    if not isinstance(pattern, Mapping):
         return None
-    item["backtest"] = _evidence(suggestion)
-    return item
+    kind = pattern.get("type")
+    if kind == "co_occurrence":
+        facts = _co_occurrence_item(pattern, name)
+    elif kind == "time_of_day":
+        facts = _time_of_day_item(pattern, name)
+    else:
+        return None
+    return {"id": short_id, **facts, "backtest": _backtest(suggestion)}
 
 
 def build_prompt(
     suggestions: list[dict[str, Any]],
-    patterns: list[dict[str, Any]],
     friendly_name: Callable[[str], str | None],
     *,
     language: str,
@@ -148,9 +147,9 @@ def build_prompt(
     """The messages for wording ``suggestions``.
 
     ``friendly_name`` gives an entity's name, or None when it has none: such an entity
-    gets a pseudonym even without ``pseudonymize``, so its id is never sent.
+    gets a pseudonym even without ``pseudonymize``, so its id is never sent. A suggestion
+    without a pattern of a kind we know is not sent: it keeps its built-in text.
     """
-    by_id = {p["id"]: p for p in patterns}
     pseudonyms: dict[str, str] = {}  # pseudonym -> what it stands for (name or entity id)
     pseudonym_of: dict[str, str] = {}  # entity id -> pseudonym
 
@@ -168,12 +167,9 @@ def build_prompt(
     ids: dict[str, int] = {}
     names: dict[str, tuple[str, ...]] = {}
     for index, suggestion in enumerate(suggestions):
-        pattern_ids = suggestion.get("pattern_ids") or []
-        pattern = by_id.get(pattern_ids[0]) if pattern_ids else None
         short_id = f"s{index + 1}"
-        item = None if pattern is None else _item(short_id, suggestion, pattern, name)
-        if item is None:
-            continue  # not worded by the model: keeps its built-in text
+        if (item := _item(short_id, suggestion, name)) is None:
+            continue
         items.append(item)
         ids[short_id] = index
         names[short_id] = tuple(item[k] for k in ("device", "trigger_device") if k in item)

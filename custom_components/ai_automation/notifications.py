@@ -10,7 +10,6 @@ plain text by the frontend.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from homeassistant.components import persistent_notification
@@ -20,23 +19,14 @@ from homeassistant.util.yaml import dump
 from .const import ATTR_DAYS, ATTR_ENABLED, ATTR_SUGGESTION_ID, DOMAIN, NOTIFICATION_PREFIX
 from .const import SERVICE_ACCEPT_SUGGESTION as ACCEPT
 from .const import SERVICE_DISMISS_SUGGESTION as DISMISS
-from .display import TITLE_MAX_CHARS, markdown_text, plain_name, plain_text, yaml_block
+from .display import TITLE_MAX_CHARS, markdown_text, plain_text, yaml_block
+from .wording import seconds
 
 TITLE_PREFIX = "Suggested automation: "
 # Markdown characters per text of the message (escaping may take several per character):
 # with the YAML and the instructions the message stays under 6 KB.
 _DESCRIPTION_MARKDOWN_CHARS = 1500
 _EVIDENCE_MARKDOWN_CHARS = 1000
-_DAYS_NOUN = {"daily": "days", "weekdays": "weekdays", "weekends": "weekend days"}
-_PLURAL_DAY = {
-    "mon": "Mondays",
-    "tue": "Tuesdays",
-    "wed": "Wednesdays",
-    "thu": "Thursdays",
-    "fri": "Fridays",
-    "sat": "Saturdays",
-    "sun": "Sundays",
-}
 
 
 def notification_id(suggestion_id: str) -> str:
@@ -44,69 +34,12 @@ def notification_id(suggestion_id: str) -> str:
     return f"{NOTIFICATION_PREFIX}{suggestion_id}"
 
 
-def _hhmm(minute: int) -> str:
-    minute %= 1440
-    return f"{minute // 60:02d}:{minute % 60:02d}"
-
-
-def _days_noun(pattern: dict[str, Any]) -> str:
-    if (noun := _DAYS_NOUN.get(pattern.get("day_set", ""))) is not None:
-        return noun
-    names = [_PLURAL_DAY[d] for d in pattern.get("days", []) if d in _PLURAL_DAY]
-    if not names:
-        return "matching days"
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _seconds(value: float) -> str:
-    return f"{value:.0f} s" if value >= 1 else "under a second"
-
-
-def evidence(pattern: dict[str, Any], name_of: Callable[[str], str]) -> str:
-    """The numbers behind a suggestion in one sentence, from its pattern (job contract shape).
-
-    'On 19 of the last 22 weekdays, Kitchen light went on between 06:38 and 06:52
-    (typically 06:45).' The window is the typical time ± one standard deviation. Plain
-    text: names and states are shown through ``plain_name``.
-    """
-
-    def name(entity_id: str) -> str:
-        return plain_name(name_of(entity_id)) or entity_id
-
-    went = f"{name(pattern['entity_id'])} went {plain_name(pattern['to_state'])}"
-    if pattern["type"] == "co_occurrence":
-        trigger_state = plain_name(pattern["trigger_to_state"])
-        return (
-            f"{went} after {name(pattern['trigger_entity_id'])} went {trigger_state} "
-            f"{pattern['occurrences']} of {pattern['trigger_count']} times, within "
-            f"{_seconds(pattern['lag_p90_s'])} (typically {_seconds(pattern['lag_s'])})."
-        )
-    spread = round(pattern["spread_min"])
-    days = f"On {pattern['occurrences']} of the last {pattern['eligible_days']} {_days_noun(pattern)}"
-    if pattern.get("sun_event") is not None and pattern.get("sun_offset_min") is not None:
-        offset = int(pattern["sun_offset_min"])
-        when = (
-            f"at {pattern['sun_event']}"
-            if offset == 0
-            else f"{abs(offset)} minutes {'after' if offset > 0 else 'before'} {pattern['sun_event']}"
-        )
-        return f"{days}, {went} {when}, give or take {spread} minutes."
-    hour, minute = (int(p) for p in pattern["time"].split(":"))
-    typical = hour * 60 + minute
-    if spread == 0:
-        return f"{days}, {went} at {pattern['time']}."
-    return (
-        f"{days}, {went} between {_hhmm(typical - spread)} and {_hhmm(typical + spread)} "
-        f"(typically {pattern['time']})."
-    )
-
-
 def _backtest(backtest: dict[str, Any]) -> str:
     within = ""
     if backtest.get("tolerance_min") is not None:
         within = f" within {backtest['tolerance_min']} minutes"
     elif backtest.get("within_s") is not None:
-        within = f" within {_seconds(backtest['within_s'])}"
+        within = f" within {seconds(backtest['within_s'])}"
     return (
         f"replayed over the analysed history it would have fired {backtest['would_have_fired']} "
         f"times and matched what you did {backtest['matched']} times{within} "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,11 +18,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .const import CONF_WRITER, JOB_STATUSES
+from .const import CHAT_WRITERS, CONF_WRITER, JOB_STATUSES
 from .coordinator import AnalysisCoordinator
 from .data import AIAutomationConfigEntry
 from .entity import AIAutomationEntity
-from .llm import CHAT_WRITERS, async_get_state, cost_attributes, month_spend
 
 PARALLEL_UPDATES = 0
 # Recent jobs shown on the status sensor; the full 30 are in diagnostics.
@@ -38,7 +37,7 @@ def _timestamp(value: str | None) -> datetime | None:
     return dt_util.parse_datetime(value) if value else None
 
 
-def _job_summary(job: dict[str, Any]) -> dict[str, Any]:
+def _job_summary(job: Mapping[str, Any]) -> dict[str, Any]:
     keys = (
         "id",
         "status",
@@ -124,8 +123,8 @@ LLM_COST_SENSOR = AIAutomationSensorDescription(
     device_class=SensorDeviceClass.MONETARY,
     native_unit_of_measurement="USD",
     suggested_display_precision=4,
-    value_fn=lambda c: (month_spend(c.hass, c.config_entry) or {}).get("cost_usd"),
-    attr_fn=lambda c: cost_attributes(c.hass, c.config_entry, c.last_job),
+    value_fn=lambda c: c.llm.month_spend()["cost_usd"],
+    attr_fn=lambda c: c.llm.cost_attributes(c.config_entry, c.last_job),
 )
 
 
@@ -137,9 +136,8 @@ async def async_setup_entry(
     """Add the sensors."""
     descriptions = list(SENSORS)
     if entry.data.get(CONF_WRITER) in CHAT_WRITERS:
-        await async_get_state(hass, entry)  # the month's stored spend, before the first run
         descriptions.append(LLM_COST_SENSOR)
-    async_add_entities(AIAutomationSensor(entry.runtime_data, d) for d in descriptions)
+    async_add_entities(AIAutomationSensor(entry.runtime_data.coordinator, d) for d in descriptions)
 
 
 class AIAutomationSensor(AIAutomationEntity, SensorEntity):

@@ -78,7 +78,7 @@ def _coordinator(hass: HomeAssistant) -> AnalysisCoordinator:
     loaded = [e for e in entries if e.state is ConfigEntryState.LOADED]
     if not loaded:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_loaded")
-    coordinator: AnalysisCoordinator = loaded[0].runtime_data
+    coordinator: AnalysisCoordinator = loaded[0].runtime_data.coordinator
     return coordinator
 
 

@@ -5,19 +5,20 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from homeassistant.components.automation.config import async_validate_config_item
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 
-from .analysis import Detection, suggestable
 from .compat import vol
 from .const import LOGGER
+from .detection import Detection, suggestable
 from .engine.backtest import Backtest
 from .engine.co_occurrence import CoOccurrencePattern
 from .engine.time_of_day import TimeOfDayPattern
-from .writer import word
+from .wording import friendly_name, word
 
 _ON_OFF = {"on": "turn_on", "off": "turn_off"}
 # (domain, target state) -> (service, extra service data)
@@ -234,11 +235,6 @@ async def async_is_valid(hass: HomeAssistant, config: dict[str, Any]) -> bool:
     return True
 
 
-def _name(hass: HomeAssistant, entity_id: str) -> str:
-    state = hass.states.get(entity_id)
-    return state.name if state is not None else entity_id
-
-
 async def async_build_suggestions(
     hass: HomeAssistant,
     detection: Detection,
@@ -255,7 +251,7 @@ async def async_build_suggestions(
     for candidate in candidates(hass, detection, min_confidence):
         if len(suggestions) >= max_suggestions:
             break
-        wording = word(candidate.pattern, candidate.backtest, lambda e: _name(hass, e))
+        wording = word(candidate.pattern, candidate.backtest, partial(friendly_name, hass))
         config = automation_config(candidate, wording.title, wording.description)
         if not await async_is_valid(hass, config):
             invalid += 1
@@ -268,8 +264,11 @@ async def async_build_suggestions(
                 "pattern_ids": [candidate.pattern_id],
                 "title": wording.title,
                 "description": wording.description,
+                "evidence": wording.evidence,
                 "automation": config,
                 "backtest": dict(candidate.backtest),
+                # What the words are made of: an LLM writer words it again from this.
+                "pattern": pattern_to_dict(candidate.pattern),
             }
         )
     return suggestions, invalid

@@ -8,7 +8,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .event_log import EventLog
-from .time_of_day import MINUTES_PER_DAY, SunTimes, TimeOfDayPattern
+from .local_time import MINUTES_PER_DAY, weekday_of
+from .sun_relative import SunTimes
+from .time_of_day import TimeOfDayPattern
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +54,7 @@ def backtest_time_of_day(
     """
     tolerance = tolerance_for(pattern)
     days = log.eligible_days(pattern.entity_id)
-    fired_days = days[np.isin((days + 3) % 7, pattern.days)]
+    fired_days = days[np.isin(weekday_of(days), pattern.days)]
     if pattern.sun_event is not None and sun is not None and pattern.sun_offset_min is not None:
         trigger_minute = sun.minutes(pattern.sun_event, fired_days) + pattern.sun_offset_min
         fired_days = fired_days[~np.isnan(trigger_minute)]  # no sunset, no firing

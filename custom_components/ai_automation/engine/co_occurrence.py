@@ -59,6 +59,129 @@ class CoOccurrencePattern:
         return round(self.confidence * min(1.0, self.coverage / 0.8), 3)
 
 
+@dataclass(frozen=True, slots=True)
+class _Pairs:
+    """Each A event with the first follower of each key: the pair's key, lag and B event."""
+
+    key: NDArray[np.int64]  # A's key * n_keys + B's key
+    lag: NDArray[np.float64]  # seconds
+    b_event: NDArray[np.int64]  # index in the log
+
+    def take(self, idx: NDArray[np.int64]) -> _Pairs:
+        return _Pairs(self.key[idx], self.lag[idx], self.b_event[idx])
+
+
+@dataclass(frozen=True, slots=True)
+class _Keys:
+    """An (entity, usable state) key per event: ``entity * n_states + compact state``."""
+
+    key: NDArray[np.int64]
+    usable: NDArray[np.bool_]  # per event: its state can be a pattern's
+    usable_states: NDArray[np.int64]  # compact state -> index in log.states
+    n_states: int
+    n_keys: int  # keys run 0 .. n_keys - 1
+
+    def names(self, log: EventLog, key: int) -> tuple[str, str]:
+        """The (entity_id, state) of a key."""
+        return log.entity_ids[key // self.n_states], log.states[self.usable_states[key % self.n_states]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Counts:
+    """What a pair's statistics are measured against."""
+
+    trigger: NDArray[np.int64]  # per key: its A events
+    follower: NDArray[np.int64]  # per key: its possible B events
+    span_s: float  # the time B could have happened in
+
+    def chance(self, follower_keys: NDArray[np.int64], window_s: float) -> NDArray[np.float64]:
+        """Chance that B happens in a random window of the same length (Poisson)."""
+        rate: NDArray[np.float64] = 1.0 - np.exp(-self.follower[follower_keys] / self.span_s * window_s)
+        return rate
+
+
+def _keys(log: EventLog) -> _Keys:
+    # Keys over the usable states only: numeric sensors bring thousands of state strings
+    # that can never be a pattern, and would blow the key space up.
+    usable_state = routine_state_mask(log.states)
+    usable_states = np.flatnonzero(usable_state)
+    compact = np.cumsum(usable_state) - 1
+    n_states = max(int(usable_states.size), 1)
+    usable = usable_state[log.state]
+    key = log.entity.astype(np.int64) * n_states + np.where(usable, compact[log.state], 0)
+    return _Keys(
+        key=key, usable=usable, usable_states=usable_states, n_states=n_states, n_keys=int(key.max()) + 1
+    )
+
+
+def _chunk_pairs(
+    log: EventLog, keys: _Keys, a: NDArray[np.int64], b_idx: NDArray[np.int64], window_s: float
+) -> _Pairs | None:
+    """The pairs of the A events ``a``: followers within the window, first of each key."""
+    ts, b_ts, n_keys = log.ts, log.ts[b_idx], keys.n_keys
+    lo = np.searchsorted(b_ts, ts[a], side="right")
+    hi = np.searchsorted(b_ts, ts[a] + window_s, side="right")
+    counts = hi - lo
+    total = int(counts.sum())
+    if total == 0:
+        return None
+    which_a = np.repeat(np.arange(a.size), counts)
+    offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    b = b_idx[lo[which_a] + offsets]
+    a_ev = a[which_a]
+    other = log.entity[b] != log.entity[a_ev]
+    a_ev, b = a_ev[other], b[other]
+    if a_ev.size == 0:
+        return None
+    # One hit per (A event, follower key): the earliest follower. Pairs come grouped
+    # by A event and in time order, so a stable sort (timsort: adaptive to those
+    # runs) keeps the earliest first, and is much cheaper than unique()'s full sort.
+    combined = a_ev * n_keys + keys.key[b]
+    order = np.argsort(combined, kind="stable")
+    ranked = combined[order]
+    first = order[np.concatenate(([True], ranked[1:] != ranked[:-1]))]
+    a_ev, b = a_ev[first], b[first]
+    return _Pairs(keys.key[a_ev] * n_keys + keys.key[b], ts[b] - ts[a_ev], b)
+
+
+def _all_pairs(
+    log: EventLog, keys: _Keys, a_idx: NDArray[np.int64], b_idx: NDArray[np.int64], params: CoOccurrenceParams
+) -> _Pairs | None:
+    """Every A event's pairs, chunk by chunk so memory stays bounded."""
+    chunks = [
+        pairs
+        for start in range(0, a_idx.size, params.chunk_events)
+        if (
+            pairs := _chunk_pairs(
+                log, keys, a_idx[start : start + params.chunk_events], b_idx, params.window_s
+            )
+        )
+        is not None
+    ]
+    if not chunks:
+        return None
+    return _Pairs(
+        np.concatenate([p.key for p in chunks]),
+        np.concatenate([p.lag for p in chunks]),
+        np.concatenate([p.b_event for p in chunks]),
+    )
+
+
+def _plausible(pairs: _Pairs, n_keys: int, counts: _Counts, params: CoOccurrenceParams) -> _Pairs:
+    """The pairs whose keys pass the cheap tests (support, confidence, lift), before any sort.
+
+    Most pairs are chance coincidences: every pair key is counted in one pass.
+    """
+    support_all = np.bincount(pairs.key, minlength=n_keys * n_keys)
+    cand = np.flatnonzero(support_all >= params.min_support)
+    conf = support_all[cand] / counts.trigger[cand // n_keys]
+    chance = counts.chance(cand % n_keys, params.window_s)
+    passing = cand[(conf >= params.min_confidence) & (conf >= params.min_lift * chance)]
+    wanted = np.zeros(n_keys * n_keys, dtype=bool)
+    wanted[passing] = True
+    return pairs.take(np.flatnonzero(wanted[pairs.key]))
+
+
 def detect_co_occurrence(
     log: EventLog,
     follower_entities: NDArray[np.bool_] | None = None,
@@ -68,96 +191,50 @@ def detect_co_occurrence(
     params = params or CoOccurrenceParams()
     if len(log) == 0:
         return []
-    # Keys over the usable states only: numeric sensors bring thousands of state strings
-    # that can never be a pattern, and would blow the key space up.
-    usable_state = routine_state_mask(log.states)
-    usable_states = np.flatnonzero(usable_state)
-    compact = np.cumsum(usable_state) - 1
-    n_states = max(int(usable_states.size), 1)
-    usable = usable_state[log.state]
-    key = log.entity.astype(np.int64) * n_states + np.where(usable, compact[log.state], 0)
-    ts = log.ts
-
-    a_idx = np.flatnonzero(usable)
-    b_mask = usable.copy()
+    keys = _keys(log)
+    a_idx = np.flatnonzero(keys.usable)
+    b_mask = keys.usable.copy()
     if follower_entities is not None:
         b_mask &= follower_entities[log.entity]
     b_idx = np.flatnonzero(b_mask)
     if a_idx.size == 0 or b_idx.size == 0:
         return []
-    b_ts = ts[b_idx]
-
-    pair_keys: list[NDArray[np.int64]] = []
-    pair_lags: list[NDArray[np.float64]] = []
-    pair_b: list[NDArray[np.int64]] = []
-    n_keys = int(key.max()) + 1
-    for start in range(0, a_idx.size, params.chunk_events):
-        a = a_idx[start : start + params.chunk_events]
-        lo = np.searchsorted(b_ts, ts[a], side="right")
-        hi = np.searchsorted(b_ts, ts[a] + params.window_s, side="right")
-        counts = hi - lo
-        total = int(counts.sum())
-        if total == 0:
-            continue
-        which_a = np.repeat(np.arange(a.size), counts)
-        offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-        b = b_idx[lo[which_a] + offsets]
-        a_ev = a[which_a]
-        other = log.entity[b] != log.entity[a_ev]
-        a_ev, b = a_ev[other], b[other]
-        if a_ev.size == 0:
-            continue
-        # One hit per (A event, follower key): the earliest follower. Pairs come grouped
-        # by A event and in time order, so a stable sort (timsort: adaptive to those
-        # runs) keeps the earliest first, and is much cheaper than unique()'s full sort.
-        combined = a_ev * n_keys + key[b]
-        order = np.argsort(combined, kind="stable")
-        ranked = combined[order]
-        first = order[np.concatenate(([True], ranked[1:] != ranked[:-1]))]
-        a_ev, b = a_ev[first], b[first]
-        pair_keys.append(key[a_ev] * n_keys + key[b])
-        pair_lags.append(ts[b] - ts[a_ev])
-        pair_b.append(b)
-    if not pair_keys:
+    pairs = _all_pairs(log, keys, a_idx, b_idx, params)
+    if pairs is None:
         return []
 
-    pkey = np.concatenate(pair_keys)
-    lags = np.concatenate(pair_lags)
-    b_events = np.concatenate(pair_b)
-    key_counts = np.bincount(key[a_idx], minlength=n_keys)
-    follower_counts = np.bincount(key[b_idx], minlength=n_keys)
-    # The time B could have happened in: from the first event to the last, but not the
-    # days without history inside (Home Assistant off), or B's chance looks too small.
-    span_s = max(min(float(ts[-1] - ts[0]), log.days_analysed * 86_400.0), params.window_s)
-
+    n_keys = keys.n_keys
+    counts = _Counts(
+        trigger=np.bincount(keys.key[a_idx], minlength=n_keys),
+        follower=np.bincount(keys.key[b_idx], minlength=n_keys),
+        # The time B could have happened in: from the first event to the last, but not the
+        # days without history inside (Home Assistant off), or B's chance looks too small.
+        span_s=max(min(float(log.ts[-1] - log.ts[0]), log.days_analysed * 86_400.0), params.window_s),
+    )
     if n_keys * n_keys <= _DENSE_PAIR_CELLS:
-        # Most pairs are chance coincidences: count every pair key in one pass and keep
-        # only the pairs of keys that pass the cheap tests, before any sort.
-        support_all = np.bincount(pkey, minlength=n_keys * n_keys)
-        cand = np.flatnonzero(support_all >= params.min_support)
-        conf = support_all[cand] / key_counts[cand // n_keys]
-        chance = 1.0 - np.exp(-follower_counts[cand % n_keys] / span_s * params.window_s)
-        passing = cand[(conf >= params.min_confidence) & (conf >= params.min_lift * chance)]
-        wanted = np.zeros(n_keys * n_keys, dtype=bool)
-        wanted[passing] = True
-        pick = np.flatnonzero(wanted[pkey])
-        pkey, lags, b_events = pkey[pick], lags[pick], b_events[pick]
-        if pkey.size == 0:
+        pairs = _plausible(pairs, n_keys, counts, params)
+        if pairs.key.size == 0:
             return []
-    order = np.argsort(pkey, kind="stable")
-    pkey, lags, b_events = pkey[order], lags[order], b_events[order]
-    groups, starts, support = np.unique(pkey, return_index=True, return_counts=True)
+    return _patterns(log, keys, pairs, counts, params)
+
+
+def _patterns(
+    log: EventLog, keys: _Keys, pairs: _Pairs, counts: _Counts, params: CoOccurrenceParams
+) -> list[CoOccurrencePattern]:
+    """The pairs of keys that pass every test, as patterns, strongest first."""
+    n_keys = keys.n_keys
+    pairs = pairs.take(np.argsort(pairs.key, kind="stable"))
+    groups, starts, support = np.unique(pairs.key, return_index=True, return_counts=True)
 
     # Every pair's statistics at once; only the survivors are looked at one by one.
     ka, kb = groups // n_keys, groups % n_keys
-    n_a, n_b = key_counts[ka], follower_counts[kb]
+    n_a, n_b = counts.trigger[ka], counts.follower[kb]
     confidence = support / n_a
     # Followers can be shared by several A events: count distinct B events per pair.
-    distinct = np.unique(pkey * len(log) + b_events) // len(log)
+    distinct = np.unique(pairs.key * len(log) + pairs.b_event) // len(log)
     explained = np.bincount(np.searchsorted(groups, distinct), minlength=groups.size)
     coverage = np.divide(explained, n_b, out=np.zeros(groups.size), where=n_b > 0)
-    # Chance that B happens in a random window of the same length (Poisson).
-    base_rate = 1.0 - np.exp(-n_b / span_s * params.window_s)
+    base_rate = counts.chance(kb, params.window_s)
     lift = np.divide(confidence, base_rate, out=np.full(groups.size, np.inf), where=base_rate > 0)
     strong = np.flatnonzero(
         (support >= params.min_support)
@@ -170,19 +247,21 @@ def detect_co_occurrence(
     for g in strong:
         hits = int(support[g])
         sl = slice(int(starts[g]), int(starts[g]) + hits)
-        group_lags = lags[sl]
-        follower_origin = log.origin[b_events[sl]]
+        follower_origin = log.origin[pairs.b_event[sl]]
         origins = {o.label: int(np.count_nonzero(follower_origin == o)) for o in Origin}
         origins = {k: v for k, v in origins.items() if v}
-        a_key, b_key = int(ka[g]), int(kb[g])
+        (trigger_entity_id, trigger_to_state), (entity_id, to_state) = (
+            keys.names(log, int(ka[g])),
+            keys.names(log, int(kb[g])),
+        )
         found.append(
             CoOccurrencePattern(
-                trigger_entity_id=log.entity_ids[a_key // n_states],
-                trigger_to_state=log.states[usable_states[a_key % n_states]],
-                entity_id=log.entity_ids[b_key // n_states],
-                to_state=log.states[usable_states[b_key % n_states]],
-                lag_s=round(float(np.median(group_lags)), 1),
-                lag_p90_s=round(float(np.quantile(group_lags, 0.9)), 1),
+                trigger_entity_id=trigger_entity_id,
+                trigger_to_state=trigger_to_state,
+                entity_id=entity_id,
+                to_state=to_state,
+                lag_s=round(float(np.median(pairs.lag[sl])), 1),
+                lag_p90_s=round(float(np.quantile(pairs.lag[sl], 0.9)), 1),
                 occurrences=hits,
                 trigger_count=int(n_a[g]),
                 follower_count=int(n_b[g]),

@@ -28,13 +28,33 @@ IGNORED_STATES = frozenset({"unavailable", "unknown", ""})
 
 
 @dataclass(frozen=True, slots=True)
-class EventLog:
+class StateChanges:
     """State changes as parallel numpy columns, sorted by time.
 
-    ``ts`` is UTC epoch seconds; ``local_minute`` (0..1439), ``local_day`` (days since
-    1970-01-01 in the home's local calendar) and ``local_weekday`` (0 = Monday) are the
-    local wall-clock fields of each event, already DST-corrected by the caller.
-    ``first_day``/``last_day`` bound the analysed window in local days (inclusive).
+    ``entity[i]`` indexes ``entity_ids`` and ``state[i]`` ``states``; ``ts`` is UTC epoch
+    seconds; ``origin[i]`` is an ``Origin``.
+    """
+
+    entity_ids: tuple[str, ...]
+    states: tuple[str, ...]
+    entity: NDArray[np.int32]
+    state: NDArray[np.int32]
+    ts: NDArray[np.float64]
+    origin: NDArray[np.int8]
+
+    def __len__(self) -> int:
+        """Return the number of state changes."""
+        return int(self.ts.shape[0])
+
+
+@dataclass(frozen=True, slots=True)
+class EventLog(StateChanges):
+    """State changes with their local wall-clock fields and the window they fill.
+
+    ``local_minute`` (0..1439), ``local_day`` (days since 1970-01-01 in the home's local
+    calendar) and ``local_weekday`` (0 = Monday) are the local wall-clock fields of each
+    event, already DST-corrected by the caller. ``first_day``/``last_day`` bound the
+    analysed window in local days (inclusive).
 
     Not every day of the window has history: the recorder keeps 10 days by default, and
     Home Assistant may have been off. ``covered[i]`` says whether the recorder has any
@@ -44,12 +64,6 @@ class EventLog:
     both hold: see ``eligible``.
     """
 
-    entity_ids: tuple[str, ...]
-    states: tuple[str, ...]
-    entity: NDArray[np.int32]
-    state: NDArray[np.int32]
-    ts: NDArray[np.float64]
-    origin: NDArray[np.int8]
     local_minute: NDArray[np.int16]
     local_day: NDArray[np.int32]
     local_weekday: NDArray[np.int8]
@@ -57,10 +71,6 @@ class EventLog:
     last_day: int
     covered: NDArray[np.bool_]
     entity_first_day: NDArray[np.int32]
-
-    def __len__(self) -> int:
-        """Return the number of events."""
-        return int(self.ts.shape[0])
 
     @property
     def day_count(self) -> int:

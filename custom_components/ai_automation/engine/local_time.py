@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 SECONDS_PER_DAY = 86_400
+MINUTES_PER_DAY = 1_440
 # Zone offsets never change twice within this step; hourly sampling finds every change.
 _PROBE_STEP_S = 3_600
 
@@ -62,9 +63,13 @@ def local_fields(
     local = np.floor(ts).astype(np.int64) + offset_s[idx]
     day = np.floor_divide(local, SECONDS_PER_DAY)
     minute = np.floor_divide(local - day * SECONDS_PER_DAY, 60)
-    # 1970-01-01 was a Thursday (weekday 3).
-    weekday = (day + 3) % 7
-    return minute.astype(np.int16), day.astype(np.int32), weekday.astype(np.int8)
+    return minute.astype(np.int16), day.astype(np.int32), weekday_of(day).astype(np.int8)
+
+
+def weekday_of(day: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Weekday (0 = Monday) of local day numbers: 1970-01-01 was a Thursday."""
+    weekday: NDArray[np.int64] = (day + 3) % 7
+    return weekday
 
 
 def local_day_of(tz: tzinfo, ts: float) -> int:

@@ -1,11 +1,10 @@
 """Time-of-day routines: "the kitchen light goes on around 06:45 on weekdays".
 
-Per (entity, to_state) we build a circular 1-minute histogram of local times in which
-each day votes at most once per minute (a noisy motion sensor cannot outvote a lamp),
-smooth it with a Gaussian kernel by FFT (circular, so 23:55 and 00:05 are neighbours),
-and take its peaks. Each peak's window keeps the one event per day nearest to it; the
-day set (daily, weekdays, weekends or specific days) is the one that best explains on
-which days the routine happened.
+Per (entity, to_state) we take the peaks of its circular 1-minute histogram of local
+times (``minute_histogram``). Each peak's window keeps the one event per day nearest to
+it; the day set (``day_sets``) is the one that best explains on which days the routine
+happened. With the sun's times, the same is done on minutes after sunrise and sunset
+(``sun_relative``).
 
 Days are counted only where the routine could have happened: the recorder has history
 of the day (it keeps 10 days by default; Home Assistant may have been off) and the
@@ -16,22 +15,23 @@ on every day it could have, not on a third of them.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
+from .day_sets import WEEKDAY_NAMES, DaySet, eligible_per_weekday, fit_day_set
 from .event_log import IGNORED_STATES, EventLog, Origin
-
-MINUTES_PER_DAY = 1_440
-WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-# Named day sets, tried in this order so a tie goes to the simpler name.
-_NAMED_DAY_SETS: tuple[tuple[str, tuple[int, ...]], ...] = (
-    ("daily", (0, 1, 2, 3, 4, 5, 6)),
-    ("weekdays", (0, 1, 2, 3, 4)),
-    ("weekends", (5, 6)),
+from .local_time import MINUTES_PER_DAY
+from .minute_histogram import (
+    PeakTest,
+    circular_distance,
+    circular_offset,
+    gaussian_kernel_fft,
+    groups_with_peaks,
+    strongest_peaks,
 )
+from .sun_relative import SUN_EVENTS, SunTimes, axis_minutes, prefer_tighter
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,28 +88,6 @@ class TimeOfDayPattern:
 
 
 @dataclass(frozen=True, slots=True)
-class SunTimes:
-    """Sunrise and sunset of each local day of the window, in local minutes of day.
-
-    ``sunrise[i]``/``sunset[i]`` belong to local day ``first_day + i``; NaN where the
-    sun does not rise or set (polar days and nights).
-    """
-
-    first_day: int
-    sunrise: NDArray[np.float64]
-    sunset: NDArray[np.float64]
-
-    def minutes(self, event: str, days: NDArray[np.int64]) -> NDArray[np.float64]:
-        """The event's local minute on each of ``days`` (NaN outside the table)."""
-        table = self.sunrise if event == "sunrise" else self.sunset
-        idx = days - self.first_day
-        valid = (idx >= 0) & (idx < table.size)
-        out = np.full(days.shape, np.nan)
-        out[valid] = table[idx[valid]]
-        return out
-
-
-@dataclass(frozen=True, slots=True)
 class _Window:
     """What every group's detection shares."""
 
@@ -117,9 +95,21 @@ class _Window:
     last_day: int
     eligible: NDArray[np.bool_]  # (entity, window day): see EventLog.eligible
     eligible_per_weekday: NDArray[np.int64]  # (entity, weekday): count of eligible days
-    kernel: NDArray[np.complex128]
+    peaks: PeakTest
     sun: SunTimes | None
     params: TimeOfDayParams
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """One (entity, state)'s changes on one axis: the clock, or minutes from a sun event."""
+
+    entity_id: str
+    to_state: str
+    entity: int  # its index in the log
+    minute: NDArray[np.int64]
+    day: NDArray[np.int64]
+    origin: NDArray[np.int8]
 
 
 def routine_state_mask(states: tuple[str, ...]) -> NDArray[np.bool_]:
@@ -139,55 +129,6 @@ def routine_state_mask(states: tuple[str, ...]) -> NDArray[np.bool_]:
             continue
         mask[i] = False
     return mask
-
-
-def _gaussian_kernel_fft(sigma: float) -> NDArray[np.complex128]:
-    offsets = np.arange(MINUTES_PER_DAY)
-    offsets = np.minimum(offsets, MINUTES_PER_DAY - offsets)  # circular distance
-    kernel = np.exp(-0.5 * (offsets / sigma) ** 2)
-    kernel /= kernel.sum()
-    return np.fft.rfft(kernel)
-
-
-def _circular_offset(minutes: NDArray[np.int64], centre: int) -> NDArray[np.int64]:
-    """Signed minutes from ``centre`` to each minute, in [-720, 720)."""
-    return (minutes - centre + MINUTES_PER_DAY // 2) % MINUTES_PER_DAY - MINUTES_PER_DAY // 2
-
-
-def _circular_distance(a: int, b: int) -> int:
-    """Minutes between two times of day, the short way round the clock."""
-    d = abs(a - b) % MINUTES_PER_DAY
-    return min(d, MINUTES_PER_DAY - d)
-
-
-def _choose_day_set(
-    hits_per_weekday: list[int], eligible_per_weekday: list[int]
-) -> tuple[str, tuple[int, ...]]:
-    """Pick the day set that best explains the hits: share of its days x coverage.
-
-    Seven numbers per call, thousands of calls: plain Python beats numpy here.
-    """
-    total_hits = sum(hits_per_weekday)
-    # A weekday joins a custom set only if it hit on most of its days, and on at least
-    # three of them: two hits in four weeks is what random toggling produces.
-    custom = tuple(
-        d
-        for d in range(7)
-        if hits_per_weekday[d] >= 3 and hits_per_weekday[d] >= 0.6 * eligible_per_weekday[d] > 0
-    )
-    candidates = [*_NAMED_DAY_SETS]
-    if custom and custom not in {days for _, days in _NAMED_DAY_SETS}:
-        candidates.append(("custom", custom))
-    best: tuple[float, str, tuple[int, ...]] = (-1.0, "daily", _NAMED_DAY_SETS[0][1])
-    for name, days in candidates:
-        eligible = sum(eligible_per_weekday[d] for d in days)
-        if eligible == 0 or total_hits == 0:
-            continue
-        hits = sum(hits_per_weekday[d] for d in days)
-        score = (hits / eligible) * (hits / total_hits)
-        if score > best[0] + 1e-9:
-            best = (score, name, days)
-    return best[1], best[2]
 
 
 def _chance(hits: int, days: int, per_day: float) -> float:
@@ -227,6 +168,24 @@ def _confidence(share: float, coverage: float, spread_min: float) -> float:
     return round(share * coverage * tightness, 3)
 
 
+def _window(log: EventLog, params: TimeOfDayParams, sun: SunTimes | None) -> _Window:
+    eligible = log.eligible()
+    return _Window(
+        first_day=log.first_day,
+        last_day=log.last_day,
+        eligible=eligible,
+        eligible_per_weekday=eligible_per_weekday(eligible, log.first_day),
+        peaks=PeakTest(
+            kernel=gaussian_kernel_fft(params.kernel_sigma_min),
+            window_min=params.window_min,
+            min_peak_lift=params.min_peak_lift,
+            min_window_lift=params.min_window_lift,
+        ),
+        sun=sun,
+        params=params,
+    )
+
+
 def detect_time_of_day(
     log: EventLog, params: TimeOfDayParams | None = None, sun: SunTimes | None = None
 ) -> list[TimeOfDayPattern]:
@@ -238,8 +197,7 @@ def detect_time_of_day(
     params = params or TimeOfDayParams()
     if len(log) == 0:
         return []
-    usable_state = routine_state_mask(log.states)
-    keep = usable_state[log.state]
+    keep = routine_state_mask(log.states)[log.state]
     n_states = max(len(log.states), 1)
     key = log.entity.astype(np.int64)[keep] * n_states + log.state[keep]
     minute = log.local_minute.astype(np.int64)[keep]
@@ -250,26 +208,14 @@ def detect_time_of_day(
     key, minute, day, origin = key[order], minute[order], day[order], origin[order]
     group_keys, starts, counts = np.unique(key, return_index=True, return_counts=True)
     group = np.repeat(np.arange(group_keys.size), counts)
-
-    all_days = np.arange(log.first_day, log.last_day + 1, dtype=np.int64)
-    eligible = log.eligible()
-    weekday_of_day = (all_days + 3) % 7 == np.arange(7)[:, np.newaxis]  # (weekday, window day)
-    window = _Window(
-        first_day=log.first_day,
-        last_day=log.last_day,
-        eligible=eligible,
-        eligible_per_weekday=eligible.astype(np.int64) @ weekday_of_day.T.astype(np.int64),
-        kernel=_gaussian_kernel_fft(params.kernel_sigma_min),
-        sun=sun,
-        params=params,
-    )
+    window = _window(log, params, sun)
 
     # Which groups have a peak at all, on each axis, for every group at once: most
     # (entity, state) pairs have none, and then cost nothing more.
-    events: tuple[str | None, ...] = (None, "sunrise", "sunset") if sun is not None else (None,)
+    events: tuple[str | None, ...] = (None, *SUN_EVENTS) if sun is not None else (None,)
     screened = {
-        event: _groups_with_peaks(
-            group, day, _axis_minutes(minute, day, window, event), group_keys.size, window
+        event: groups_with_peaks(
+            group, day, axis_minutes(minute, day, sun, event), group_keys.size, window.peaks
         )
         for event in events
     }
@@ -280,172 +226,31 @@ def detect_time_of_day(
             continue
         sl = slice(int(start), int(start + count))
         entity = int(gkey // n_states)
-        names = (log.entity_ids[entity], log.states[int(gkey % n_states)])
-        found: list[TimeOfDayPattern] = []
-        for event in events:
-            if screened[event][g]:
-                found += _detect_group(names, entity, minute[sl], day[sl], origin[sl], window, event)
-        if sun is not None:
-            found = _prefer_tighter(found)
-        patterns.extend(found)
+        clock = _Group(
+            log.entity_ids[entity], log.states[int(gkey % n_states)], entity, minute[sl], day[sl], origin[sl]
+        )
+        found = [p for e in events if screened[e][g] for p in _detect_group(clock, window, e)]
+        patterns.extend(prefer_tighter(found) if sun is not None else found)
     patterns.sort(key=lambda p: (-p.confidence, -p.occurrences, p.entity_id, p.minute))
     return patterns
 
 
-def _axis_minutes(
-    clock_minute: NDArray[np.int64], day: NDArray[np.int64], window: _Window, sun_event: str | None
-) -> NDArray[np.int64]:
-    """Minutes on an axis: the clock, or minutes after the day's sun event (-1: none)."""
-    if sun_event is None:
-        return clock_minute
-    assert window.sun is not None
-    relative = clock_minute - window.sun.minutes(sun_event, day)
-    known = ~np.isnan(relative)
-    out = np.full(clock_minute.shape, -1, dtype=np.int64)
-    out[known] = np.round(relative[known]).astype(np.int64) % MINUTES_PER_DAY
-    return out
-
-
-# The votes are marked on a boolean grid of (group, day, minute) cells instead of sorted
-# when there are many events for its size (a sort of n costs about what 16 n cells do),
-# and the grid stays within 64 MB.
-_DENSE_GRID_CELLS = 64_000_000
-
-
-def _groups_with_peaks(
-    group: NDArray[np.int64],
-    day: NDArray[np.int64],
-    axis_minute: NDArray[np.int64],
-    n_groups: int,
-    window: _Window,
-) -> NDArray[np.bool_]:
-    """Whether each group's smoothed histogram has a peak (the test ``_detect_group`` uses)."""
-    valid = axis_minute >= 0
-    g, d, m = group[valid], day[valid] - window.first_day + 1, axis_minute[valid]
-    span = int(d.max()) + 1 if d.size else 1
-    cells = n_groups * span * MINUTES_PER_DAY
-    if cells <= min(_DENSE_GRID_CELLS, 16 * g.size):
-        # One vote per (group, day, minute) by marking a grid: O(n), no sort.
-        seen = np.zeros(cells, dtype=bool)
-        seen[(g * span + d) * MINUTES_PER_DAY + m] = True
-        counts = seen.reshape(n_groups, span, MINUTES_PER_DAY).sum(axis=1)
-    else:
-        votes = np.unique((g * span + d) * MINUTES_PER_DAY + m)
-        cell = (votes // (span * MINUTES_PER_DAY)) * MINUTES_PER_DAY + votes % MINUTES_PER_DAY
-        counts = np.bincount(cell, minlength=n_groups * MINUTES_PER_DAY).reshape(n_groups, MINUTES_PER_DAY)
-    hist = counts.astype(np.float64)
-    smooth = np.fft.irfft(np.fft.rfft(hist, axis=1) * window.kernel, n=MINUTES_PER_DAY, axis=1)
-    mean = hist.sum(axis=1, keepdims=True) / MINUTES_PER_DAY
-    peak = (
-        (smooth > np.roll(smooth, 1, axis=1))
-        & (smooth >= np.roll(smooth, -1, axis=1))
-        & (smooth >= window.params.min_peak_lift * mean)
-        & (mean > 0)
-        & _dense_windows(hist, window.params)
-    )
-    result: NDArray[np.bool_] = peak.any(axis=1)
-    return result
-
-
-def _dense_windows(hist: NDArray[np.float64], params: TimeOfDayParams) -> NDArray[np.bool_]:
-    """Per row and minute: is the +-window around it dense enough to hold a routine?
-
-    The same test ``_pattern_at`` applies (window lift), for every minute at once, from a
-    circular running sum.
-    """
-    half = params.window_min
-    # Wrap the ends round, then window sums are differences of one running sum.
-    padded = np.concatenate([hist[:, -half - 1 :], hist, hist[:, :half]], axis=1)
-    csum = np.cumsum(padded, axis=1)
-    inside = csum[:, 2 * half + 1 :] - csum[:, :MINUTES_PER_DAY]
-    total = hist.sum(axis=1, keepdims=True)
-    lift = np.divide(
-        inside * MINUTES_PER_DAY,
-        (2 * half + 1) * total,
-        out=np.zeros_like(inside),
-        where=total > 0,
-    )
-    dense: NDArray[np.bool_] = lift >= params.min_window_lift
-    return dense
-
-
-def _prefer_tighter(found: list[TimeOfDayPattern]) -> list[TimeOfDayPattern]:
-    """One pattern per routine, on the clock unless the sun explains it clearly better.
-
-    The same routine shows up on the clock, sunrise and sunset axes; two patterns are the
-    same routine when their typical clock times are close and they share most days.
-    """
-    clock_first = sorted(found, key=lambda p: (p.sun_event is not None, p.spread_min, -p.occurrences))
-    kept: list[TimeOfDayPattern] = []
-    for pattern in clock_first:
-        rival = next((k for k in kept if _same_routine(k, pattern)), None)
-        if rival is None:
-            kept.append(pattern)
-        elif _sun_wins(pattern, rival):
-            kept[kept.index(rival)] = pattern
-    return kept
-
-
-def _same_routine(a: TimeOfDayPattern, b: TimeOfDayPattern) -> bool:
-    if _circular_distance(a.minute, b.minute) > 2 * 60:
-        return False
-    shared = len(set(a.hit_days) & set(b.hit_days))
-    return shared * 2 >= min(len(a.hit_days), len(b.hit_days))
-
-
-# The sun must explain the times clearly better than the clock: a quarter less spread
-# and a minute at least, so December (when sunset hardly moves) stays on the clock.
-_SUN_SPREAD_RATIO = 0.75
-
-
-def _sun_wins(challenger: TimeOfDayPattern, incumbent: TimeOfDayPattern) -> bool:
-    if challenger.sun_event is None:
-        return False
-    if incumbent.sun_event is not None:  # sunrise vs sunset: the tighter one
-        return challenger.spread_min < incumbent.spread_min
-    if challenger.occurrences > incumbent.occurrences:  # the clock split it (a DST change)
-        return True
-    return challenger.spread_min <= incumbent.spread_min * _SUN_SPREAD_RATIO - 1.0
-
-
-def _detect_group(
-    names: tuple[str, str],
-    entity: int,
-    clock_minute: NDArray[np.int64],
-    day: NDArray[np.int64],
-    origin: NDArray[np.int8],
-    window: _Window,
-    sun_event: str | None,
-) -> list[TimeOfDayPattern]:
-    """Routines of one (entity, state) on one axis: the clock, or minutes from the sun.
-
-    ``names`` is its (entity_id, to_state), ``entity`` its index in the log.
-    """
+def _detect_group(clock: _Group, window: _Window, sun_event: str | None) -> list[TimeOfDayPattern]:
+    """Routines of one (entity, state) on one axis: the clock, or minutes from the sun."""
     params = window.params
-    minute = _axis_minutes(clock_minute, day, window, sun_event)
+    minute = axis_minutes(clock.minute, clock.day, window.sun, sun_event)
     known = minute >= 0  # no sunset on a polar day: not on this axis
-    minute, day, origin = minute[known], day[known], origin[known]
-    if minute.size < params.min_occurrences:
+    group = replace(clock, minute=minute[known], day=clock.day[known], origin=clock.origin[known])
+    if group.minute.size < params.min_occurrences:
         return []
-    # One vote per (day, minute): repeats within a minute are one decision.
-    votes = np.unique(day * MINUTES_PER_DAY + minute) % MINUTES_PER_DAY
-    hist = np.bincount(votes, minlength=MINUTES_PER_DAY).astype(np.float64)
-    smooth = np.fft.irfft(np.fft.rfft(hist) * window.kernel, n=MINUTES_PER_DAY)
-    mean_density = hist.sum() / MINUTES_PER_DAY
-    is_peak = (
-        (smooth > np.roll(smooth, 1))
-        & (smooth >= np.roll(smooth, -1))
-        & (smooth >= params.min_peak_lift * mean_density)
-    )
-    peaks = np.flatnonzero(is_peak & _dense_windows(hist[np.newaxis, :], params)[0])
-    peaks = peaks[np.argsort(-smooth[peaks], kind="stable")][: params.max_peaks * 2]
+    peaks = strongest_peaks(group.minute, group.day, window.peaks)[: params.max_peaks * 2]
 
     found: list[TimeOfDayPattern] = []
     taken: list[int] = []
     for peak in (int(p) for p in peaks):
-        if any(_circular_distance(peak, t) < params.min_peak_gap_min for t in taken):
+        if any(circular_distance(peak, t) < params.min_peak_gap_min for t in taken):
             continue
-        pattern = _pattern_at(names, entity, peak, minute, day, origin, window, sun_event)
+        pattern = _pattern_at(group, peak, window, sun_event)
         if pattern is None:
             continue
         taken.append(peak)
@@ -455,97 +260,89 @@ def _detect_group(
     return found
 
 
-def _pattern_at(
-    names: tuple[str, str],
-    entity: int,
-    peak: int,
-    minute: NDArray[np.int64],
-    day: NDArray[np.int64],
-    origin: NDArray[np.int8],
-    window: _Window,
-    sun_event: str | None,
-) -> TimeOfDayPattern | None:
-    # The peak's window is dense enough: _dense_windows kept only such peaks.
-    params = window.params
-    half = params.window_min
-    offsets = _circular_offset(minute, peak)
-    inside = np.flatnonzero(np.abs(offsets) <= half)
-    if inside.size == 0:
-        return None
+def _daily_hits(
+    group: _Group, peak: int, window: _Window, sun_event: str | None
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]] | None:
+    """The peak's occurrences, one a day (the event nearest the peak), on days it could
+    have happened: ``(event index, day, offset from the peak)``, None if there are none.
+    """
+    offsets = circular_offset(group.minute, peak)
+    inside = np.flatnonzero(np.abs(offsets) <= window.params.window_min)
     # The routine's own day: an event at 00:05 of a 23:55 routine belongs to the evening
     # before, so weekday sets of routines that cross midnight stay right. (On a sun axis
     # minute 0 is the sun event, not midnight: the event's own day is the routine's.)
-    anchor_day = day[inside]
+    anchor_day = group.day[inside]
     if sun_event is None:
-        anchor_day = anchor_day + np.floor_divide(minute[inside] - offsets[inside], MINUTES_PER_DAY)
+        anchor_day = anchor_day + np.floor_divide(group.minute[inside] - offsets[inside], MINUTES_PER_DAY)
     # ...which may lie outside the window (00:05 of its first day), or be a day it could
     # not have happened on (the evening before the recorder's first day): not one of its
     # days, so occurrences never exceed eligible days.
     in_window = (anchor_day >= window.first_day) & (anchor_day <= window.last_day)
-    in_window[in_window] = window.eligible[entity, anchor_day[in_window] - window.first_day]
+    in_window[in_window] = window.eligible[group.entity, anchor_day[in_window] - window.first_day]
     inside, anchor_day = inside[in_window], anchor_day[in_window]
     if inside.size == 0:
         return None
-    # One occurrence per day: the event nearest the peak.
     order = np.lexsort((np.abs(offsets[inside]), anchor_day))
     first = np.ones(order.size, dtype=bool)
     first[1:] = anchor_day[order][1:] != anchor_day[order][:-1]
     chosen = inside[order[first]]
-    hit_days = anchor_day[order[first]]
-    hit_offsets = offsets[chosen].astype(np.float64)
+    return chosen, anchor_day[order[first]], offsets[chosen].astype(np.float64)
 
-    hit_weekday = (hit_days + 3) % 7
-    eligible_per_weekday = _ints(window.eligible_per_weekday[entity])
-    day_set, days = _choose_day_set(_ints(np.bincount(hit_weekday, minlength=7)), eligible_per_weekday)
-    day_mask = np.zeros(7, dtype=bool)
-    day_mask[list(days)] = True
-    in_set = day_mask[hit_weekday]
-    occurrences = int(np.count_nonzero(in_set))
-    eligible = sum(eligible_per_weekday[d] for d in days)
-    if occurrences < params.min_occurrences or eligible == 0:
+
+def _by_chance(group: _Group, day_set: DaySet, occurrences: int, window: _Window) -> bool:
+    """Would this many hits come from the entity's own changes at random times of day?"""
+    # Its changes on the day set's eligible days (one per minute, as they vote), spread
+    # at random over the day: how often one would land in the window anyway.
+    vote_days = np.unique(group.day * MINUTES_PER_DAY + group.minute) // MINUTES_PER_DAY
+    counted = day_set.holds(vote_days) & window.eligible[group.entity, vote_days - window.first_day]
+    per_day_rate = np.count_nonzero(counted) / day_set.eligible
+    per_day = 1.0 - math.exp(-per_day_rate * (2 * window.params.window_min + 1) / MINUTES_PER_DAY)
+    return _chance(occurrences, day_set.eligible, per_day) > window.params.max_chance
+
+
+def _pattern_at(group: _Group, peak: int, window: _Window, sun_event: str | None) -> TimeOfDayPattern | None:
+    # The peak's window is dense enough: strongest_peaks kept only such peaks.
+    params = window.params
+    hits = _daily_hits(group, peak, window, sun_event)
+    if hits is None:
         return None
-    share = occurrences / eligible
+    chosen, hit_days, hit_offsets = hits
+    day_set = fit_day_set(hit_days, _ints(window.eligible_per_weekday[group.entity]))
+    in_set = day_set.holds(hit_days)
+    occurrences = int(np.count_nonzero(in_set))
+    if occurrences < params.min_occurrences or day_set.eligible == 0:
+        return None
+    share = occurrences / day_set.eligible
     if share < params.min_share:
         return None
-    coverage = occurrences / hit_days.size
-
     set_offsets = hit_offsets[in_set]
-    centre = _median(set_offsets)
     spread = float(np.std(set_offsets))
-    if spread > params.max_spread_min:
+    if spread > params.max_spread_min or _by_chance(group, day_set, occurrences, window):
         return None
-    # The entity's changes on the day set's eligible days (one per minute, as they vote),
-    # spread at random over the day: how often one would land in the window anyway.
-    vote_days = np.unique(day * MINUTES_PER_DAY + minute) // MINUTES_PER_DAY
-    counted = day_mask[(vote_days + 3) % 7] & window.eligible[entity, vote_days - window.first_day]
-    per_day_rate = np.count_nonzero(counted) / eligible
-    per_day = 1.0 - math.exp(-per_day_rate * (2 * half + 1) / MINUTES_PER_DAY)
-    if _chance(occurrences, eligible, per_day) > params.max_chance:
-        return None
+    at = round(peak + _median(set_offsets))
     sun_offset: int | None = None
     if sun_event is None:
-        routine_minute = round(peak + centre) % MINUTES_PER_DAY
+        routine_minute = at % MINUTES_PER_DAY
     else:
         assert window.sun is not None
-        sun_offset = (round(peak + centre) + MINUTES_PER_DAY // 2) % MINUTES_PER_DAY - MINUTES_PER_DAY // 2
+        sun_offset = (at + MINUTES_PER_DAY // 2) % MINUTES_PER_DAY - MINUTES_PER_DAY // 2
         # Its typical clock time: the sun event plus the offset, on a middle day.
         clock = window.sun.minutes(sun_event, hit_days[in_set]) + sun_offset
         routine_minute = round(_median(clock)) % MINUTES_PER_DAY
-    per_origin = _ints(np.bincount(origin[chosen][in_set], minlength=len(Origin)))
+    per_origin = _ints(np.bincount(group.origin[chosen][in_set], minlength=len(Origin)))
     origins = {o.label: per_origin[o] for o in Origin if per_origin[o]}
-    automated = origins.get(Origin.AUTOMATION.label, 0) * 2 > occurrences
     return TimeOfDayPattern(
-        entity_id=names[0],
-        to_state=names[1],
+        entity_id=group.entity_id,
+        to_state=group.to_state,
         minute=routine_minute,
-        days=days,
-        day_set=day_set,
+        days=day_set.days,
+        day_set=day_set.name,
         spread_min=round(spread, 1),
         occurrences=occurrences,
-        eligible_days=eligible,
+        eligible_days=day_set.eligible,
         share_of_days=round(share, 3),
-        confidence=_confidence(share, coverage, spread),
-        automated=automated,
+        confidence=_confidence(share, occurrences / hit_days.size, spread),
+        automated=origins.get(Origin.AUTOMATION.label, 0) * 2 > occurrences,
         origins=origins,
         hit_days=tuple(int(d) for d in np.sort(hit_days[in_set])),
         sun_event=sun_event,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING
 
 import numpy as np
 from homeassistant.const import SUN_EVENT_SUNRISE, SUN_EVENT_SUNSET
@@ -16,12 +17,16 @@ from homeassistant.helpers.sun import get_astral_event_date
 from homeassistant.util import dt as dt_util
 from numpy.typing import NDArray
 
+from .const import CONTROLLABLE_DOMAINS
 from .engine.backtest import Backtest, backtest_many
 from .engine.co_occurrence import CoOccurrencePattern, detect_co_occurrence
 from .engine.event_log import EventLog
 from .engine.local_time import local_day_of, local_fields, utc_offsets
-from .engine.time_of_day import SunTimes, TimeOfDayParams, TimeOfDayPattern, detect_time_of_day
-from .recorder_reader import CONTROLLABLE_DOMAINS, FetchedHistory
+from .engine.sun_relative import SunTimes
+from .engine.time_of_day import TimeOfDayParams, TimeOfDayPattern, detect_time_of_day
+
+if TYPE_CHECKING:
+    from .fetched_history import FetchedHistory
 
 _EPOCH = date(1970, 1, 1)
 

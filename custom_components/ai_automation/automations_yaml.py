@@ -121,6 +121,31 @@ async def _async_restore(hass: HomeAssistant, path: str, raw: bytes | None) -> N
         LOGGER.error("Could not restore %s as it was: %s", path, err)
 
 
+async def _async_reload(
+    hass: HomeAssistant, config_id: str, path: str, raw: bytes | None, context: Context | None
+) -> str:
+    """Reload the written automation and return its entity id; put ``raw`` back if it is not loaded."""
+    try:
+        await hass.services.async_call(
+            AUTOMATION_DOMAIN, SERVICE_RELOAD, {CONF_ID: config_id}, blocking=True, context=context
+        )
+    except HomeAssistantError as err:
+        # configuration.yaml has an error: newer Home Assistant refuses the reload
+        # (older ones log it and load nothing, which the check below catches).
+        LOGGER.warning("Reloading automations failed (%s); restoring %s", err, path)
+        await _async_restore(hass, path, raw)
+        raise _error("automations_yaml_not_included", path=path) from err
+    entity_id = er.async_get(hass).async_get_entity_id(AUTOMATION_DOMAIN, AUTOMATION_DOMAIN, config_id)
+    component = hass.data.get(DATA_COMPONENT)
+    if entity_id is None or component is None or component.get_entity(entity_id) is None:
+        # Not loaded from that file: configuration.yaml lacks `automation: !include
+        # automations.yaml` (or has an error). Leave the file as it was.
+        LOGGER.warning("Automation %s was written to %s but not loaded; restoring the file", config_id, path)
+        await _async_restore(hass, path, raw)
+        raise _error("automations_yaml_not_included", path=path)
+    return entity_id
+
+
 async def async_create_automation(
     hass: HomeAssistant, config: dict[str, Any], *, enabled: bool, context: Context | None
 ) -> str:
@@ -157,25 +182,7 @@ async def async_create_automation(
         except (OSError, HomeAssistantError) as err:
             raise _error("automations_yaml_unwritable", path=path, error=str(err)) from err
 
-        try:
-            await hass.services.async_call(
-                AUTOMATION_DOMAIN, SERVICE_RELOAD, {CONF_ID: config_id}, blocking=True, context=context
-            )
-        except HomeAssistantError as err:
-            # configuration.yaml has an error: newer Home Assistant refuses the reload
-            # (older ones log it and load nothing, which the check below catches).
-            LOGGER.warning("Reloading automations failed (%s); restoring %s", err, path)
-            await _async_restore(hass, path, raw)
-            raise _error("automations_yaml_not_included", path=path) from err
-        entity_id = er.async_get(hass).async_get_entity_id(AUTOMATION_DOMAIN, AUTOMATION_DOMAIN, config_id)
-        if entity_id is None or component.get_entity(entity_id) is None:
-            # Not loaded from that file: configuration.yaml lacks `automation: !include
-            # automations.yaml` (or has an error). Leave the file as it was.
-            LOGGER.warning(
-                "Automation %s was written to %s but not loaded; restoring the file", config_id, path
-            )
-            await _async_restore(hass, path, raw)
-            raise _error("automations_yaml_not_included", path=path)
+        entity_id = await _async_reload(hass, config_id, path, raw, context)
 
     if not enabled:
         await hass.services.async_call(

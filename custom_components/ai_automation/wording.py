@@ -1,0 +1,197 @@
+"""Every built-in word about a suggestion: title, description and evidence, from its pattern.
+
+Nothing leaves the house: the text comes from templates over the pattern's numbers. It is
+plain (it is also the automation's alias and the phone push); names and states come in as
+a device chose them and are shown through ``display.plain_name``. The LLM prompt takes its
+time and day words from here too. No Home Assistant import (the type only, for checkers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .display import DESCRIPTION_SHOWN_MAX_CHARS, TITLE_MAX_CHARS, fit, plain_name, shorten
+from .engine.co_occurrence import CoOccurrencePattern
+from .engine.time_of_day import TimeOfDayPattern
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+DAY_SETS = ("daily", "weekdays", "weekends")
+_DAY_SET_TEXT = {"daily": "every day", "weekdays": "on weekdays", "weekends": "at weekends"}
+_DAY_SET_NOUN = {"daily": "days", "weekdays": "weekdays", "weekends": "weekend days"}
+_FULL_DAY = {
+    "mon": "Monday",
+    "tue": "Tuesday",
+    "wed": "Wednesday",
+    "thu": "Thursday",
+    "fri": "Friday",
+    "sat": "Saturday",
+    "sun": "Sunday",
+}
+_VERB = {
+    "on": "Turn on",
+    "off": "Turn off",
+    "open": "Open",
+    "closed": "Close",
+    "locked": "Lock",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Wording:
+    """Text shown to the user for one suggestion."""
+
+    title: str
+    description: str
+    evidence: str  # the numbers behind it in one sentence (the notification's "Evidence")
+
+
+def friendly_name(hass: HomeAssistant, entity_id: str) -> str | None:
+    """An entity's name as every text shows it (one line, capped), or None when it has none.
+
+    The one lookup of a device's name: the built-in wording shows the entity id instead
+    of None, the prompt sends a pseudonym.
+    """
+    state = hass.states.get(entity_id)
+    return (plain_name(state.name) or None) if state is not None else None
+
+
+def hhmm(minute: float) -> str:
+    """A local minute of day (any number, wrapped around midnight) as 'HH:MM'."""
+    m = round(minute) % 1440
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+def usual_window(minute: int, spread_min: float) -> tuple[str, str]:
+    """The typical time ± one standard deviation, as ('HH:MM', 'HH:MM') across midnight."""
+    spread = round(spread_min)
+    return hhmm(minute - spread), hhmm(minute + spread)
+
+
+def seconds(value: float) -> str:
+    """'6 s', or 'under a second'."""
+    return f"{value:.0f} s" if value >= 1 else "under a second"
+
+
+def sun_phrase(event: str, offset_min: int) -> str:
+    """'at sunset', '15 minutes after sunset', '20 minutes before sunrise'."""
+    if offset_min == 0:
+        return f"at {event}"
+    return f"{abs(offset_min)} minutes {'after' if offset_min > 0 else 'before'} {event}"
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def days_text(pattern: TimeOfDayPattern) -> str:
+    """'on weekdays', 'every day', or 'on Monday, Wednesday and Friday'."""
+    if pattern.day_set in _DAY_SET_TEXT:
+        return _DAY_SET_TEXT[pattern.day_set]
+    return "on " + _listed([_FULL_DAY[d] for d in pattern.day_names])
+
+
+def days_noun(pattern: TimeOfDayPattern) -> str:
+    """What the days counted are: 'weekdays', 'days', or 'Mondays, Wednesdays and Fridays'."""
+    if pattern.day_set in _DAY_SET_NOUN:
+        return _DAY_SET_NOUN[pattern.day_set]
+    names = [f"{_FULL_DAY[d]}s" for d in pattern.day_names]
+    return _listed(names) if names else "matching days"
+
+
+def _action(to_state: str) -> str:
+    """'Turn on {name}', or 'Set {name} to {state}' for other states (a ``fit`` template)."""
+    verb = _VERB.get(to_state)
+    return f"{verb} {{name}}" if verb else "Set {name} to {state}"
+
+
+def _replayed(backtest: dict[str, Any]) -> str:
+    return (
+        f"Replayed over that history it would have fired {backtest['would_have_fired']} times and "
+        f"matched what you did {backtest['matched']} times"
+    )
+
+
+def word_time_of_day(pattern: TimeOfDayPattern, name: str, backtest: dict[str, Any]) -> Wording:
+    """Word a time-of-day (or sun-relative) suggestion from the numbers behind it."""
+    when = days_text(pattern)
+    spread = round(pattern.spread_min)
+    state = plain_name(pattern.to_state)
+    went = f"{name} went {state}"
+    counted = f"{pattern.occurrences} of the last {pattern.eligible_days} {days_noun(pattern)}"
+    if pattern.sun_event is not None and pattern.sun_offset_min is not None:
+        at = sun_phrase(pattern.sun_event, pattern.sun_offset_min)
+        title = fit(f"{_action(pattern.to_state)} {at}", TITLE_MAX_CHARS, name=name, state=state)
+        told = (
+            f"{went} {at} (give or take {spread} minutes) on {counted}; it follows the sun more "
+            f"closely than the clock. This automation does it for you {at} {when}"
+        )
+        evidence = f"On {counted}, {went} {at}, give or take {spread} minutes."
+    else:
+        title = fit(
+            f"{_action(pattern.to_state)} at {pattern.time} {when}", TITLE_MAX_CHARS, name=name, state=state
+        )
+        early, late = usual_window(pattern.minute, pattern.spread_min)
+        told = (
+            f"{went} around {pattern.time} on {counted} (usually between {early} and {late}). "
+            f"This automation does it for you at {pattern.time} {when}"
+        )
+        evidence = (
+            f"On {counted}, {went} at {pattern.time}."
+            if spread == 0
+            else f"On {counted}, {went} between {early} and {late} (typically {pattern.time})."
+        )
+    description = (
+        f"{told}, unless it is already {state}. {_replayed(backtest)} "
+        f"(within {backtest['tolerance_min']} minutes)."
+    )
+    return Wording(title, shorten(description, DESCRIPTION_SHOWN_MAX_CHARS), evidence)
+
+
+def word_co_occurrence(
+    pattern: CoOccurrencePattern, name: str, trigger_name: str, backtest: dict[str, Any]
+) -> Wording:
+    """Word a "B follows A" suggestion."""
+    state, trigger_state = plain_name(pattern.to_state), plain_name(pattern.trigger_to_state)
+    title = fit(
+        f"{_action(pattern.to_state)} when {{trigger}} turns {{trigger_state}}",
+        TITLE_MAX_CHARS,
+        name=name,
+        state=state,
+        trigger=trigger_name,
+        trigger_state=trigger_state,
+    )
+    within, typically = seconds(pattern.lag_p90_s), seconds(pattern.lag_s)
+    description = (
+        f"{name} went {state} within {within} (typically {typically}) after {trigger_name} went "
+        f"{trigger_state}, {pattern.occurrences} of {pattern.trigger_count} times "
+        f"({pattern.confidence:.0%}); {pattern.coverage:.0%} of the times {name} went {state}, "
+        f"{trigger_name} had just done so. This automation does it for you, unless it is already "
+        f"{state}. {_replayed(backtest)}."
+    )
+    evidence = (
+        f"{name} went {state} after {trigger_name} went {trigger_state} {pattern.occurrences} of "
+        f"{pattern.trigger_count} times, within {within} (typically {typically})."
+    )
+    return Wording(title, shorten(description, DESCRIPTION_SHOWN_MAX_CHARS), evidence)
+
+
+def word(
+    pattern: TimeOfDayPattern | CoOccurrencePattern,
+    backtest: dict[str, Any],
+    name_of: Callable[[str], str | None],
+) -> Wording:
+    """Word any suggestion; ``name_of`` gives an entity's name (see ``friendly_name``).
+
+    An entity without a name is shown by its id.
+    """
+
+    def name(entity_id: str) -> str:
+        return plain_name(name_of(entity_id) or "") or entity_id
+
+    if isinstance(pattern, CoOccurrencePattern):
+        return word_co_occurrence(pattern, name(pattern.entity_id), name(pattern.trigger_entity_id), backtest)
+    return word_time_of_day(pattern, name(pattern.entity_id), backtest)
