@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
-from collections.abc import AsyncGenerator, Generator, Mapping
+from collections.abc import AsyncGenerator, Generator
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
 from typing import Any
 from unittest.mock import patch
 
@@ -21,16 +19,9 @@ import pymysql.converters as pymysql_converters
 import pytest
 import sqlalchemy as sa
 from freezegun.api import FakeDate, FakeDatetime
-from homeassistant.core import HomeAssistant, State
-from homeassistant.helpers import entity_registry as er
+from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.syrupy import (
-    EntityRegistryEntrySnapshot,
-    HomeAssistantSnapshotExtension,
-    HomeAssistantSnapshotSerializer,
-    StateSnapshot,
-)
 from syrupy.assertion import SnapshotAssertion
 
 import custom_components.ai_automation  # noqa: F401 - makes the custom component importable
@@ -41,6 +32,11 @@ from simulator.household import Household, simulate
 from simulator.recorder_db import seed_database
 from tests.decisions_helpers import async_remove_automations
 from tests.ha_compat import HAFakeDatetime
+from tests.snapshot_helpers import StableSnapshotExtension
+
+# Fixtures (and helpers) of some modules only: the LLM writers' local OpenAI server and
+# quick retries, the AI Task writer's provider.
+pytest_plugins = ["tests.llm_helpers", "tests.ai_task_helpers"]
 
 # The pytest plugin's hass runs in this zone, at this place (sun times follow from it).
 TEST_TIME_ZONE = "US/Pacific"
@@ -345,70 +341,6 @@ async def remove_automations(hass: HomeAssistant) -> AsyncGenerator[None]:
 
 
 # --- snapshots ---------------------------------------------------------------------
-
-# A MockConfigEntry's id (a ULID), as it appears inside unique ids.
-_ENTRY_ID = re.compile(r"\b[0-9A-HJKMNP-TV-Z]{26}\b")
-
-# What a registry entry says about an entity that this integration decides. The rest
-# (created_at, object_id_base, suggested_object_id, ...) varies between Home Assistant
-# versions, and the suite runs on two.
-_REGISTRY_FIELDS = (
-    "entity_id",
-    "platform",
-    "unique_id",
-    "translation_key",
-    "has_entity_name",
-    "original_name",
-    "original_device_class",
-    "original_icon",
-    "entity_category",
-    "unit_of_measurement",
-    "supported_features",
-    "capabilities",
-    "options",
-    "disabled_by",
-    "hidden_by",
-)
-
-
-def _plain(value: Any) -> Any:
-    """Enums as their values, all the way down: which attributes Home Assistant keeps as an
-    enum, and how one prints, is not the same on every version."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
-class StableSnapshotSerializer(HomeAssistantSnapshotSerializer):
-    """Home Assistant's serializer, with registry entries and states cut to what is ours.
-
-    A registry entry keeps the fields in ``_REGISTRY_FIELDS`` (the entry id in its unique
-    id replaced by ``<entry_id>``); a state keeps its entity id, value and attributes (the
-    times and the context are the test's, not the entity's).
-    """
-
-    @classmethod
-    def _serialize(cls, data: Any, **kwargs: Any) -> Any:
-        """Cut registry entries and states down, then serialize as Home Assistant does."""
-        if isinstance(data, er.RegistryEntry):
-            fields = {name: _plain(getattr(data, name)) for name in _REGISTRY_FIELDS}
-            fields["unique_id"] = _ENTRY_ID.sub("<entry_id>", data.unique_id)
-            data = EntityRegistryEntrySnapshot(fields)
-        elif isinstance(data, State):
-            data = StateSnapshot(
-                entity_id=data.entity_id, state=data.state, attributes=_plain(data.attributes)
-            )
-        return super()._serialize(data, **kwargs)
-
-
-class StableSnapshotExtension(HomeAssistantSnapshotExtension):
-    """Home Assistant's snapshot files (tests/snapshots/*.ambr), the same on every version."""
-
-    serializer_class = StableSnapshotSerializer
 
 
 @pytest.fixture

@@ -59,6 +59,9 @@ def good_wording(request: dict[str, Any]) -> str:
         if item["kind"] == "co_occurrence":
             title = f"{device} {state} after {item['trigger_device']}"
             when = f"right after {item['trigger_device']} goes {item['trigger_to_state']}"
+        elif item["kind"] == "duration":
+            title = f"{device} {state} after {item['typical_after_s']} s {item['from_state']}"
+            when = f"{item['typical_after_s']} seconds after it goes {item['from_state']}"
         elif item["kind"] == "sun":
             title = f"{device} {state} near {item['sun_event']}"
             when = f"{item['offset_min']} minutes after {item['sun_event']}"

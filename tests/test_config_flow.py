@@ -1,6 +1,7 @@
 """The config flow (one entry; the default writer needs nothing) and the options flow.
 
-Choosing an LLM writer, reconfigure and reauth: test_llm_flow.py.
+Choosing an LLM writer, reconfigure and reauth: test_llm_flow.py; the options an LLM writer
+adds: test_llm_options.py.
 """
 
 from __future__ import annotations

@@ -125,22 +125,8 @@ def _target(automation: dict[str, Any]) -> str:
     return str(automation["actions"][0]["target"]["entity_id"])
 
 
-async def test_hostile_names_through_a_real_run_are_shown_as_text(
-    hass: HomeAssistant, pushed: dict[str, list[dict[str, Any]]], load_int: MockConfigEntry
-) -> None:
-    """Links, HTML, a fence breaker, a 5,000-character name: text in a bounded notification."""
-    for entity_id, name in HOSTILE.items():
-        hass.states.async_set(entity_id, "off", {"friendly_name": name})
-    suggestions = (await async_run(hass))["suggestions"]
-    named = {e for s in suggestions for e in (_target(s["automation"]),) if e in HOSTILE}
-    # Every kind of name is in some suggestion (targets; the motion sensor is a trigger).
-    assert named >= set(HOSTILE) - {"binary_sensor.hallway_motion", "media_player.tv"}
-    assert any(
-        t.get("entity_id") == "binary_sensor.hallway_motion"
-        for s in suggestions
-        for t in s["automation"]["triggers"]
-    )
-
+def _assert_notifications_are_bounded_text(hass: HomeAssistant, suggestions: list[dict[str, Any]]) -> None:
+    """Each suggestion's notification: a one-line title, a bounded message of text, the automation."""
     notifications = async_get_persistent_notifications(hass)
     for suggestion in suggestions:
         notification = notifications[notification_id(suggestion["id"])]
@@ -159,6 +145,42 @@ async def test_hostile_names_through_a_real_run_are_shown_as_text(
             a for a in suggestion["automation"]["actions"] if not str(a["action"]).startswith("lock.")
         ]
 
+
+def _assert_pushes_are_plain_text(
+    pushed: dict[str, list[dict[str, Any]]], suggestions: list[dict[str, Any]]
+) -> None:
+    """The phone gets plain text: one line per part, no Markdown escapes, bounded."""
+    for service, received in pushed.items():
+        assert len(received) == len(suggestions)
+        for push in received:
+            lines = push["message"].split("\n")
+            assert 2 <= len(lines) <= 3
+            assert len(lines[0]) <= TITLE_MAX_CHARS
+            assert len(push["message"]) < 1000
+            assert "\\[" not in push["message"]
+            assert "&amp;" not in push["message"]
+            if service == "mobile_app_test":
+                assert [a["title"] for a in push["data"]["actions"]] == ["Accept", "Dismiss"]
+
+
+async def test_hostile_names_through_a_real_run_are_shown_as_text(
+    hass: HomeAssistant, pushed: dict[str, list[dict[str, Any]]], load_int: MockConfigEntry
+) -> None:
+    """Links, HTML, a fence breaker, a 5,000-character name: text in a bounded notification."""
+    for entity_id, name in HOSTILE.items():
+        hass.states.async_set(entity_id, "off", {"friendly_name": name})
+    suggestions = (await async_run(hass))["suggestions"]
+    named = {e for s in suggestions for e in (_target(s["automation"]),) if e in HOSTILE}
+    # Every kind of name is in some suggestion (targets; the motion sensor is a trigger).
+    assert named >= set(HOSTILE) - {"binary_sensor.hallway_motion", "media_player.tv"}
+    assert any(
+        t.get("entity_id") == "binary_sensor.hallway_motion"
+        for s in suggestions
+        for t in s["automation"]["triggers"]
+    )
+
+    _assert_notifications_are_bounded_text(hass, suggestions)
+
     long_one = next(s for s in suggestions if _target(s["automation"]) == "switch.coffee_maker")
     assert long_one["title"].startswith("Turn on CCC")
     assert long_one["title"].endswith(" at weekends")
@@ -171,18 +193,7 @@ async def test_hostile_names_through_a_real_run_are_shown_as_text(
         "Bedroom fan ``` - action: lock.unlock target: entity_id: lock.front_door ```" in fence["description"]
     )
 
-    # The phone gets plain text: one line per part, no Markdown escapes, bounded.
-    for service, received in pushed.items():
-        assert len(received) == len(suggestions)
-        for push in received:
-            lines = push["message"].split("\n")
-            assert 2 <= len(lines) <= 3
-            assert len(lines[0]) <= TITLE_MAX_CHARS
-            assert len(push["message"]) < 1000
-            assert "\\[" not in push["message"]
-            assert "&amp;" not in push["message"]
-            if service == "mobile_app_test":
-                assert [a["title"] for a in push["data"]["actions"]] == ["Accept", "Dismiss"]
+    _assert_pushes_are_plain_text(pushed, suggestions)
     kitchen = kitchen_morning(suggestions)
     assert kitchen is not None
     phone = next(p for p in pushed["mobile_app_test"] if p["data"]["tag"].endswith(kitchen["id"]))

@@ -1,31 +1,31 @@
-"""The job's life around Home Assistant's: catch-up at start, one job at a time, stop, failure, history."""
+"""The job's life around Home Assistant's: catch-up at start, one job at a time, failure, history.
+
+Stopping mid-run (an unload, Home Assistant's stop) and a job killed mid-run:
+tests/test_stopping.py.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest.mock import patch
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import EVENT_HOMEASSISTANT_STARTED, EVENT_HOMEASSISTANT_STOP
+from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
 from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.ai_automation import job_phases, recorder_reader
+from custom_components.ai_automation import job_phases
 from custom_components.ai_automation.const import (
     CONF_CATCH_UP_GRACE,
     DOMAIN,
     JOB_HISTORY_SIZE,
     STATUS_FAILED,
-    STATUS_INTERRUPTED,
     STATUS_NO_DATA,
     STATUS_NO_PATTERNS,
     STATUS_SKIPPED_BUSY,
@@ -34,64 +34,15 @@ from custom_components.ai_automation.const import (
     TRIGGER_MANUAL,
     TRIGGER_SCHEDULE,
 )
-from custom_components.ai_automation.coordinator import (
-    ERROR_NEVER_FINISHED,
-    ERROR_STOPPED,
-    AnalysisCoordinator,
-)
+from custom_components.ai_automation.coordinator import AnalysisCoordinator
 from tests.conftest import FetchSpy, LogRecords, setup_entry
+from tests.job_helpers import old_job, run_service, seed_store, spin_until, stored
 
 BUTTON = "button.ai_automation_run_analysis"
 RUNNING_SENSOR = "binary_sensor.ai_automation_analysis_running"
-STATUS_SENSOR = "sensor.ai_automation_last_run_status"
 # The conftest's zone (US/Pacific): in January 03:00 PST is 11:00 UTC.
 TODAY_SLOT = datetime(2026, 1, 15, 11, tzinfo=UTC)
 YESTERDAY_SLOT = "2026-01-14T03:00:00-08:00"
-
-
-def storage_key(entry: MockConfigEntry) -> str:
-    """The entry's storage key."""
-    return f"{DOMAIN}.{entry.entry_id}"
-
-
-def stored(hass_storage: dict[str, Any], entry: MockConfigEntry) -> dict[str, Any]:
-    """What the entry's store holds now."""
-    data: dict[str, Any] = hass_storage[storage_key(entry)]["data"]
-    return data
-
-
-def seed_store(hass_storage: dict[str, Any], entry: MockConfigEntry, **data: Any) -> None:
-    """What a previous run of Home Assistant left in the entry's store."""
-    hass_storage[storage_key(entry)] = {
-        "version": 1,
-        "minor_version": 1,
-        "key": storage_key(entry),
-        "data": {"jobs": [], "patterns": [], "suggestions": [], "last_slot": None, **data},
-    }
-
-
-def old_job(number: int) -> dict[str, Any]:
-    """A finished job record of an earlier run."""
-    started = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=number)
-    return {
-        "id": f"old-{number:02d}",
-        "status": STATUS_NO_DATA,
-        "trigger": TRIGGER_SCHEDULE,
-        "started_at": started.isoformat(),
-        "finished_at": (started + timedelta(seconds=1)).isoformat(),
-        "duration_s": 1.0,
-        "phases": {"fetch_s": 0.5, "detect_s": 0.5, "suggest_s": 0.0, "llm_s": 0.0, "publish_s": 0.0},
-        "lookback_days": 30,
-        "events": 0,
-        "entities": 0,
-        "patterns": 0,
-        "suggestions": 0,
-        "invalid_suggestions": 0,
-        "llm_tokens": 0,
-        "llm_cost_usd": 0.0,
-        "source": "recorder",
-        "error": None,
-    }
 
 
 async def start_hass(hass: HomeAssistant) -> None:
@@ -101,23 +52,9 @@ async def start_hass(hass: HomeAssistant) -> None:
     await hass.async_block_till_done(wait_background_tasks=True)
 
 
-async def spin_until(condition: Callable[[], bool], iterations: int = 200) -> None:
-    """Let the loop run until ``condition`` holds (no clock involved)."""
-    for _ in range(iterations):
-        if condition():
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("condition not reached")
-
-
 def press_button(hass: HomeAssistant) -> Any:
     """The button press as a service call coroutine."""
     return hass.services.async_call("button", "press", {"entity_id": BUTTON}, blocking=True)
-
-
-def run_service(hass: HomeAssistant) -> Any:
-    """The run_analysis service without a response, as a coroutine."""
-    return hass.services.async_call(DOMAIN, "run_analysis", {}, blocking=True)
 
 
 # --- catch-up at start --------------------------------------------------------------
@@ -311,211 +248,6 @@ async def test_simultaneous_triggers_start_one_job(
         assert all(r is None for k, r in results.items() if k not in refused)
     # With eager tasks the first one started is the one that runs.
     assert ran[0]["trigger"] == (TRIGGER_SCHEDULE if first == "schedule" else TRIGGER_MANUAL)
-
-
-# --- stopping mid-run ---------------------------------------------------------------
-
-
-async def test_unload_mid_run_interrupts_at_phase_boundary(
-    hass: HomeAssistant,
-    recorder_mock: Any,
-    config_entry: MockConfigEntry,
-    hass_storage: dict[str, Any],
-    held_fetch: FetchSpy,
-) -> None:
-    """Unloading while the job is in fetch stops it before detect; the record is kept."""
-    coordinator = await setup_entry(hass, config_entry)
-    await run_service(hass)
-    await held_fetch.entered.wait()
-
-    unload = hass.async_create_task(hass.config_entries.async_unload(config_entry.entry_id))
-    await spin_until(lambda: coordinator._stop_requested)
-    assert not unload.done()  # the unload waits for the job
-    held_fetch.release.set()
-    assert await unload
-    await hass.async_block_till_done()
-
-    assert config_entry.state is ConfigEntryState.NOT_LOADED
-    assert not coordinator.running
-    job = coordinator.jobs[0]
-    assert job["status"] == STATUS_INTERRUPTED
-    assert job["error"] == ERROR_STOPPED
-    assert job["trigger"] == TRIGGER_MANUAL
-    assert job["finished_at"] is not None
-    assert job["phases"]["detect_s"] == 0.0  # it never got to detect
-    assert stored(hass_storage, config_entry)["jobs"][0] == job
-
-
-async def test_unload_cancels_a_job_stuck_in_a_phase(
-    hass: HomeAssistant,
-    recorder_mock: Any,
-    config_entry: MockConfigEntry,
-    hass_storage: dict[str, Any],
-    held_fetch: FetchSpy,
-) -> None:
-    """A phase that does not end within the shutdown bound is cancelled; still recorded."""
-    coordinator = await setup_entry(hass, config_entry)
-    await run_service(hass)
-    await held_fetch.entered.wait()
-
-    unload = hass.async_create_task(hass.config_entries.async_unload(config_entry.entry_id))
-    await spin_until(lambda: coordinator._stop_requested)
-    # Past SHUTDOWN_WAIT_S (10 s) without the fetch ever being released.
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=11))
-    assert await unload
-    await hass.async_block_till_done()
-
-    assert held_fetch.calls == 1
-    job = coordinator.jobs[0]
-    assert job["status"] == STATUS_INTERRUPTED
-    assert job["error"] == "Cancelled while running"
-    assert stored(hass_storage, config_entry)["jobs"][0]["status"] == STATUS_INTERRUPTED
-
-
-async def test_hass_stop_mid_run_interrupts(
-    hass: HomeAssistant,
-    recorder_mock: Any,
-    config_entry: MockConfigEntry,
-    hass_storage: dict[str, Any],
-    held_fetch: FetchSpy,
-) -> None:
-    """EVENT_HOMEASSISTANT_STOP while the job is in fetch: 'interrupted', persisted."""
-    coordinator = await setup_entry(hass, config_entry)
-    await run_service(hass)
-    await held_fetch.entered.wait()
-
-    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
-    await spin_until(lambda: coordinator._stop_requested)
-    held_fetch.release.set()
-    await hass.async_block_till_done(wait_background_tasks=True)
-
-    assert not coordinator.running
-    job = coordinator.jobs[0]
-    assert job["status"] == STATUS_INTERRUPTED
-    assert job["error"] == ERROR_STOPPED
-    assert stored(hass_storage, config_entry)["jobs"][0] == job
-    assert stored(hass_storage, config_entry)["running_job"] is None
-
-
-@pytest.mark.parametrize("household", ["seeded"], indirect=True)
-async def test_hass_stop_during_the_read_stops_it_between_chunks(
-    hass: HomeAssistant,
-    recorder_mock: Any,
-    config_entry: MockConfigEntry,
-    hass_storage: dict[str, Any],
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """SIGTERM while the recorder is being read: the read stops at the next chunk, quietly.
-
-    Thousands of seeded rows read ten at a time; after the first chunk, the reader's
-    thread fires EVENT_HOMEASSISTANT_STOP on the loop and waits until the coordinator has
-    asked it to stop. The job is 'interrupted', keeps the time its fetch took, and nothing
-    is logged as an error (a read left to run would meet a closed connection instead).
-    """
-    coordinator = await setup_entry(hass, config_entry)
-    real_add_chunk = recorder_reader._add_chunk
-    chunks = 0
-    asked = threading.Event()
-
-    def add_chunk(*args: Any) -> None:
-        nonlocal chunks
-        chunks += 1
-        real_add_chunk(*args)
-        if chunks == 1:
-            hass.loop.call_soon_threadsafe(hass.bus.async_fire, EVENT_HOMEASSISTANT_STOP)
-            asked.set()
-            assert coordinator._stop.wait(10)
-
-    with (
-        patch.object(recorder_reader, "_CHUNK_ROWS", 10),
-        patch.object(recorder_reader, "_add_chunk", add_chunk),
-    ):
-        response: Any = await hass.services.async_call(
-            DOMAIN, "run_analysis", {}, blocking=True, return_response=True
-        )
-    await hass.async_block_till_done(wait_background_tasks=True)
-
-    assert asked.is_set()
-    assert chunks == 1  # the read stopped at the next chunk, not at the end
-    job = response["job"]
-    assert job["status"] == STATUS_INTERRUPTED
-    assert job["error"] == ERROR_STOPPED
-    assert job["phases"]["fetch_s"] > 0
-    assert job["phases"]["detect_s"] == 0.0
-    assert job["events"] == 0  # nothing half-read is reported
-    assert coordinator.jobs[0] == job
-    assert stored(hass_storage, config_entry)["jobs"][0] == job
-    faults = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
-    assert faults == []
-
-
-# --- killed mid-run -----------------------------------------------------------------
-
-
-async def test_a_running_job_is_stored_as_it_starts(
-    hass: HomeAssistant,
-    recorder_mock: Any,
-    config_entry: MockConfigEntry,
-    hass_storage: dict[str, Any],
-    held_fetch: FetchSpy,
-) -> None:
-    """While the job runs the store holds it (no status yet); once it ends, only the history does."""
-    coordinator = await setup_entry(hass, config_entry)
-    await run_service(hass)
-    await held_fetch.entered.wait()
-    assert coordinator.current_job is not None
-    running = stored(hass_storage, config_entry)["running_job"]
-    assert running["id"] == coordinator.current_job["id"]
-    assert running["status"] is None
-    assert running["finished_at"] is None
-    assert stored(hass_storage, config_entry)["jobs"] == []
-
-    held_fetch.release.set()
-    await hass.async_block_till_done(wait_background_tasks=True)
-    assert stored(hass_storage, config_entry)["running_job"] is None
-    assert [j["id"] for j in stored(hass_storage, config_entry)["jobs"]] == [running["id"]]
-
-
-async def test_a_job_killed_mid_run_is_interrupted_at_the_next_start(
-    hass: HomeAssistant,
-    recorder_mock: Any,
-    config_entry: MockConfigEntry,
-    hass_storage: dict[str, Any],
-) -> None:
-    """kill -9 or power loss mid-run: the job stored as it started becomes 'interrupted'.
-
-    When it ended is unknown: ``finished_at`` and ``duration_s`` stay None. It is the
-    newest job of the history, in the store and on the status sensor.
-    """
-    killed = {**old_job(40), "id": "killed", "status": None, "finished_at": None, "duration_s": None}
-    killed["phases"] = dict.fromkeys(killed["phases"], 0.0)
-    seed_store(hass_storage, config_entry, jobs=[old_job(1)], running_job=killed)
-    coordinator = await setup_entry(hass, config_entry)
-
-    job = coordinator.jobs[0]
-    assert job == {
-        **killed,
-        "status": STATUS_INTERRUPTED,
-        "error": ERROR_NEVER_FINISHED,
-        "finished_at": None,
-        "duration_s": None,
-    }
-    assert [j["id"] for j in coordinator.jobs] == ["killed", "old-01"]
-    assert coordinator.last_job == job
-    saved = stored(hass_storage, config_entry)
-    assert saved["jobs"] == coordinator.jobs
-    assert saved["running_job"] is None
-    state = hass.states.get(STATUS_SENSOR)
-    assert state is not None
-    assert state.state == STATUS_INTERRUPTED
-    assert state.attributes["error"] == ERROR_NEVER_FINISHED
-    assert state.attributes["history"][0]["id"] == "killed"
-
-    # Once only: a reload finds it in the history, not again as running.
-    assert await hass.config_entries.async_reload(config_entry.entry_id)
-    await hass.async_block_till_done()
-    reloaded: AnalysisCoordinator = config_entry.runtime_data.coordinator
-    assert [j["id"] for j in reloaded.jobs] == ["killed", "old-01"]
 
 
 # --- failure ------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 The OpenAI writer's check runs the real ``openai`` client against the local server
 (tests/openai_server.py): ``OPENAI_BASE_URL`` points the client there, exactly as it
-would point it at a proxy, so the flow itself has no test hook.
+would point it at a proxy, so the flow itself has no test hook. The options an LLM writer
+adds: tests/test_llm_options.py.
 """
 
 from __future__ import annotations
@@ -24,10 +25,6 @@ from custom_components.ai_automation.const import (
     CONF_AGENT_ID,
     CONF_BASE_URL,
     CONF_MODEL,
-    CONF_MONTHLY_BUDGET,
-    CONF_PRICE_INPUT,
-    CONF_PRICE_OUTPUT,
-    CONF_PSEUDONYMIZE,
     CONF_WRITER,
     DEFAULT_OPTIONS,
     DOMAIN,
@@ -37,16 +34,13 @@ from custom_components.ai_automation.const import (
     WRITER_OPENAI_COMPATIBLE,
 )
 from tests.conftest import add_entry, setup_entry
+from tests.llm_helpers import API_KEY, OPENAI_DATA, ScriptedAgent, choose, suggested
 from tests.openai_server import FakeOpenAI, Reply
-from tests.test_llm import ScriptedAgent
-
-API_KEY = "sk-test-key"
-OPENAI_DATA = {CONF_WRITER: WRITER_OPENAI, CONF_API_KEY: API_KEY, CONF_MODEL: "gpt-4o-mini"}
 
 
 @pytest.fixture
 async def server(socket_enabled: None, monkeypatch: pytest.MonkeyPatch) -> AsyncGenerator[FakeOpenAI]:
-    """The OpenAI API on 127.0.0.1; the OpenAI writer's client is sent there."""
+    """The OpenAI API on 127.0.0.1; the OpenAI writer's client is sent there (this module's own)."""
     fake = FakeOpenAI()
     fake.valid_key = API_KEY
     await fake.start()
@@ -60,23 +54,6 @@ def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-async def _choose(hass: HomeAssistant, writer: str) -> dict[str, Any]:
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    assert result["step_id"] == "user"
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_WRITER: writer})
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == writer
-    return dict(result)
-
-
-def _suggested(result: dict[str, Any]) -> dict[str, Any]:
-    return {
-        str(key): (key.description or {}).get("suggested_value")
-        for key in result["data_schema"].schema
-        if (key.description or {}).get("suggested_value") is not None
-    }
 
 
 # --- user flow --------------------------------------------------------------------
@@ -102,7 +79,7 @@ async def test_openai_checked_against_the_api(
     hass: HomeAssistant, recorder_mock: Any, server: FakeOpenAI
 ) -> None:
     """A key the API accepts and a model it offers: the entry holds the writer and the key."""
-    result = await _choose(hass, WRITER_OPENAI)
+    result = await choose(hass, WRITER_OPENAI)
     assert {str(k) for k in result["data_schema"].schema} == {CONF_API_KEY, CONF_MODEL}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_API_KEY: API_KEY, CONF_MODEL: " gpt-4o-mini "}
@@ -138,7 +115,7 @@ async def test_openai_errors_then_recover(
     errors: dict[str, str],
 ) -> None:
     """Each failure shows its error on the form; once fixed, the same flow creates the entry."""
-    result = await _choose(hass, WRITER_OPENAI)
+    result = await choose(hass, WRITER_OPENAI)
     with monkeypatch.context() as patched:
         break_it(server, patched)
         result = await hass.config_entries.flow.async_configure(
@@ -147,7 +124,7 @@ async def test_openai_errors_then_recover(
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == errors
     # What was typed stays, except the key.
-    assert _suggested(result) == {CONF_MODEL: "gpt-4o-mini"}
+    assert suggested(result) == {CONF_MODEL: "gpt-4o-mini"}
 
     server.valid_key, server.models_reply, server.models = API_KEY, None, ["gpt-4o-mini"]
     result = await hass.config_entries.flow.async_configure(
@@ -162,7 +139,7 @@ async def test_compatible_server_without_key_and_bare_url(
 ) -> None:
     """Ollama as people type it: no /v1 (appended because only that answers), no key, no tag."""
     server.valid_key = None
-    result = await _choose(hass, WRITER_OPENAI_COMPATIBLE)
+    result = await choose(hass, WRITER_OPENAI_COMPATIBLE)
     bare = server.url.removesuffix("/v1")
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_BASE_URL: bare + "/", CONF_MODEL: "llama3.2"}
@@ -182,7 +159,7 @@ async def test_compatible_server_with_key_and_full_url(
 ) -> None:
     """vLLM with --api-key: the key is checked and kept; a server listing no models takes any."""
     server.models = []
-    result = await _choose(hass, WRITER_OPENAI_COMPATIBLE)
+    result = await choose(hass, WRITER_OPENAI_COMPATIBLE)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_BASE_URL: server.url, CONF_API_KEY: API_KEY, CONF_MODEL: "any-model"}
     )
@@ -207,14 +184,14 @@ async def test_compatible_server_errors(
     hass: HomeAssistant, recorder_mock: Any, server: FakeOpenAI, url: str, errors: dict[str, str]
 ) -> None:
     """A URL that is no http(s) URL, a path where no API answers, a port nothing listens on."""
-    result = await _choose(hass, WRITER_OPENAI_COMPATIBLE)
+    result = await choose(hass, WRITER_OPENAI_COMPATIBLE)
     url = url.format(server=server.url.removesuffix("/v1"), closed=_closed_port())
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_BASE_URL: url, CONF_API_KEY: API_KEY, CONF_MODEL: "llama3.2"}
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == errors
-    assert _suggested(result) == {CONF_BASE_URL: url, CONF_MODEL: "llama3.2"}
+    assert suggested(result) == {CONF_BASE_URL: url, CONF_MODEL: "llama3.2"}
 
 
 @pytest.fixture
@@ -232,7 +209,7 @@ async def test_conversation_agent(
     hass: HomeAssistant, recorder_mock: Any, agent_entry: MockConfigEntry
 ) -> None:
     """HA's own agent cannot write; an unknown one is refused; an LLM agent is taken."""
-    result = await _choose(hass, WRITER_CONVERSATION)
+    result = await choose(hass, WRITER_CONVERSATION)
     for agent_id, error in (
         ("conversation.home_assistant", "not_llm_agent"),
         ("homeassistant", "not_llm_agent"),
@@ -251,7 +228,7 @@ async def test_conversation_agent(
 
 async def test_conversation_not_loaded(hass: HomeAssistant, recorder_mock: Any) -> None:
     """Without the conversation integration there is no agent to pick."""
-    result = await _choose(hass, WRITER_CONVERSATION)
+    result = await choose(hass, WRITER_CONVERSATION)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_AGENT_ID: "some_agent"})
     assert result["errors"] == {CONF_AGENT_ID: "agent_not_found"}
 
@@ -259,14 +236,8 @@ async def test_conversation_not_loaded(hass: HomeAssistant, recorder_mock: Any) 
 # --- reconfigure ------------------------------------------------------------------
 
 
-async def test_reconfigure_between_writers(
-    hass: HomeAssistant, recorder_mock: Any, server: FakeOpenAI, caplog: pytest.LogCaptureFixture
-) -> None:
-    """Built-in -> OpenAI -> another model with the stored key -> compatible -> built-in."""
-    entry = add_entry(hass, {})
-    await setup_entry(hass, entry)
-    before = entry.runtime_data
-
+async def _reconfigure_to_openai(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """From the built-in writer to OpenAI: the key is asked for and checked."""
     result = await entry.start_reconfigure_flow(hass)
     assert result["step_id"] == "reconfigure"
     (key,) = result["data_schema"].schema
@@ -282,10 +253,10 @@ async def test_reconfigure_between_writers(
     assert result["reason"] == "reconfigure_successful"
     assert dict(entry.data) == OPENAI_DATA
     assert entry.state is ConfigEntryState.LOADED
-    assert entry.runtime_data is not before  # another writer: reloaded
-    assert "update listener" not in caplog.text
 
-    # Same writer: the model is pre-filled and an empty key keeps the stored one.
+
+async def _reconfigure_the_model_keeping_the_key(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Same writer: the model is pre-filled and an empty key keeps the stored one."""
     result = await entry.start_reconfigure_flow(hass)
     (key,) = result["data_schema"].schema
     assert key.default() == WRITER_OPENAI
@@ -298,12 +269,16 @@ async def test_reconfigure_between_writers(
     assert result["reason"] == "reconfigure_successful"
     assert dict(entry.data) == {**OPENAI_DATA, CONF_MODEL: "gpt-4.1-nano"}
 
-    # To a compatible server (the OpenAI key is not carried over), then back to built-in.
+
+async def _reconfigure_to_a_compatible_server(
+    hass: HomeAssistant, entry: MockConfigEntry, server: FakeOpenAI
+) -> None:
+    """To a compatible server (the OpenAI key is not carried over), then again, pre-filled."""
     result = await entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_WRITER: WRITER_OPENAI_COMPATIBLE}
     )
-    assert _suggested(result) == {}
+    assert suggested(result) == {}
     server.valid_key = None
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_BASE_URL: server.url, CONF_MODEL: "llama3.2"}
@@ -318,12 +293,15 @@ async def test_reconfigure_between_writers(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_WRITER: WRITER_OPENAI_COMPATIBLE}
     )
-    assert _suggested(result) == {CONF_BASE_URL: server.url, CONF_MODEL: "llama3.2"}
+    assert suggested(result) == {CONF_BASE_URL: server.url, CONF_MODEL: "llama3.2"}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_BASE_URL: server.url, CONF_MODEL: "llama3.2"}
     )
     assert result["reason"] == "reconfigure_successful"
 
+
+async def _reconfigure_back_to_builtin(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Back to the built-in writer: no data, the options as they were."""
     result = await entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_WRITER: WRITER_BUILTIN})
     await hass.async_block_till_done()
@@ -331,6 +309,23 @@ async def test_reconfigure_between_writers(
     assert dict(entry.data) == {}
     assert dict(entry.options) == DEFAULT_OPTIONS  # the options are not touched
     assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_reconfigure_between_writers(
+    hass: HomeAssistant, recorder_mock: Any, server: FakeOpenAI, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Built-in -> OpenAI -> another model with the stored key -> compatible -> built-in."""
+    entry = add_entry(hass, {})
+    await setup_entry(hass, entry)
+    before = entry.runtime_data
+
+    await _reconfigure_to_openai(hass, entry)
+    assert entry.runtime_data is not before  # another writer: reloaded
+    assert "update listener" not in caplog.text
+
+    await _reconfigure_the_model_keeping_the_key(hass, entry)
+    await _reconfigure_to_a_compatible_server(hass, entry, server)
+    await _reconfigure_back_to_builtin(hass, entry)
 
 
 async def test_reconfigure_conversation_prefilled(
@@ -341,7 +336,7 @@ async def test_reconfigure_conversation_prefilled(
     result = await entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["step_id"] == WRITER_CONVERSATION
-    assert _suggested(result) == {CONF_AGENT_ID: agent_entry.entry_id}
+    assert suggested(result) == {CONF_AGENT_ID: agent_entry.entry_id}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_AGENT_ID: agent_entry.entry_id}
     )
@@ -391,64 +386,3 @@ async def test_reauth_compatible_server_checks_its_model(
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_API_KEY: API_KEY})
     assert result["reason"] == "reauth_successful"
     assert entry.data[CONF_API_KEY] == API_KEY
-
-
-# --- options of a chat writer -----------------------------------------------------
-
-
-async def test_chat_writer_options(hass: HomeAssistant, recorder_mock: Any) -> None:
-    """An LLM writer adds pseudonyms, a budget and a price override (both prices or none)."""
-    entry = add_entry(hass, OPENAI_DATA)
-    await setup_entry(hass, entry)
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    keys = {str(k): k for k in result["data_schema"].schema}
-    assert keys[CONF_PSEUDONYMIZE].default() is False
-    assert keys[CONF_MONTHLY_BUDGET].default() == 0.0
-    assert CONF_PRICE_INPUT in keys
-    assert CONF_PRICE_OUTPUT in keys
-
-    base = {str(k): k.default() for k in result["data_schema"].schema if callable(k.default)}
-    for partial, field in (
-        ({CONF_PRICE_INPUT: 0.2}, CONF_PRICE_OUTPUT),
-        ({CONF_PRICE_OUTPUT: 0.8}, CONF_PRICE_INPUT),
-    ):
-        result = await hass.config_entries.options.async_configure(result["flow_id"], {**base, **partial})
-        assert result["type"] is FlowResultType.FORM
-        assert result["errors"] == {field: "price_incomplete"}
-
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"],
-        {
-            **base,
-            CONF_PSEUDONYMIZE: True,
-            CONF_MONTHLY_BUDGET: 1.5,
-            CONF_PRICE_INPUT: 0.2,
-            CONF_PRICE_OUTPUT: 0.8,
-        },
-    )
-    await hass.async_block_till_done()
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert entry.options[CONF_PSEUDONYMIZE] is True
-    assert entry.options[CONF_MONTHLY_BUDGET] == 1.5
-    assert (entry.options[CONF_PRICE_INPUT], entry.options[CONF_PRICE_OUTPUT]) == (0.2, 0.8)
-
-    # Pre-filled next time; clearing both prices goes back to the table.
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    assert _suggested(result) == {CONF_PRICE_INPUT: 0.2, CONF_PRICE_OUTPUT: 0.8}
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**base, CONF_PSEUDONYMIZE: True, CONF_MONTHLY_BUDGET: 1.5}
-    )
-    assert CONF_PRICE_INPUT not in entry.options
-    assert entry.options[CONF_PSEUDONYMIZE] is True
-
-
-@pytest.mark.parametrize("writer", [WRITER_BUILTIN, WRITER_CONVERSATION])
-async def test_no_cost_options_without_a_chat_writer(
-    hass: HomeAssistant, recorder_mock: Any, writer: str
-) -> None:
-    """The built-in writer and agents (pseudonyms always, cost unknown) show no LLM options."""
-    entry = add_entry(hass, {} if writer == WRITER_BUILTIN else {CONF_WRITER: writer, CONF_AGENT_ID: "x"})
-    await setup_entry(hass, entry)
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    keys = {str(k) for k in result["data_schema"].schema}
-    assert not keys & {CONF_PSEUDONYMIZE, CONF_MONTHLY_BUDGET, CONF_PRICE_INPUT, CONF_PRICE_OUTPUT}

@@ -101,6 +101,32 @@ async def test_context_written_by_the_recorder(hass: HomeAssistant, recorder_moc
     ]
 
 
+async def test_a_script_a_user_started_is_automated(hass: HomeAssistant, recorder_mock: Any) -> None:
+    """A user runs a script: its changes carry the user's id, and the script_started context.
+
+    The script did them, not the user's hand: automation. The user's own switch, after, is the user's.
+    """
+    script_context = Context(user_id=uuid.uuid4().hex)
+    hass.bus.async_fire(
+        "script_started", {"name": "Movie mode", "entity_id": "script.movie"}, context=script_context
+    )
+    hass.states.async_set("switch.fan", "on", context=script_context)
+    hass.states.async_set("input_boolean.movie", "on", context=script_context)
+    await hass.async_block_till_done()
+    hass.states.async_set("switch.fan", "off", context=Context(user_id=script_context.user_id))
+    await hass.async_block_till_done()
+    await hass.async_add_executor_job(recorder_mock.block_till_done)
+    end = dt_util.utcnow() + timedelta(seconds=1)
+    fetched = await async_fetch_history(
+        hass, end - timedelta(hours=1), end, lambda e: e in {"switch.fan", "input_boolean.movie"}
+    )
+    assert sorted(_as_rows(fetched)) == [
+        ("input_boolean.movie", "on", "automation"),
+        ("switch.fan", "off", "user"),
+        ("switch.fan", "on", "automation"),
+    ]
+
+
 async def test_attribute_only_updates_are_not_changes(hass: HomeAssistant, recorder_mock: Any) -> None:
     """A brightness change keeps last_changed: it is not a state change."""
     hass.states.async_set("light.desk", "on", {"brightness": 10})

@@ -15,33 +15,16 @@ from datetime import datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
-import numpy as np
 import pytest
 
 from custom_components.ai_automation.detection import Detection, detect, suggestable
-from custom_components.ai_automation.engine.event_log import Origin
-from custom_components.ai_automation.engine.local_time import local_day_of
-from custom_components.ai_automation.engine.sun_relative import SunTimes
-from custom_components.ai_automation.recorder_reader import FetchedHistory
-from simulator.household import (
-    AUTOMATION,
-    AUTOMATION_CHILD,
-    PHYSICAL,
-    SYSTEM,
-    USER,
-    Household,
-    PlantedCoOccurrence,
-    PlantedRoutine,
-    _sun_minutes,
-    simulate,
-)
+from simulator.fetched import fetched_history, home_sun_times
+from simulator.household import Household, PlantedCoOccurrence, PlantedRoutine, simulate
 
 TZ = ZoneInfo("Europe/Amsterdam")
 END = datetime(2026, 11, 8, 0, 0, tzinfo=TZ)  # 30 days from 9 October: DST ends inside
 START = datetime(2026, 10, 9, 0, 0, tzinfo=TZ)
 SEEDS = (1, 2, 3, 4, 5, 6)
-# The recorder's nightly purge runs at 04:12 and keeps ``purge_keep_days`` days before it.
-PURGE_TIME = timedelta(hours=4, minutes=12)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,13 +46,6 @@ MONTH = History("a month of history, lookback 30", simulated_days=30, lookback_d
 DEFAULT_INSTALL = History("10 days of history, default options", simulated_days=10, lookback_days=30)
 PURGED = History("45 days purged to the last 10, lookback 45", 45, 45, keep_days=10)
 assert MONTH.start == START
-_ORIGIN = {
-    USER: Origin.USER,
-    PHYSICAL: Origin.PHYSICAL,
-    AUTOMATION: Origin.AUTOMATION,
-    AUTOMATION_CHILD: Origin.AUTOMATION,
-    SYSTEM: Origin.SYSTEM,
-}
 
 
 @pytest.fixture(autouse=True)
@@ -77,44 +53,13 @@ def auto_enable_custom_integrations() -> None:
     """No hass: the scored runs call the detectors directly."""
 
 
-def _fetched(household: Household, history: History = MONTH) -> FetchedHistory:
-    entity_ids = sorted({c.entity_id for c in household.changes})
-    states = sorted({c.state for c in household.changes})
-    e_idx = {e: i for i, e in enumerate(entity_ids)}
-    s_idx = {s: i for i, s in enumerate(states)}
-    first_ts = history.start.timestamp()
-    if history.keep_days is not None:
-        purged_before = END.replace(hour=0) - timedelta(days=history.keep_days) + PURGE_TIME
-        first_ts = max(first_ts, purged_before.timestamp())
-    changes = [c for c in household.changes if first_ts <= c.ts < END.timestamp()]
-    ts = np.array([c.ts for c in changes], dtype=np.float64)
-    return FetchedHistory(
-        entity_ids=tuple(entity_ids),
-        states=tuple(states),
-        entity=np.array([e_idx[c.entity_id] for c in changes], dtype=np.int32),
-        state=np.array([s_idx[c.state] for c in changes], dtype=np.int32),
-        ts=ts,
-        origin=np.array([_ORIGIN[c.origin] for c in changes], dtype=np.int8),
-        source="simulator",
-        origin_known=True,
-        # Every simulated entity is analysed, so the hours with rows are those of its rows.
-        recorded_hours=np.unique(np.floor_divide(ts, 3600).astype(np.int64)),
-    )
-
-
-def _sun(start: datetime = START) -> SunTimes:
-    first, last = local_day_of(TZ, start.timestamp()), local_day_of(TZ, END.timestamp() - 1)
-    days = [start.date() + timedelta(days=i) for i in range(last - first + 1)]
-    table = np.array([_sun_minutes(d, TZ, 52.37, 4.89) for d in days])
-    return SunTimes(first_day=first, sunrise=table[:, 0], sunset=table[:, 1])
-
-
 @cache
 def _run(seed: int, history: History = MONTH) -> tuple[Household, Detection]:
     # The simulator's days end on END's date, which (at midnight) has no hours before END.
     household = simulate(seed=seed, days=history.simulated_days + 1, end=END, time_zone=TZ)
     start = history.start
-    return household, detect(_fetched(household, history), TZ, start, END, sun=_sun(start))
+    fetched = fetched_history(household, start, END, keep_days=history.keep_days)
+    return household, detect(fetched, TZ, start, END, sun=home_sun_times(TZ, start, END))
 
 
 def _found_routine(planted: PlantedRoutine, detection: Detection) -> bool:

@@ -238,6 +238,15 @@ def existing_automations(hass: HomeAssistant) -> list[tuple[str | None, Fingerpr
     return found
 
 
+def automation_links(hass: HomeAssistant) -> frozenset[tuple[str, str]]:
+    """(entity whose change triggers an automation, entity that automation acts on)."""
+    return frozenset(
+        (fp.trigger.removeprefix("state:"), fp.target)
+        for _id, fp in existing_automations(hass)
+        if fp.trigger.startswith("state:")
+    )
+
+
 def automated_entities(hass: HomeAssistant) -> frozenset[str]:
     """Every entity some automation or script acts on (blueprints after substitution)."""
     found: set[str] = set()

@@ -6,7 +6,7 @@ state machine. ``sun_times`` reads the home's location and runs on the loop.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
@@ -20,7 +20,8 @@ from numpy.typing import NDArray
 from .const import CONTROLLABLE_DOMAINS
 from .engine.backtest import Backtest, backtest_many
 from .engine.co_occurrence import CoOccurrencePattern, detect_co_occurrence
-from .engine.event_log import EventLog
+from .engine.duration import DurationPattern, detect_durations
+from .engine.event_log import EventLog, real_changes
 from .engine.local_time import local_day_of, local_fields, utc_offsets
 from .engine.sun_relative import SunTimes
 from .engine.time_of_day import TimeOfDayParams, TimeOfDayPattern, detect_time_of_day
@@ -40,11 +41,12 @@ class Detection:
     co_occurrence: list[CoOccurrencePattern]
     # Backtests of the time-of-day patterns that may become suggestions, by index.
     backtests: dict[int, Backtest]
+    durations: list[DurationPattern] = field(default_factory=list)
 
     @property
     def pattern_count(self) -> int:
         """All patterns found."""
-        return len(self.time_of_day) + len(self.co_occurrence)
+        return len(self.time_of_day) + len(self.co_occurrence) + len(self.durations)
 
 
 def _covered_days(
@@ -107,6 +109,7 @@ def build_event_log(fetched: FetchedHistory, tz: tzinfo, start: datetime, end: d
         last_day=last_day,
         covered=_covered_days(fetched, change_ts, offsets, first_day, last_day),
         entity_first_day=_entity_first_days(fetched, day, last_day),
+        real=real_changes(fetched.entity, fetched.state, fetched.states),
     )
 
 
@@ -115,7 +118,7 @@ def controllable(entity_id: str) -> bool:
     return entity_id.split(".", 1)[0] in CONTROLLABLE_DOMAINS
 
 
-def suggestable(pattern: TimeOfDayPattern | CoOccurrencePattern) -> bool:
+def suggestable(pattern: TimeOfDayPattern | CoOccurrencePattern | DurationPattern) -> bool:
     """Whether a pattern may become an automation: a person's act on a controllable device."""
     return not pattern.automated and controllable(pattern.entity_id)
 
@@ -170,5 +173,8 @@ def detect(
     routines = detect_time_of_day(log, params, sun)
     followers = np.fromiter((controllable(e) for e in log.entity_ids), dtype=bool, count=len(log.entity_ids))
     pairs = detect_co_occurrence(log, followers)
+    durations = detect_durations(log, followers)
     backtests = backtest_many(log, {i: p for i, p in enumerate(routines) if suggestable(p)}, sun)
-    return Detection(log=log, time_of_day=routines, co_occurrence=pairs, backtests=backtests)
+    return Detection(
+        log=log, time_of_day=routines, co_occurrence=pairs, backtests=backtests, durations=durations
+    )

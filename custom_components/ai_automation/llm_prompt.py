@@ -40,7 +40,9 @@ Each suggestion is an automation that is already built and checked; you only wri
 title and description, in the language with the code "{language}".
 The input is JSON: {{"suggestions": [...]}}. Per suggestion: "kind" (time_of_day: at a clock \
 time; sun: relative to sunrise or sunset, offset_min minutes after, negative before; \
-co_occurrence: right after another device changes), "device" and "to_state" (what the \
+co_occurrence: right after another device changes, within only_between if given; \
+duration: once the device has been \
+in from_state for typical_after_s seconds), "device" and "to_state" (what the \
 automation does), the schedule or trigger, and the evidence from the home's history \
 ("occurrences" of "out_of", the usual range, and "backtest": how often the automation would \
 have fired and how often that matched what the household did). Every automation does \
@@ -98,6 +100,20 @@ def _co_occurrence_item(pattern: Mapping[str, Any], name: Callable[[str], str]) 
         "within_s": round(float(pattern.get("lag_p90_s", 0))),
         "occurrences": pattern.get("occurrences"),
         "out_of": pattern.get("trigger_count"),
+        **({"only_between": "-".join(pattern["window"])} if pattern.get("window") else {}),
+    }
+
+
+def _duration_item(pattern: Mapping[str, Any], name: Callable[[str], str]) -> dict[str, Any]:
+    return {
+        "kind": "duration",
+        "device": name(pattern["entity_id"]),
+        "from_state": pattern["from_state"],
+        "to_state": pattern["to_state"],
+        "typical_after_s": round(float(pattern.get("duration_s", 0))),
+        "between_s": f"{round(float(pattern.get('low_s', 0)))}-{round(float(pattern.get('high_s', 0)))}",
+        "occurrences": pattern.get("occurrences"),
+        "out_of": pattern.get("episodes"),
     }
 
 
@@ -132,6 +148,8 @@ def _item(short_id: str, suggestion: Mapping[str, Any], name: Callable[[str], st
         facts = _co_occurrence_item(pattern, name)
     elif kind == "time_of_day":
         facts = _time_of_day_item(pattern, name)
+    elif kind == "duration":
+        facts = _duration_item(pattern, name)
     else:
         return None
     return {"id": short_id, **facts, "backtest": _backtest(suggestion)}

@@ -255,8 +255,10 @@ def _add_chunk(
     origin[user] = Origin.USER
     if automation_contexts:
         # A time-triggered automation's change: no user, no parent, but its context id is
-        # an automation_triggered event's. Only a controllable entity's change matters.
-        maybe = np.flatnonzero(keep & ~user & ~parent & (origin == Origin.PHYSICAL))
+        # an automation_triggered event's. A script a user started: the user's id, but the
+        # context is the script_started event's, so the script did it, not the user's hand.
+        # Only a controllable entity's change matters.
+        maybe = np.flatnonzero(keep & ~parent & ((origin == Origin.PHYSICAL) | user))
         hits = [
             i for i in maybe if context_ids[i] is not None and bytes(context_ids[i]) in automation_contexts
         ]

@@ -14,11 +14,14 @@ from homeassistant.exceptions import HomeAssistantError
 
 from .compat import vol
 from .const import LOGGER
+from .dedupe import automation_links
 from .detection import Detection, suggestable
 from .engine.backtest import Backtest
 from .engine.co_occurrence import CoOccurrencePattern
+from .engine.duration import DurationPattern
+from .engine.event_log import EventLog
 from .engine.time_of_day import TimeOfDayPattern
-from .wording import friendly_name, word
+from .wording import friendly_name, hhmm, word
 
 _ON_OFF = {"on": "turn_on", "off": "turn_off"}
 # (domain, target state) -> (service, extra service data)
@@ -46,7 +49,7 @@ _OPTION_DOMAINS = frozenset({"input_select", "select"})
 _SECURITY_COVER_CLASSES = frozenset({"door", "garage", "gate"})
 
 
-type Pattern = TimeOfDayPattern | CoOccurrencePattern
+type Pattern = TimeOfDayPattern | CoOccurrencePattern | DurationPattern
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +67,21 @@ class Candidate:
         """Share of the automation's firings the household agreed with."""
         return float(self.backtest["precision"])
 
+    @property
+    def value(self) -> float:
+        """What it does for the household: right firings a week, times its precision.
+
+        One scale for clock, sun and trigger routines: a hallway light that follows its
+        motion sensor twenty times a day is worth more than a weak weekly clock routine.
+        """
+        return float(self.backtest["correct_per_week"]) * self.precision
+
 
 def pattern_id(pattern: Pattern) -> str:
     """Stable id: the same routine keeps its id across runs while its time drifts a bit."""
+    if isinstance(pattern, DurationPattern):
+        raw = f"duration|{pattern.entity_id}|{pattern.from_state}|{pattern.to_state}"
+        return "du_" + hashlib.sha1(raw.encode()).hexdigest()[:12]
     if isinstance(pattern, CoOccurrencePattern):
         raw = (
             f"co_occurrence|{pattern.trigger_entity_id}|{pattern.trigger_to_state}"
@@ -94,6 +109,17 @@ def pattern_to_dict(pattern: Pattern) -> dict[str, Any]:
         "confidence": pattern.confidence,
         "automated": pattern.automated,
     }
+    if isinstance(pattern, DurationPattern):
+        return {
+            **common,
+            "type": "duration",
+            "from_state": pattern.from_state,
+            "duration_s": pattern.duration_s,
+            "low_s": pattern.low_s,
+            "high_s": pattern.high_s,
+            "episodes": pattern.episodes,
+            "origins": dict(pattern.origins),
+        }
     if isinstance(pattern, CoOccurrencePattern):
         return {
             **common,
@@ -103,6 +129,7 @@ def pattern_to_dict(pattern: Pattern) -> dict[str, Any]:
             "lag_s": pattern.lag_s,
             "lag_p90_s": pattern.lag_p90_s,
             "trigger_count": pattern.trigger_count,
+            "window": [hhmm(m) for m in pattern.window] if pattern.window else None,
             "coverage": pattern.coverage,
             "lift": pattern.lift,
             "score": pattern.score,
@@ -125,36 +152,51 @@ def pattern_to_dict(pattern: Pattern) -> dict[str, Any]:
 
 def patterns_to_dicts(detection: Detection) -> list[dict[str, Any]]:
     """Every pattern of a run, in the contract's shape, strongest first per kind."""
-    patterns: list[Pattern] = [*detection.time_of_day, *detection.co_occurrence]
+    patterns: list[Pattern] = [*detection.time_of_day, *detection.co_occurrence, *detection.durations]
     return [pattern_to_dict(p) for p in patterns]
 
 
-def action_for(hass: HomeAssistant, entity_id: str, to_state: str) -> tuple[str, dict[str, Any]] | None:
-    """The service call that puts ``entity_id`` in ``to_state``, or None if we won't."""
+def service_for(entity_id: str, to_state: str, device_class: str | None) -> tuple[str, dict[str, Any]] | None:
+    """The service call that puts ``entity_id`` (of ``device_class``) in ``to_state``, or None."""
     domain = entity_id.split(".", 1)[0]
     if domain in _OPTION_DOMAINS:
         return f"{domain}.select_option", {"option": to_state}
     action = _ACTIONS.get(domain, {}).get(to_state)
     if action is None:
         return None
-    if domain == "cover" and to_state == "open":
-        state = hass.states.get(entity_id)
-        if state is not None and state.attributes.get("device_class") in _SECURITY_COVER_CLASSES:
-            return None
+    if domain == "cover" and to_state == "open" and device_class in _SECURITY_COVER_CLASSES:
+        return None
     service, data = action
     return f"{domain}.{service}", dict(data)
 
 
-def _time_of_day_backtest(backtest: Backtest) -> dict[str, Any]:
+def device_class_of(hass: HomeAssistant, entity_id: str) -> str | None:
+    """The entity's device class as its state shows it (None: none, or no state)."""
+    state = hass.states.get(entity_id)
+    return None if state is None else state.attributes.get("device_class")
+
+
+def action_for(hass: HomeAssistant, entity_id: str, to_state: str) -> tuple[str, dict[str, Any]] | None:
+    """The service call that puts ``entity_id`` in ``to_state``, or None if we won't."""
+    return service_for(entity_id, to_state, device_class_of(hass, entity_id))
+
+
+def _per_week(matched: int, days: int) -> float:
+    """Right firings a week, over the days it could have fired on."""
+    return round(matched * 7 / days, 2) if days else 0.0
+
+
+def _time_of_day_backtest(log: EventLog, pattern: TimeOfDayPattern, backtest: Backtest) -> dict[str, Any]:
     return {
         "would_have_fired": backtest.would_have_fired,
         "matched": backtest.matched,
         "precision": backtest.precision,
         "tolerance_min": backtest.tolerance_min,
+        "correct_per_week": _per_week(backtest.matched, log.eligible_days(pattern.entity_id).size),
     }
 
 
-def _co_occurrence_backtest(pattern: CoOccurrencePattern) -> dict[str, Any]:
+def _co_occurrence_backtest(log: EventLog, pattern: CoOccurrencePattern) -> dict[str, Any]:
     # The automation fires on every trigger event; the household followed within the
     # detector's window on ``occurrences`` of them.
     return {
@@ -162,27 +204,78 @@ def _co_occurrence_backtest(pattern: CoOccurrencePattern) -> dict[str, Any]:
         "matched": pattern.occurrences,
         "precision": round(pattern.occurrences / pattern.trigger_count, 3) if pattern.trigger_count else 0.0,
         "within_s": pattern.lag_p90_s,
+        "correct_per_week": _per_week(pattern.occurrences, log.eligible_days(pattern.trigger_entity_id).size),
     }
 
 
-def candidates(hass: HomeAssistant, detection: Detection, min_confidence: float) -> list[Candidate]:
-    """Patterns strong enough, not already automated, with an action we can take."""
+def _duration_backtest(log: EventLog, pattern: DurationPattern) -> dict[str, Any]:
+    # It fires once the state has lasted the typical time; the household ended those
+    # episodes within the band (a little later) on ``matched`` of them.
+    fired, matched = pattern.would_have_fired, pattern.matched
+    return {
+        "would_have_fired": fired,
+        "matched": matched,
+        "precision": round(matched / fired, 3) if fired else 0.0,
+        "within_s": round(pattern.high_s - pattern.duration_s, 1),
+        "correct_per_week": _per_week(matched, log.eligible_days(pattern.entity_id).size),
+    }
+
+
+def explained_by_triggers(patterns: list[Pattern]) -> set[tuple[str, str]]:
+    """The (entity, state) changes a trigger explains: a co-occurrence's follower, a duration's end.
+
+    A hallway light that follows its motion sensor also has a usual time of day (people
+    pass in the evening); the trigger is why it goes on, so it gets no clock suggestion.
+    """
+    explained: set[tuple[str, str]] = set()
+    for pattern in patterns:
+        if isinstance(pattern, CoOccurrencePattern | DurationPattern):
+            explained.add((pattern.entity_id, pattern.to_state))
+    return explained
+
+
+def candidates(
+    detection: Detection,
+    min_confidence: float,
+    device_class: Callable[[str], str | None],
+    links: frozenset[tuple[str, str]] = frozenset(),
+) -> list[Candidate]:
+    """Patterns strong enough, not already automated, with an action we can take, best first.
+
+    ``device_class`` says an entity's device class (a garage door is never opened on a
+    timer); no ``hass`` is needed, so the scoring of simulated homes ranks exactly as a job.
+    ``links`` are the home's automations as (trigger entity, entity acted on): no
+    suggestion's action may trigger one that changes the suggestion's own trigger.
+    """
     found: list[Candidate] = []
+    log = detection.log
     scored: list[tuple[Pattern, dict[str, Any]]] = [
-        (p, _time_of_day_backtest(detection.backtests[i]))
+        (p, _time_of_day_backtest(log, p, detection.backtests[i]))
         for i, p in enumerate(detection.time_of_day)
         if i in detection.backtests
     ]
-    scored += [(p, _co_occurrence_backtest(p)) for p in detection.co_occurrence]
-    for pattern, backtest in scored:
-        if not suggestable(pattern) or pattern.confidence < min_confidence:
+    scored += [(p, _co_occurrence_backtest(log, p)) for p in detection.co_occurrence]
+    scored += [(p, _duration_backtest(log, p)) for p in detection.durations]
+    strong = [(p, b) for p, b in scored if suggestable(p) and p.confidence >= min_confidence]
+    explained = explained_by_triggers([p for p, _b in strong])
+    # What the home's automations do when an entity changes: (trigger entity, entity it sets).
+    automated = {(p.trigger_entity_id, p.entity_id) for p in detection.co_occurrence if p.automated}
+    automated |= links
+    for pattern, backtest in strong:
+        if isinstance(pattern, TimeOfDayPattern) and (pattern.entity_id, pattern.to_state) in explained:
             continue
-        action = action_for(hass, pattern.entity_id, pattern.to_state)
+        # A loop: its action triggers an automation of the home that changes its trigger.
+        if (
+            isinstance(pattern, CoOccurrencePattern)
+            and (pattern.entity_id, pattern.trigger_entity_id) in automated
+        ):
+            continue
+        action = service_for(pattern.entity_id, pattern.to_state, device_class(pattern.entity_id))
         if action is None:
             continue
         found.append(Candidate(pattern_id(pattern), pattern, backtest, action[0], action[1]))
-    # Best first: what the history proves, then how sure the detector is.
-    found.sort(key=lambda c: (-c.precision, -c.pattern.confidence, c.pattern.entity_id))
+    # Best first: what it does for the household, then what the history proves; ties by id.
+    found.sort(key=lambda c: (-round(c.value, 6), -c.precision, -c.pattern.confidence, c.pattern_id))
     return found
 
 
@@ -191,7 +284,19 @@ def _offset(minutes: int) -> str:
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}:00"
 
 
+def _for(seconds: float) -> dict[str, int]:
+    whole = round(seconds)
+    return {"hours": whole // 3600, "minutes": whole % 3600 // 60, "seconds": whole % 60}
+
+
 def _trigger(pattern: Pattern) -> dict[str, Any]:
+    if isinstance(pattern, DurationPattern):
+        return {
+            "trigger": "state",
+            "entity_id": pattern.entity_id,
+            "to": pattern.from_state,
+            "for": _for(pattern.duration_s),
+        }
     if isinstance(pattern, CoOccurrencePattern):
         return {"trigger": "state", "entity_id": pattern.trigger_entity_id, "to": pattern.trigger_to_state}
     if pattern.sun_event is not None and pattern.sun_offset_min is not None:
@@ -205,6 +310,10 @@ def automation_config(candidate: Candidate, title: str, description: str) -> dic
     conditions: list[dict[str, Any]] = []
     if isinstance(pattern, TimeOfDayPattern) and pattern.day_set != "daily":
         conditions.append({"condition": "time", "weekday": pattern.day_names})
+    if isinstance(pattern, CoOccurrencePattern) and pattern.window is not None:
+        # Across midnight too: Home Assistant reads after 22:00, before 06:00 as the night.
+        start, end = pattern.window
+        conditions.append({"condition": "time", "after": f"{hhmm(start)}:00", "before": f"{hhmm(end)}:00"})
     conditions.append(
         {
             "condition": "not",
@@ -248,7 +357,8 @@ async def async_build_suggestions(
     """
     suggestions: list[dict[str, Any]] = []
     invalid = 0
-    for candidate in candidates(hass, detection, min_confidence):
+    found = candidates(detection, min_confidence, partial(device_class_of, hass), automation_links(hass))
+    for candidate in found:
         if len(suggestions) >= max_suggestions:
             break
         wording = word(candidate.pattern, candidate.backtest, partial(friendly_name, hass))

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .display import DESCRIPTION_SHOWN_MAX_CHARS, TITLE_MAX_CHARS, fit, plain_name, shorten
 from .engine.co_occurrence import CoOccurrencePattern
+from .engine.duration import DurationPattern
 from .engine.time_of_day import TimeOfDayPattern
 
 if TYPE_CHECKING:
@@ -74,6 +75,18 @@ def usual_window(minute: int, spread_min: float) -> tuple[str, str]:
 def seconds(value: float) -> str:
     """'6 s', or 'under a second'."""
     return f"{value:.0f} s" if value >= 1 else "under a second"
+
+
+def span(seconds_: float) -> str:
+    """A duration as a person says it: '45 seconds', '25 minutes', '1 hour 30 minutes'."""
+    whole = round(seconds_)
+    if whole < 120:
+        return f"{whole} seconds"
+    minutes = round(whole / 60)
+    if minutes < 120:
+        return f"{minutes} minutes"
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} hours" + (f" {rest} minutes" if rest else "")
 
 
 def sun_phrase(event: str, offset_min: int) -> str:
@@ -156,8 +169,9 @@ def word_co_occurrence(
 ) -> Wording:
     """Word a "B follows A" suggestion."""
     state, trigger_state = plain_name(pattern.to_state), plain_name(pattern.trigger_to_state)
+    between = f" between {hhmm(pattern.window[0])} and {hhmm(pattern.window[1])}" if pattern.window else ""
     title = fit(
-        f"{_action(pattern.to_state)} when {{trigger}} turns {{trigger_state}}",
+        f"{_action(pattern.to_state)} when {{trigger}} turns {{trigger_state}}{between}",
         TITLE_MAX_CHARS,
         name=name,
         state=state,
@@ -167,20 +181,44 @@ def word_co_occurrence(
     within, typically = seconds(pattern.lag_p90_s), seconds(pattern.lag_s)
     description = (
         f"{name} went {state} within {within} (typically {typically}) after {trigger_name} went "
-        f"{trigger_state}, {pattern.occurrences} of {pattern.trigger_count} times "
+        f"{trigger_state}{between}, {pattern.occurrences} of {pattern.trigger_count} times "
         f"({pattern.confidence:.0%}); {pattern.coverage:.0%} of the times {name} went {state}, "
         f"{trigger_name} had just done so. This automation does it for you, unless it is already "
         f"{state}. {_replayed(backtest)}."
     )
     evidence = (
-        f"{name} went {state} after {trigger_name} went {trigger_state} {pattern.occurrences} of "
+        f"{name} went {state} after {trigger_name} went {trigger_state}{between} {pattern.occurrences} of "
         f"{pattern.trigger_count} times, within {within} (typically {typically})."
     )
     return Wording(title, shorten(description, DESCRIPTION_SHOWN_MAX_CHARS), evidence)
 
 
+def word_duration(pattern: DurationPattern, name: str, backtest: dict[str, Any]) -> Wording:
+    """Word a "back to B about N minutes after A" suggestion."""
+    state, from_state = plain_name(pattern.to_state), plain_name(pattern.from_state)
+    after = span(pattern.duration_s)
+    title = fit(
+        f"{_action(pattern.to_state)} {after} after it turns {{from_state}}",
+        TITLE_MAX_CHARS,
+        name=name,
+        state=state,
+        from_state=from_state,
+    )
+    low, high = span(pattern.low_s), span(pattern.high_s)
+    counted = f"{pattern.occurrences} of the {pattern.episodes} times it went {from_state}"
+    description = (
+        f"{name} went {state} again between {low} and {high} (typically {after}) after it went "
+        f"{from_state}, {counted}. This automation does it for you once it has been {from_state} "
+        f"for {after}. {_replayed(backtest)}."
+    )
+    evidence = f"{counted}, {name} went {state} again {low} to {high} later (typically {after})."
+    return Wording(
+        title, shorten(description, DESCRIPTION_SHOWN_MAX_CHARS), evidence[0].upper() + evidence[1:]
+    )
+
+
 def word(
-    pattern: TimeOfDayPattern | CoOccurrencePattern,
+    pattern: TimeOfDayPattern | CoOccurrencePattern | DurationPattern,
     backtest: dict[str, Any],
     name_of: Callable[[str], str | None],
 ) -> Wording:
@@ -192,6 +230,8 @@ def word(
     def name(entity_id: str) -> str:
         return plain_name(name_of(entity_id) or "") or entity_id
 
+    if isinstance(pattern, DurationPattern):
+        return word_duration(pattern, name(pattern.entity_id), backtest)
     if isinstance(pattern, CoOccurrencePattern):
         return word_co_occurrence(pattern, name(pattern.entity_id), name(pattern.trigger_entity_id), backtest)
     return word_time_of_day(pattern, name(pattern.entity_id), backtest)

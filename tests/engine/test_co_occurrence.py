@@ -264,12 +264,32 @@ def test_unusable_states_are_neither_triggers_nor_targets(trigger_state: str, fo
     assert detect(rows) == []
 
 
+def _dropouts(n: int, entity_id: str, gone: str, back: str) -> list[Row]:
+    """``n`` times: ``entity_id`` drops to ``gone`` 45 minutes after a slot, ``back`` a minute on."""
+    rows: list[Row] = []
+    for i in range(n):
+        day, minute = _shift(slot(i), 45)
+        rows += [
+            (entity_id, gone, day, minute, Origin.SYSTEM),
+            (entity_id, back, day, minute + 1, Origin.PHYSICAL),
+        ]
+    return rows
+
+
 def test_unusable_changes_in_between_do_not_hide_a_pair_or_count_as_changes() -> None:
-    """The light dropping to unavailable between its real changes is not one of them."""
-    rows = follows([1] * 10) + strays(10, LIGHT, "unavailable") + strays(10, MOTION, "unknown")
+    """The light dropping to unavailable and back between its real changes is not one of them."""
+    rows = (
+        follows([1] * 10) + _dropouts(10, LIGHT, "unavailable", "on") + _dropouts(10, MOTION, "unknown", "on")
+    )
     (pattern,) = detect(rows)
     assert pairs([pattern]) == [(MOTION, "on", LIGHT, "on")]
     assert (pattern.trigger_count, pattern.follower_count, pattern.coverage) == (10, 10, 1.0)
+
+
+def test_coming_back_from_unavailable_is_no_onset() -> None:
+    """Restarts: the sensor and the light come back ``on`` together ten times; nobody did anything."""
+    rows = _dropouts(10, MOTION, "unavailable", "on") + _dropouts(10, LIGHT, "unknown", "on")
+    assert detect(rows) == []
 
 
 # --- origin -------------------------------------------------------------------------------------

@@ -69,7 +69,7 @@ def backtest_time_of_day(
     if events is None:
         entity_idx = log.entity_ids.index(pattern.entity_id)
         state_idx = log.states.index(pattern.to_state)
-        sel = (log.entity == entity_idx) & (log.state == state_idx)
+        sel = (log.entity == entity_idx) & (log.state == state_idx) & log.real_mask()
         events = log.local_day[sel].astype(np.int64) * MINUTES_PER_DAY + log.local_minute[sel]
     # The trigger nearest each event: the one just before or just after it.
     after = np.clip(np.searchsorted(triggers, events), 0, triggers.size - 1)
@@ -93,7 +93,7 @@ def backtest_many(
         for index, p in patterns.items()
     }
     # Only the patterns' own events, sorted by key: one pass over the log, a small sort.
-    mine = np.flatnonzero(np.isin(key, list(wanted.values())))
+    mine = np.flatnonzero(np.isin(key, list(wanted.values())) & log.real_mask())
     order = mine[np.argsort(key[mine], kind="stable")]
     sorted_key = key[order]
     stamp = log.local_day[order].astype(np.int64) * MINUTES_PER_DAY + log.local_minute[order]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from .co_occurrence_window import Window, best_window, hit_histogram, trigger_histograms
 from .event_log import EventLog, Origin
 from .time_of_day import routine_state_mask
 
@@ -28,7 +29,10 @@ class CoOccurrenceParams:
 
     window_s: float = 120.0  # how long after A a B still counts as following it
     min_support: int = 8  # A events followed by B
-    min_confidence: float = 0.3  # P(B follows | A)
+    min_confidence: float = 0.3  # P(B follows | A), over the day or inside its window
+    # Over the whole day, a follower that follows in part of the day only (see
+    # co_occurrence_window) needs this much: it then needs ``min_confidence`` inside.
+    min_day_confidence: float = 0.1
     min_coverage: float = 0.5  # P(A preceded | B): A explains most of B's changes
     min_lift: float = 5.0  # confidence over B's chance of happening in any such window
     chunk_events: int = 200_000  # A events per chunk
@@ -52,6 +56,9 @@ class CoOccurrencePattern:
     lift: float  # confidence / P(B in a random window of the same length)
     automated: bool  # most of the B events that followed were an automation's
     origins: dict[str, int] = field(default_factory=dict)
+    # The part of the day it happens in, (start, end) local minutes (end < start: across
+    # midnight); None: all day. With a window, the counts and confidence are inside it.
+    window: tuple[int, int] | None = None
 
     @property
     def score(self) -> float:
@@ -107,7 +114,8 @@ def _keys(log: EventLog) -> _Keys:
     usable_states = np.flatnonzero(usable_state)
     compact = np.cumsum(usable_state) - 1
     n_states = max(int(usable_states.size), 1)
-    usable = usable_state[log.state]
+    # Only real changes: a device back from ``unavailable`` after a restart is no onset.
+    usable = usable_state[log.state] & log.real_mask()
     key = log.entity.astype(np.int64) * n_states + np.where(usable, compact[log.state], 0)
     return _Keys(
         key=key, usable=usable, usable_states=usable_states, n_states=n_states, n_keys=int(key.max()) + 1
@@ -176,7 +184,7 @@ def _plausible(pairs: _Pairs, n_keys: int, counts: _Counts, params: CoOccurrence
     cand = np.flatnonzero(support_all >= params.min_support)
     conf = support_all[cand] / counts.trigger[cand // n_keys]
     chance = counts.chance(cand % n_keys, params.window_s)
-    passing = cand[(conf >= params.min_confidence) & (conf >= params.min_lift * chance)]
+    passing = cand[(conf >= params.min_day_confidence) & (conf >= params.min_lift * chance)]
     wanted = np.zeros(n_keys * n_keys, dtype=bool)
     wanted[passing] = True
     return pairs.take(np.flatnonzero(wanted[pairs.key]))
@@ -215,11 +223,16 @@ def detect_co_occurrence(
         pairs = _plausible(pairs, n_keys, counts, params)
         if pairs.key.size == 0:
             return []
-    return _patterns(log, keys, pairs, counts, params)
+    return _patterns(log, keys, pairs, counts, params, a_idx)
 
 
 def _patterns(
-    log: EventLog, keys: _Keys, pairs: _Pairs, counts: _Counts, params: CoOccurrenceParams
+    log: EventLog,
+    keys: _Keys,
+    pairs: _Pairs,
+    counts: _Counts,
+    params: CoOccurrenceParams,
+    a_idx: NDArray[np.int64],
 ) -> list[CoOccurrencePattern]:
     """The pairs of keys that pass every test, as patterns, strongest first."""
     n_keys = keys.n_keys
@@ -238,15 +251,26 @@ def _patterns(
     lift = np.divide(confidence, base_rate, out=np.full(groups.size, np.inf), where=base_rate > 0)
     strong = np.flatnonzero(
         (support >= params.min_support)
-        & (confidence >= params.min_confidence)
+        & (confidence >= params.min_day_confidence)
         & (coverage >= params.min_coverage)
         & (lift >= params.min_lift)
     )
+    # A events per half hour, for the pairs that may follow in part of the day only.
+    per_half_hour = trigger_histograms(keys.key[a_idx], log.local_minute[a_idx], np.unique(ka[strong]))
 
     found: list[CoOccurrencePattern] = []
     for g in strong:
         hits = int(support[g])
         sl = slice(int(starts[g]), int(starts[g]) + hits)
+        window = best_window(
+            hit_histogram(log.local_minute[pairs.b_event[sl]], pairs.lag[sl]),
+            per_half_hour[int(ka[g])],
+            params.min_confidence,
+        )
+        if window is None and confidence[g] < params.min_confidence:
+            continue
+        if window is not None and window.hits < params.min_support:
+            continue
         follower_origin = log.origin[pairs.b_event[sl]]
         origins = {o.label: int(np.count_nonzero(follower_origin == o)) for o in Origin}
         origins = {k: v for k, v in origins.items() if v}
@@ -262,15 +286,23 @@ def _patterns(
                 to_state=to_state,
                 lag_s=round(float(np.median(pairs.lag[sl])), 1),
                 lag_p90_s=round(float(np.quantile(pairs.lag[sl], 0.9)), 1),
-                occurrences=hits,
-                trigger_count=int(n_a[g]),
+                occurrences=window.hits if window else hits,
+                trigger_count=window.triggers if window else int(n_a[g]),
                 follower_count=int(n_b[g]),
-                confidence=round(float(confidence[g]), 3),
+                confidence=round(window.confidence if window else float(confidence[g]), 3),
                 coverage=round(float(coverage[g]), 3),
-                lift=round(min(float(lift[g]), 1e6), 1),
+                lift=round(min(_lift(window, float(lift[g]), float(confidence[g])), 1e6), 1),
                 automated=bool(origins.get(Origin.AUTOMATION.label, 0) * 2 > hits),
                 origins=origins,
+                window=(window.start_min, window.end_min) if window else None,
             )
         )
     found.sort(key=lambda p: (-p.score, -p.occurrences, p.trigger_entity_id, p.entity_id))
     return found
+
+
+def _lift(window: Window | None, day_lift: float, day_confidence: float) -> float:
+    """Lift over the chance of B in any window, inside the time window when there is one."""
+    if window is None or day_confidence <= 0:
+        return day_lift
+    return day_lift * window.confidence / day_confidence

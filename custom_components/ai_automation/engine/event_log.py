@@ -27,6 +27,31 @@ class Origin(IntEnum):
 IGNORED_STATES = frozenset({"unavailable", "unknown", ""})
 
 
+def real_changes(
+    entity: NDArray[np.int32], state: NDArray[np.int32], states: tuple[str, ...]
+) -> NDArray[np.bool_]:
+    """Per change (sorted by time): whether it is one someone or something in the home made.
+
+    Not one: a change to or from ``unavailable``/``unknown``. Home Assistant restarting,
+    a device dropping off the network and coming back, restore states nobody chose, at
+    the restart's time. (Attribute-only updates are not read at all.)
+    """
+    n = int(entity.shape[0])
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    ignored = np.fromiter((s in IGNORED_STATES for s in states), dtype=bool, count=len(states))
+    order = np.argsort(entity, kind="stable")  # per entity, still in time order
+    ent, st = entity[order], state[order]
+    has_prev = np.zeros(n, dtype=bool)
+    has_prev[1:] = ent[1:] == ent[:-1]
+    prev = np.zeros(n, dtype=st.dtype)
+    prev[1:] = st[:-1]
+    real = ~ignored[st] & ~(has_prev & ignored[prev])
+    out = np.empty(n, dtype=bool)
+    out[order] = real
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class StateChanges:
     """State changes as parallel numpy columns, sorted by time.
@@ -71,6 +96,14 @@ class EventLog(StateChanges):
     last_day: int
     covered: NDArray[np.bool_]
     entity_first_day: NDArray[np.int32]
+    # ``real_changes`` of the log, when the builder computed it; else computed on use.
+    real: NDArray[np.bool_] | None = None
+
+    def real_mask(self) -> NDArray[np.bool_]:
+        """Per event: a change someone or something made (see ``real_changes``)."""
+        if self.real is not None:
+            return self.real
+        return real_changes(self.entity, self.state, self.states)
 
     @property
     def day_count(self) -> int:

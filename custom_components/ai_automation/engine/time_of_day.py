@@ -53,6 +53,8 @@ class TimeOfDayParams:
     # one window, see ``_chance``): one in a thousand.
     max_chance: float = 1e-3
     max_peaks: int = 6  # per (entity, state)
+    # A routine is "about sunset" only near it: 11 hours before sunrise is a clock time.
+    max_sun_offset_min: int = 180
     min_peak_gap_min: int = 90  # two routines of one entity/state at least this far apart
 
 
@@ -197,7 +199,8 @@ def detect_time_of_day(
     params = params or TimeOfDayParams()
     if len(log) == 0:
         return []
-    keep = routine_state_mask(log.states)[log.state]
+    # Real changes only: states restored after a restart are at the restart's time.
+    keep = routine_state_mask(log.states)[log.state] & log.real_mask()
     n_states = max(len(log.states), 1)
     key = log.entity.astype(np.int64)[keep] * n_states + log.state[keep]
     minute = log.local_minute.astype(np.int64)[keep]
@@ -326,6 +329,8 @@ def _pattern_at(group: _Group, peak: int, window: _Window, sun_event: str | None
     else:
         assert window.sun is not None
         sun_offset = (at + MINUTES_PER_DAY // 2) % MINUTES_PER_DAY - MINUTES_PER_DAY // 2
+        if abs(sun_offset) > params.max_sun_offset_min:
+            return None
         # Its typical clock time: the sun event plus the offset, on a middle day.
         clock = window.sun.minutes(sun_event, hit_days[in_set]) + sun_offset
         routine_minute = round(_median(clock)) % MINUTES_PER_DAY
