@@ -31,6 +31,7 @@ from custom_components.ai_automation.coordinator import AnalysisCoordinator
 from simulator.household import Household, simulate
 from simulator.recorder_db import seed_database
 from tests.decisions_helpers import async_remove_automations
+from tests.devices import add_devices
 from tests.ha_compat import HAFakeDatetime
 from tests.snapshot_helpers import StableSnapshotExtension
 
@@ -164,6 +165,22 @@ def mock_recorder_before_hass(recorder_db_url: str, household: Household | None)
     """Make the database URL (and seed it) before hass starts."""
     if household is not None:
         seed_database(recorder_db_url, household.changes)
+
+
+@pytest.fixture
+async def recorder_mock(
+    recorder_mock: Any, hass: HomeAssistant, household: Household | None, request: pytest.FixtureRequest
+) -> Any:
+    """The real recorder; with a seeded history, the household's devices exist too.
+
+    As in a real home, what the history shows was switched is in the state machine with
+    its services (a suggestion on an entity that is gone is never made). Tests marked
+    ``history_only`` read entities that exist in the recorder only.
+    """
+    if household is not None and request.node.get_closest_marker("history_only") is None:
+        # Nameless, as the seeded history's tests have always shown them (by entity id).
+        add_devices(hass, dict.fromkeys(sorted({c.entity_id for c in household.changes})))
+    return recorder_mock
 
 
 @pytest.fixture

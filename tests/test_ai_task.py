@@ -43,6 +43,7 @@ from tests.ai_task_helpers import (
     without_ai_task,
 )
 from tests.conftest import LogRecords, setup_entry
+from tests.devices import add_devices
 from tests.llm_helpers import only_text_changed, spend_of, unchanged, word
 from tests.openai_server import strip_ids
 from tests.wording_cases import async_suggestions, target_of
@@ -331,8 +332,7 @@ async def test_the_job_record_of_an_ai_task_run(
     hass: HomeAssistant, recorder_mock: Any, household: Household, provider: Provider
 ) -> None:
     """A real run on the seeded recorder: worded by the AI Task, said so in the job record."""
-    for entity_id, name in household.friendly_names.items():
-        hass.states.async_set(entity_id, "off", {"friendly_name": name})
+    add_devices(hass, household.friendly_names)
     entry = ai_task_entry(hass)
     await setup_entry(hass, entry)
     response: Any = await hass.services.async_call(

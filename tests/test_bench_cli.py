@@ -72,3 +72,14 @@ def test_growth_after_the_warm_up_is_from_run_ten_to_the_last() -> None:
     """RSS read at 1, 10 and 100: the warm-up's growth does not count."""
     result = RepeatResult(rows=10_000, runs=100, rss={1: 100 << 20, 10: 130 << 20, 100: 133 << 20})
     assert result.growth_after_warm_up == 3 << 20
+
+
+def test_the_distinct_states_measurement_runs_and_counts() -> None:
+    """A small home with 2,000 distinct text/timestamp values: measured, nothing asserted on speed."""
+    from simulator.bench.distinct import measure_distinct
+
+    assert _parser().parse_args(["--distinct", "50000"]).distinct == 50_000
+    result = measure_distinct(2_000, events=50_000)
+    assert result.events >= 45_000
+    assert result.distinct >= 2_000
+    assert result.patterns > 0

@@ -154,6 +154,11 @@ async def test_without_origins_nothing_automated_is_suggested(
         ({"exclude_entities": ["light.kitchen"]}, "light.kitchen", False),
         ({"exclude_domains": ["light"]}, "light.kitchen", False),
         ({"exclude_domains": ["light"], "include_entities": ["light.kitchen"]}, "light.kitchen", True),
+        # What the system drives is no routine: not read unless named.
+        ({}, "sun.sun", False),
+        ({}, "update.home_assistant_core_update", False),
+        ({"include_domains": ["sun"]}, "sun.sun", False),
+        ({"include_entities": ["sun.sun"]}, "sun.sun", True),
     ],
 )
 def test_entity_filter(options: dict[str, Any], entity_id: str, wanted: bool) -> None:

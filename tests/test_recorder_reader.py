@@ -17,7 +17,8 @@ from custom_components.ai_automation.engine.event_log import Origin
 from custom_components.ai_automation.recorder_reader import FetchedHistory, async_fetch_history
 from simulator.household import AUTOMATION, PHYSICAL, SYSTEM, USER, Change, Household
 
-pytestmark = pytest.mark.recorder_db
+# What the reader reads is the recorder's; these entities are in no state machine.
+pytestmark = [pytest.mark.recorder_db, pytest.mark.history_only]
 
 
 @pytest.fixture

@@ -157,4 +157,11 @@ CONTROLLABLE_DOMAINS: Final = frozenset(
 )
 # Domains offered in the include/exclude pickers (users may type others): what a person
 # switches plus the sensors and presence that explain why.
+# Entities the system drives, not the household: the sun's state, update entities, the
+# weather, automations and scripts themselves (what they do is attributed to them), scenes,
+# zones. Never read, so never a routine nor a trigger, unless the user names one in the
+# included entities.
+SYSTEM_DOMAINS: Final = frozenset(
+    {"sun", "update", "weather", "automation", "script", "scene", "zone", "event", "button", "tts", "stt"}
+)
 KNOWN_DOMAINS: Final = sorted(CONTROLLABLE_DOMAINS | {"binary_sensor", "person", "sensor"})

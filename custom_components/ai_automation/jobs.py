@@ -18,6 +18,7 @@ from .const import (
     STATUS_NO_DATA,
     STATUS_NO_PATTERNS,
     STATUS_SUCCESS,
+    SYSTEM_DOMAINS,
 )
 
 # The error of a job found unfinished in the store at start: Home Assistant was killed
@@ -116,7 +117,8 @@ def entity_filter(options: Mapping[str, Any], own: frozenset[str] = frozenset())
     """Include (when any are given) minus exclude, by entity id or domain.
 
     ``own`` are this integration's entities: its nightly 'running' sensor would
-    otherwise be the most regular routine in the house.
+    otherwise be the most regular routine in the house. ``SYSTEM_DOMAINS`` are never
+    read unless an entity of one is named in the included entities.
     """
     include_entities = set(options.get(CONF_INCLUDE_ENTITIES, []))
     include_domains = set(options.get(CONF_INCLUDE_DOMAINS, []))
@@ -128,7 +130,7 @@ def entity_filter(options: Mapping[str, Any], own: frozenset[str] = frozenset())
         domain = split_entity_id(entity_id)[0]
         if entity_id in own or entity_id in exclude_entities:
             return False
-        if domain in exclude_domains and entity_id not in include_entities:
+        if (domain in exclude_domains or domain in SYSTEM_DOMAINS) and entity_id not in include_entities:
             return False
         return include_all or entity_id in include_entities or domain in include_domains
 

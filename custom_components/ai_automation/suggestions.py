@@ -156,6 +156,13 @@ def patterns_to_dicts(detection: Detection) -> list[dict[str, Any]]:
     return [pattern_to_dict(p) for p in patterns]
 
 
+def services_of(domain: str) -> frozenset[str]:
+    """The services a suggestion may call on ``domain``'s entities."""
+    if domain in _OPTION_DOMAINS:
+        return frozenset({"select_option"})
+    return frozenset(service for service, _data in _ACTIONS.get(domain, {}).values())
+
+
 def service_for(entity_id: str, to_state: str, device_class: str | None) -> tuple[str, dict[str, Any]] | None:
     """The service call that puts ``entity_id`` (of ``device_class``) in ``to_state``, or None."""
     domain = entity_id.split(".", 1)[0]
@@ -334,6 +341,22 @@ def automation_config(candidate: Candidate, title: str, description: str) -> dic
     }
 
 
+def actionable(hass: HomeAssistant, candidate: Candidate) -> bool:
+    """Whether the target exists now and its service is registered.
+
+    Home Assistant's validator accepts an automation on an entity that is gone (a device
+    removed since, a stale id in the recorder): it would fail every time it runs.
+    """
+    entity_id = candidate.pattern.entity_id
+    domain, service = candidate.service.split(".", 1)
+    if hass.states.get(entity_id) is None or not hass.services.has_service(domain, service):
+        LOGGER.debug(
+            "Not suggesting %s for %s: the entity or its service is gone", candidate.service, entity_id
+        )
+        return False
+    return True
+
+
 async def async_is_valid(hass: HomeAssistant, config: dict[str, Any]) -> bool:
     """Validate exactly as the automation editor does before it saves."""
     try:
@@ -361,6 +384,9 @@ async def async_build_suggestions(
     for candidate in found:
         if len(suggestions) >= max_suggestions:
             break
+        if not actionable(hass, candidate):
+            invalid += 1
+            continue
         wording = word(candidate.pattern, candidate.backtest, partial(friendly_name, hass))
         config = automation_config(candidate, wording.title, wording.description)
         if not await async_is_valid(hass, config):

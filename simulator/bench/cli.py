@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 import simulator.bench
+from simulator.bench.distinct import measure_distinct, print_distinct
 from simulator.bench.in_process import MB, ROOT, SizeResult, measure_in_process
 from simulator.bench.loop_lag import TARGET_LAG_MS, LagResult, measure_loop_lag
 from simulator.bench.real_hass import free_port
@@ -56,6 +57,12 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         metavar="N",
         help="instead: run the job N times in one real hass on the smallest size and report its RSS",
+    )
+    add(
+        "--distinct",
+        type=int,
+        metavar="N",
+        help="instead: detect once on a home of 100k events with N distinct text/timestamp values",
     )
     add("--trace-memory", action="store_true", help="with --repeat: tracemalloc diff of runs 10 to N")
     add("--settle", action="store_true", help="with --repeat: also RSS after gc + malloc_trim")
@@ -248,6 +255,10 @@ def main(argv: list[str] | None = None) -> int:
         f" Python {sys.version.split()[0]}, numpy {np.__version__}, SQLite {sqlite3.sqlite_version};"
         f" work dir {work_dir}"
     )
+    if args.distinct is not None:
+        print_distinct(measure_distinct(args.distinct, seed=args.seed))
+        print(f"\nTotal {time.perf_counter() - started:.0f} s")
+        return 0
     run = _run_repeat if args.repeat is not None else _run_benchmark
     databases = run(args, work_dir)
     print(f"\nTotal {time.perf_counter() - started:.0f} s")

@@ -280,6 +280,19 @@ def test_routine_state_mask() -> None:
     assert routine_state_mask(states).tolist() == [True, False, False, False, True, False, True, False]
 
 
+def test_timestamps_and_free_text_are_no_states() -> None:
+    """A timestamp sensor's value, a user agent: never a routine's state; a zone's name is one."""
+    states = (
+        "2025-04-04T00:30:10+00:00",
+        "2025-04-04",
+        "06:45:00",
+        "Mozilla/5.0 (Linux; Android 10; SM-T510) AppleWebKit/537.36 (KHTML, like Gecko)",
+        "Grandma's house",
+        "not_home",
+    )
+    assert routine_state_mask(states).tolist() == [False, False, False, False, True, True]
+
+
 def test_fewer_days_than_min_occurrences_is_nothing() -> None:
     """Four mornings, however many events each, are not a routine of five days."""
     days = list(FOUR_WEEKS)[:4]
@@ -354,3 +367,27 @@ def test_output_is_deterministic() -> None:
     second = detect(household())
     assert first == second
     assert detect(list(reversed(household()))) == first
+
+
+def test_many_groups_are_screened_in_bounded_chunks() -> None:
+    """1,300 (entity, state) groups screened 512 at a time find exactly what one pass finds."""
+    from custom_components.ai_automation.engine import minute_histogram as mh
+
+    rng = np.random.default_rng(11)
+    n_groups = 1_300
+    group = np.sort(rng.integers(0, n_groups, 40_000)).astype(np.int64)
+    day = rng.integers(0, 28, group.size).astype(np.int64)
+    # Every third group has a routine at its own minute; the rest are random.
+    routine = (group % 3 == 0) & (rng.random(group.size) < 0.8)
+    minute = np.where(routine, (group * 7) % 1440, rng.integers(0, 1440, group.size)).astype(np.int64)
+    params = TimeOfDayParams()
+    test = mh.PeakTest(
+        kernel=mh.gaussian_kernel_fft(params.kernel_sigma_min),
+        window_min=params.window_min,
+        min_peak_lift=params.min_peak_lift,
+        min_window_lift=params.min_window_lift,
+    )
+    chunked = mh.groups_with_peaks(group, day, minute, n_groups, test)
+    whole = mh._groups_with_peaks(group, day, minute, n_groups, test)
+    assert chunked.tolist() == whole.tolist()
+    assert chunked[::3].mean() > 0.9

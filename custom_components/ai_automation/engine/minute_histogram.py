@@ -86,6 +86,11 @@ def _dense_windows(hist: NDArray[np.float64], test: PeakTest) -> NDArray[np.bool
     return dense
 
 
+# Groups screened at once: their minute histograms (and FFTs) take about 100 KB each, so
+# a home with thousands of (entity, state) groups stays within tens of MB.
+SCREEN_GROUPS = 512
+
+
 def groups_with_peaks(
     group: NDArray[np.int64],
     day: NDArray[np.int64],
@@ -93,10 +98,29 @@ def groups_with_peaks(
     n_groups: int,
     test: PeakTest,
 ) -> NDArray[np.bool_]:
-    """Whether each group's histogram has a peak, for all groups at once.
+    """Whether each group's histogram has a peak, for all groups, ``SCREEN_GROUPS`` at a time.
 
-    ``minute`` -1 is no vote (no sun event that day); ``day`` counts from any origin.
+    ``group`` is sorted; ``minute`` -1 is no vote (no sun event that day); ``day`` counts
+    from any origin.
     """
+    if n_groups <= SCREEN_GROUPS:
+        return _groups_with_peaks(group, day, minute, n_groups, test)
+    out = np.zeros(n_groups, dtype=bool)
+    bounds = np.searchsorted(group, np.arange(0, n_groups + SCREEN_GROUPS, SCREEN_GROUPS))
+    for base, lo, hi in zip(range(0, n_groups, SCREEN_GROUPS), bounds[:-1], bounds[1:], strict=False):
+        size = min(SCREEN_GROUPS, n_groups - base)
+        sl = slice(int(lo), int(hi))
+        out[base : base + size] = _groups_with_peaks(group[sl] - base, day[sl], minute[sl], size, test)
+    return out
+
+
+def _groups_with_peaks(
+    group: NDArray[np.int64],
+    day: NDArray[np.int64],
+    minute: NDArray[np.int64],
+    n_groups: int,
+    test: PeakTest,
+) -> NDArray[np.bool_]:
     valid = minute >= 0
     g, m = group[valid], minute[valid]
     d = day[valid] - (int(day[valid].min()) if g.size else 0)

@@ -15,6 +15,7 @@ on every day it could have, not on a third of them.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -114,15 +115,24 @@ class _Group:
     origin: NDArray[np.int8]
 
 
-def routine_state_mask(states: tuple[str, ...]) -> NDArray[np.bool_]:
-    """Return which state strings can be a routine's target.
+# A date or a time in a state (2025-04-04T00:30:10+00:00, 2025-04-04, 06:45:00): a
+# timestamp sensor's value, different every time, never a decision.
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}|^\d{1,2}:\d{2}(:\d{2})?$")
+# States people choose are short words (on, playing, not_home, a zone's or an option's
+# name); a user-agent or a notification's text is free text.
+MAX_STATE_CHARS = 40
 
-    ``unavailable``/``unknown`` say nothing about the household, and a numeric sensor's
-    raw values (21.5, 22.0, ...) are measurements, not decisions.
+
+def routine_state_mask(states: tuple[str, ...]) -> NDArray[np.bool_]:
+    """Return which state strings can be a routine's target or trigger.
+
+    ``unavailable``/``unknown`` say nothing about the household, a numeric sensor's raw
+    values (21.5, 22.0, ...) are measurements, timestamps and free text are no state
+    anyone switches to.
     """
     mask = np.ones(len(states), dtype=bool)
     for i, s in enumerate(states):
-        if s in IGNORED_STATES:
+        if s in IGNORED_STATES or len(s) > MAX_STATE_CHARS or _TIMESTAMP.match(s):
             mask[i] = False
             continue
         try:
@@ -209,7 +219,19 @@ def detect_time_of_day(
 
     order = np.argsort(key, kind="stable")
     key, minute, day, origin = key[order], minute[order], day[order], origin[order]
+    # Only (entity, state) groups with enough events can be a routine: a text sensor's
+    # thousands of one-off values are dropped before any per-group work.
     group_keys, starts, counts = np.unique(key, return_index=True, return_counts=True)
+    big = counts >= params.min_occurrences
+    if not big.all():
+        events_kept = np.repeat(big, counts)
+        key, minute, day, origin = (
+            key[events_kept],
+            minute[events_kept],
+            day[events_kept],
+            origin[events_kept],
+        )
+        group_keys, starts, counts = np.unique(key, return_index=True, return_counts=True)
     group = np.repeat(np.arange(group_keys.size), counts)
     window = _window(log, params, sun)
 
