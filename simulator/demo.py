@@ -75,6 +75,7 @@ def hass_version(hass_bin: Path) -> tuple[int, int]:
 def _configuration(port: int, db_path: Path, ha_version: tuple[int, int] | None = None) -> dict[str, Any]:
     """configuration.yaml: what HA needs to run with no pip installs, and the demo devices
     for Home Assistant ``ha_version`` (default: the one installed here)."""
+    # Long on purpose: the demo's configuration.yaml as one literal, as a user reads it.
     modern_fans_and_covers = (ha_version or installed_ha_version()) >= _MODERN_FANS_AND_COVERS
     # The `template:` integration names an entity's id after its name ("Kitchen light" ->
     # light.kitchen_light); the seeded history uses other ids (light.kitchen). The unique
@@ -328,6 +329,7 @@ def _accept_first(client: Client, suggestions: list[dict[str, Any]]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the demo."""
+    # Long on purpose: the demo's steps in the order a user sees them (config, seed, start, show).
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--run-once", action="store_true", help="stop Home Assistant after printing")
     parser.add_argument("--port", type=int, default=int(os.environ.get("DEMO_PORT", "8123")))

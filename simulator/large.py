@@ -126,6 +126,8 @@ def large_home(
     ``end`` defaults to the start of today (local), so the window is the one a
     30-day analysis reads: complete local days.
     """
+    # Long on purpose: the vectorised draws of one seeded generator in a fixed order; the
+    # benchmark's homes (and its published figures) depend on that order staying as it is.
     tz = ZoneInfo(time_zone) if isinstance(time_zone, str) else time_zone
     rng = np.random.default_rng(seed)
     now = datetime.now(tz)

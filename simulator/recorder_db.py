@@ -42,6 +42,7 @@ def seed_database(db_url: str, changes: Iterable[Change], *, create: bool = True
 
     With ``create`` the schema is created first (a new database file).
     """
+    # Long on purpose: the schema, the entities' metadata and the states, in one transaction.
     engine = sa.create_engine(db_url)
     written = 0
     try:

@@ -271,34 +271,55 @@ def _patterns(
             continue
         if window is not None and window.hits < params.min_support:
             continue
-        follower_origin = log.origin[pairs.b_event[sl]]
-        origins = {o.label: int(np.count_nonzero(follower_origin == o)) for o in Origin}
-        origins = {k: v for k, v in origins.items() if v}
-        (trigger_entity_id, trigger_to_state), (entity_id, to_state) = (
-            keys.names(log, int(ka[g])),
-            keys.names(log, int(kb[g])),
-        )
-        found.append(
-            CoOccurrencePattern(
-                trigger_entity_id=trigger_entity_id,
-                trigger_to_state=trigger_to_state,
-                entity_id=entity_id,
-                to_state=to_state,
-                lag_s=round(float(np.median(pairs.lag[sl])), 1),
-                lag_p90_s=round(float(np.quantile(pairs.lag[sl], 0.9)), 1),
-                occurrences=window.hits if window else hits,
-                trigger_count=window.triggers if window else int(n_a[g]),
-                follower_count=int(n_b[g]),
-                confidence=round(window.confidence if window else float(confidence[g]), 3),
-                coverage=round(float(coverage[g]), 3),
-                lift=round(min(_lift(window, float(lift[g]), float(confidence[g])), 1e6), 1),
-                automated=bool(origins.get(Origin.AUTOMATION.label, 0) * 2 > hits),
-                origins=origins,
-                window=(window.start_min, window.end_min) if window else None,
-            )
-        )
+        trigger, follower = keys.names(log, int(ka[g])), keys.names(log, int(kb[g]))
+        day = _DayStats(int(n_a[g]), int(n_b[g]), float(confidence[g]), float(coverage[g]), float(lift[g]))
+        found.append(_pattern(log, trigger, follower, pairs, sl, day, window))
     found.sort(key=lambda p: (-p.score, -p.occurrences, p.trigger_entity_id, p.entity_id))
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class _DayStats:
+    """A pair's statistics over the whole day."""
+
+    triggers: int
+    followers: int
+    confidence: float
+    coverage: float
+    lift: float
+
+
+def _pattern(
+    log: EventLog,
+    trigger: tuple[str, str],
+    follower: tuple[str, str],
+    pairs: _Pairs,
+    sl: slice,
+    day: _DayStats,
+    window: Window | None,
+) -> CoOccurrencePattern:
+    """The pattern of one pair: its hits are ``pairs[sl]``; counted inside ``window`` if any."""
+    hits = sl.stop - sl.start
+    follower_origin = log.origin[pairs.b_event[sl]]
+    origins = {o.label: int(np.count_nonzero(follower_origin == o)) for o in Origin}
+    origins = {k: v for k, v in origins.items() if v}
+    return CoOccurrencePattern(
+        trigger_entity_id=trigger[0],
+        trigger_to_state=trigger[1],
+        entity_id=follower[0],
+        to_state=follower[1],
+        lag_s=round(float(np.median(pairs.lag[sl])), 1),
+        lag_p90_s=round(float(np.quantile(pairs.lag[sl], 0.9)), 1),
+        occurrences=window.hits if window else hits,
+        trigger_count=window.triggers if window else day.triggers,
+        follower_count=day.followers,
+        confidence=round(window.confidence if window else day.confidence, 3),
+        coverage=round(day.coverage, 3),
+        lift=round(min(_lift(window, day.lift, day.confidence), 1e6), 1),
+        automated=bool(origins.get(Origin.AUTOMATION.label, 0) * 2 > hits),
+        origins=origins,
+        window=(window.start_min, window.end_min) if window else None,
+    )
 
 
 def _lift(window: Window | None, day_lift: float, day_confidence: float) -> float:
