@@ -1,0 +1,238 @@
+"""The judge of ``scripts/score``: is one shown suggestion a planted routine, with the right trigger?
+
+See ``simulator.score`` for what counts as ``right``, ``wrong_kind`` and ``unplanted``,
+and for the figures made of the verdicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any
+
+from custom_components.ai_automation.const import WEEKDAYS
+from custom_components.ai_automation.suggestions import Candidate, automation_config
+from custom_components.ai_automation.wording import word
+from simulator.household import DAILY, PlantedCoOccurrence, PlantedRoutine
+from simulator.real_home import PlantedDuration, RealHome
+
+TIME_TOLERANCE_MIN = 20.0
+FOR_SLACK_MIN = 2.0  # a ``for:`` may be off by the planted tolerance and this
+ABSURD_SUN_OFFSET_MIN = 180
+CONTRADICTION_MIN = 15.0
+RIGHT, WRONG_KIND, UNPLANTED = "right", "wrong_kind", "unplanted"
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """A shown suggestion as the automation it is: trigger, target entity and state, days."""
+
+    trigger: dict[str, Any]
+    entity_id: str
+    to_state: str
+    days: tuple[int, ...] = DAILY
+    title: str = ""
+    # Local minute the trigger fires at (a sun trigger: at the window's mean sun time).
+    minute: float | None = None
+
+    @property
+    def kind(self) -> str:
+        """time | sun | state | state_for."""
+        kind = str(self.trigger["trigger"])
+        return "state_for" if kind == "state" and self.trigger.get("for") else kind
+
+    @property
+    def trigger_key(self) -> tuple[str, str] | None:
+        """(entity, state) of a state trigger."""
+        if self.trigger["trigger"] != "state":
+            return None
+        entity = self.trigger["entity_id"]
+        return str(entity[0] if isinstance(entity, list) else entity), str(self.trigger.get("to"))
+
+    @property
+    def sun_offset_min(self) -> float | None:
+        """A sun trigger's offset in minutes."""
+        if self.trigger["trigger"] != "sun":
+            return None
+        return _seconds(self.trigger.get("offset", 0)) / 60
+
+    def describe(self) -> str:
+        """kind, trigger, target, state."""
+        t = self.trigger
+        if t["trigger"] == "time":
+            when = f"at {t['at']}"
+        elif t["trigger"] == "sun":
+            when = f"{t['event']} {t.get('offset', '')}"
+        else:
+            when = f"{t['entity_id']} -> {t.get('to')}" + (f" for {t['for']}" if t.get("for") else "")
+        days = "" if set(self.days) == set(DAILY) else " " + ",".join(WEEKDAYS[d] for d in self.days)
+        return f"{self.kind:9} {when}{days} => {self.entity_id} {self.to_state}  ({self.title})"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What a shown suggestion is, why, and the planted thing it is right for."""
+
+    label: str
+    reason: str
+    planted: object | None = None
+
+
+def _seconds(value: Any) -> float:
+    """A trigger's ``offset``/``for``: "HH:MM:SS" (maybe signed), seconds, or a dict."""
+    if isinstance(value, dict):
+        return sum(float(value.get(k, 0)) * s for k, s in (("hours", 3600), ("minutes", 60), ("seconds", 1)))
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value)
+    sign = -1.0 if text.startswith("-") else 1.0
+    parts = [float(p) for p in text.lstrip("+-").split(":")]
+    return sign * sum(p * s for p, s in zip(parts, (3600, 60, 1), strict=False))
+
+
+def _minute(hhmm: str) -> float:
+    h, m = hhmm.split(":")[:2]
+    return int(h) * 60 + int(m)
+
+
+def _apart(a: float, b: float) -> float:
+    d = abs(a - b) % 1440
+    return min(d, 1440 - d)
+
+
+def shown_of(candidate: Candidate, home: RealHome, mean_sun: dict[str, float]) -> Shown:
+    """The shown suggestion of ``candidate``, from the automation config a job builds."""
+    wording = word(candidate.pattern, candidate.backtest, home.friendly_names.get)
+    config = automation_config(candidate, wording.title, wording.description)
+    trigger = config["triggers"][0]
+    days = next(
+        (tuple(WEEKDAYS.index(d) for d in c["weekday"]) for c in config["conditions"] if c.get("weekday")),
+        DAILY,
+    )
+    minute: float | None = None
+    if trigger["trigger"] == "time":
+        minute = _seconds(trigger["at"]) / 60
+    elif trigger["trigger"] == "sun":
+        minute = mean_sun[trigger["event"]] + _seconds(trigger.get("offset", 0)) / 60
+    entity = config["actions"][0]["target"]["entity_id"]
+    return Shown(trigger, entity, candidate.pattern.to_state, days, wording.title, minute)
+
+
+def planted_text(planted: object) -> str:
+    """A planted thing in a line."""
+    if isinstance(planted, PlantedRoutine):
+        days = "" if set(planted.days) == set(DAILY) else " " + ",".join(WEEKDAYS[d] for d in planted.days)
+        when = f"{planted.sun_event} {planted.sun_offset_min:+d} min" if planted.sun_event else planted.time
+        return f"routine   {planted.entity_id} {planted.to_state} at {when}{days}"
+    if isinstance(planted, PlantedCoOccurrence):
+        window = getattr(planted, "window", None)
+        during = f" ({window[0]}-{window[1]} only)" if window else ""
+        return (
+            f"pair      {planted.trigger_entity_id} {planted.trigger_to_state} -> {planted.entity_id}"
+            f" {planted.to_state}{during}"
+        )
+    if isinstance(planted, PlantedDuration):
+        d = planted
+        return f"duration  {d.entity_id} {d.from_state} -> {d.to_state} after {d.after_min:g} min"
+    return str(planted)
+
+
+def _days_fit(shown: Shown, planted_days: Sequence[int]) -> bool:
+    """Fires only on days it happens, and on at least half of them."""
+    return set(shown.days) <= set(planted_days) and 2 * len(shown.days) >= len(planted_days)
+
+
+def classify(shown: Shown, home: RealHome) -> Verdict:
+    """``right``, ``wrong_kind`` or ``unplanted``, with the reason."""
+    target = (shown.entity_id, shown.to_state)
+    kind, key = shown.kind, shown.trigger_key
+    kinds: dict[str, str] = {}  # trigger kinds that would be right for this target -> what
+    for r in home.routines:
+        if r.automated or (r.entity_id, r.to_state) != target:
+            continue
+        kinds["sun" if r.sun_event else "time"] = f"planted {r.sun_event or 'clock'} routine {r.time}"
+        if r.sun_event is None and kind == "time" and shown.minute is not None:
+            off = _apart(shown.minute, _minute(r.time))
+            if off <= TIME_TOLERANCE_MIN and _days_fit(shown, r.days):
+                return Verdict(RIGHT, f"clock routine {r.time}, {off:.0f} min off", r)
+        offset = shown.sun_offset_min
+        if r.sun_event and kind == "sun" and offset is not None and shown.trigger["event"] == r.sun_event:
+            off = abs(offset - (r.sun_offset_min or 0))
+            if off <= TIME_TOLERANCE_MIN and _days_fit(shown, r.days):
+                return Verdict(RIGHT, f"{r.sun_event} routine, offset {off:.0f} min off", r)
+    for p in home.co_occurrences:
+        if p.automated or (p.entity_id, p.to_state) != target:
+            continue
+        kinds["state"] = f"planted: follows {p.trigger_entity_id} -> {p.trigger_to_state}"
+        if key == (p.trigger_entity_id, p.trigger_to_state):
+            return Verdict(RIGHT, "planted co-occurrence", p)
+    for p in home.co_occurrences:
+        # A light that follows motion on goes off when the motion is over: the automation
+        # people write for it ("when motion turns off, turn the light off").
+        if p.automated or p.entity_id != shown.entity_id or shown.to_state == p.to_state:
+            continue
+        if (
+            kind == "state"
+            and key is not None
+            and key[0] == p.trigger_entity_id
+            and key[1] != p.trigger_to_state
+        ):
+            return Verdict(RIGHT, "follows its planted trigger back", p)
+    for d in home.durations:
+        if d.entity_id != shown.entity_id or shown.to_state not in (d.from_state, d.to_state):
+            continue
+        kinds["state_for"] = f"planted: {d.entity_id} {d.to_state} {d.after_min:g} min after {d.from_state}"
+        if (
+            kind == "state_for"
+            and shown.to_state == d.to_state
+            and key == (d.entity_id, d.from_state)
+            and abs(_seconds(shown.trigger["for"]) / 60 - d.after_min) <= d.tolerance_min + FOR_SLACK_MIN
+        ):
+            return Verdict(RIGHT, "planted duration", d)
+    if not kinds:
+        return Verdict(UNPLANTED, "nothing planted on this entity and state")
+    if kind not in kinds:
+        return Verdict(WRONG_KIND, "; ".join(kinds.values()))
+    return Verdict(UNPLANTED, f"right kind, wrong detail ({kinds[kind]})")
+
+
+def contradictions(shown: Sequence[Shown], verdicts: Sequence[Verdict]) -> list[tuple[Shown, Shown]]:
+    """Pairs that undo each other: one entity to two states within 15 min (or by one
+    trigger), or A -> B together with B -> A unless both are planted."""
+    found = []
+    for (a, va), (b, vb) in combinations(zip(shown, verdicts, strict=True), 2):
+        if a.entity_id == b.entity_id and a.to_state != b.to_state:
+            near = (
+                a.minute is not None
+                and b.minute is not None
+                and _apart(a.minute, b.minute) < CONTRADICTION_MIN
+            )
+            if near and set(a.days) & set(b.days):
+                found.append((a, b))
+                continue
+            if a.trigger_key is not None and a.trigger_key == b.trigger_key:
+                found.append((a, b))
+                continue
+        reverse = a.trigger_key == (b.entity_id, b.to_state) and b.trigger_key == (a.entity_id, a.to_state)
+        if reverse and not (va.label == vb.label == RIGHT):
+            found.append((a, b))
+    return found
+
+
+def is_absurd_sun(shown: Shown) -> bool:
+    """A sun trigger more than 3 hours from its event."""
+    return abs(shown.sun_offset_min or 0) > ABSURD_SUN_OFFSET_MIN
+
+
+def loops(shown: Sequence[Shown], home: RealHome) -> list[Shown]:
+    """Shown suggestions whose action triggers an existing automation that changes their trigger."""
+    return [
+        s
+        for s in shown
+        if s.trigger_key is not None
+        and any(
+            a.trigger_entity_id == s.entity_id and a.action_entity_id == s.trigger_key[0]
+            for a in home.existing_automations
+        )
+    ]
