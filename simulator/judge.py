@@ -7,12 +7,14 @@ and for the figures made of the verdicts.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations
 from typing import Any
 
+import numpy as np
+
 from custom_components.ai_automation.const import WEEKDAYS
-from custom_components.ai_automation.suggestions import Candidate, automation_config
+from custom_components.ai_automation.suggestions import Candidate, automation_config, back_pattern
 from custom_components.ai_automation.wording import word
 from simulator.household import DAILY, PlantedCoOccurrence, PlantedRoutine
 from simulator.real_home import PlantedDuration, RealHome
@@ -21,7 +23,12 @@ TIME_TOLERANCE_MIN = 20.0
 FOR_SLACK_MIN = 2.0  # a ``for:`` may be off by the planted tolerance and this
 ABSURD_SUN_OFFSET_MIN = 180
 CONTRADICTION_MIN = 15.0
-RIGHT, WRONG_KIND, UNPLANTED = "right", "wrong_kind", "unplanted"
+RIGHT, WRONG_KIND, WRONG_CONDITION, UNPLANTED = "right", "wrong_kind", "wrong_cond", "unplanted"
+# A shown time window is right for a planted one when it holds this share of it and is
+# at most this much longer.
+WINDOW_OVERLAP = 0.75
+WINDOW_SLACK_MIN = 120.0
+DARK = ("sunset", "sunrise")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +42,10 @@ class Shown:
     title: str = ""
     # Local minute the trigger fires at (a sun trigger: at the window's mean sun time).
     minute: float | None = None
+    # The part of the day it may fire in: (HH:MM, HH:MM), ``DARK``, or None (all day).
+    window: tuple[str, str] | None = None
+    # The way back of a back-and-forth suggestion (the other trigger of the same automation).
+    back: Shown | None = None
 
     @property
     def kind(self) -> str:
@@ -67,7 +78,11 @@ class Shown:
         else:
             when = f"{t['entity_id']} -> {t.get('to')}" + (f" for {t['for']}" if t.get("for") else "")
         days = "" if set(self.days) == set(DAILY) else " " + ",".join(WEEKDAYS[d] for d in self.days)
-        return f"{self.kind:9} {when}{days} => {self.entity_id} {self.to_state}  ({self.title})"
+        during = f" [{self.window[0]}-{self.window[1]}]" if self.window else ""
+        text = f"{self.kind:9} {when}{days}{during} => {self.entity_id} {self.to_state}"
+        if self.back is not None:
+            text += ", and back: " + self.back.describe().split("  (")[0].removeprefix(f"{self.back.kind:9} ")
+        return f"{text}  ({self.title})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +92,7 @@ class Verdict:
     label: str
     reason: str
     planted: object | None = None
+    also: object | None = None  # what the way back of a back-and-forth suggestion is right for
 
 
 def _seconds(value: Any) -> float:
@@ -102,12 +118,40 @@ def _apart(a: float, b: float) -> float:
 
 
 def shown_of(candidate: Candidate, home: RealHome, mean_sun: dict[str, float]) -> Shown:
-    """The shown suggestion of ``candidate``, from the automation config a job builds."""
-    wording = word(candidate.pattern, candidate.backtest, home.friendly_names.get)
+    """The shown suggestion of ``candidate``, from the automation config a job builds.
+
+    A back-and-forth automation is read per option of its choose: the trigger of that
+    option's id, the option's conditions and action.
+    """
+    back = back_pattern(candidate)
+    wording = word(candidate.pattern, candidate.backtest, home.friendly_names.get, back=back)
     config = automation_config(candidate, wording.title, wording.description)
-    trigger = config["triggers"][0]
+    if back is None:
+        branches = [(config["triggers"][0], config["conditions"], config["actions"][0])]
+    else:
+        by_id = {t["id"]: t for t in config["triggers"]}
+        branches = [
+            (by_id[o["conditions"][0]["id"]], o["conditions"][1:], o["sequence"][0])
+            for o in config["actions"][0]["choose"]
+        ]
+    states = [candidate.pattern.to_state] + ([back.to_state] if back else [])
+    shown = [
+        _shown(trigger, conditions, action, state, wording.title, mean_sun)
+        for (trigger, conditions, action), state in zip(branches, states, strict=True)
+    ]
+    return shown[0] if len(shown) == 1 else replace(shown[0], back=shown[1])
+
+
+def _shown(
+    trigger: dict[str, Any],
+    conditions: list[dict[str, Any]],
+    action: dict[str, Any],
+    to_state: str,
+    title: str,
+    mean_sun: dict[str, float],
+) -> Shown:
     days = next(
-        (tuple(WEEKDAYS.index(d) for d in c["weekday"]) for c in config["conditions"] if c.get("weekday")),
+        (tuple(WEEKDAYS.index(d) for d in c["weekday"]) for c in conditions if c.get("weekday")),
         DAILY,
     )
     minute: float | None = None
@@ -115,8 +159,33 @@ def shown_of(candidate: Candidate, home: RealHome, mean_sun: dict[str, float]) -
         minute = _seconds(trigger["at"]) / 60
     elif trigger["trigger"] == "sun":
         minute = mean_sun[trigger["event"]] + _seconds(trigger.get("offset", 0)) / 60
-    entity = config["actions"][0]["target"]["entity_id"]
-    return Shown(trigger, entity, candidate.pattern.to_state, days, wording.title, minute)
+    entity = action["target"]["entity_id"]
+    return Shown(trigger, entity, to_state, days, title, minute, _window_of(conditions))
+
+
+def _window_of(conditions: list[dict[str, Any]]) -> tuple[str, str] | None:
+    """The time window or the dark an automation's conditions restrict it to."""
+    for c in conditions:
+        if c["condition"] == "time" and "after" in c and "before" in c:
+            return str(c["after"])[:5], str(c["before"])[:5]
+        if c["condition"] == "or" and {s.get("after") or s.get("before") for s in c["conditions"]} == set(
+            DARK
+        ):
+            return DARK
+    return None
+
+
+def _window_fits(shown: tuple[str, str] | None, planted: tuple[str, str] | None) -> bool:
+    """The shown window says what the planted one is: the same dark, or much the same hours."""
+    if planted is None or shown is None or DARK in (shown, planted):
+        return shown == planted
+
+    def span(w: tuple[str, str]) -> set[int]:
+        lo, hi = _minute(w[0]), _minute(w[1])
+        return {int(m) % 1440 for m in np.arange(lo, hi if hi > lo else hi + 1440)}
+
+    s, p = span(shown), span(planted)
+    return len(s & p) >= WINDOW_OVERLAP * len(p) and len(s) <= len(p) + WINDOW_SLACK_MIN
 
 
 def planted_text(planted: object) -> str:
@@ -144,7 +213,22 @@ def _days_fit(shown: Shown, planted_days: Sequence[int]) -> bool:
 
 
 def classify(shown: Shown, home: RealHome) -> Verdict:
-    """``right``, ``wrong_kind`` or ``unplanted``, with the reason."""
+    """``right``, ``wrong_kind``, ``wrong_cond`` or ``unplanted``, with the reason.
+
+    Back and forth: right when both ways are; else the verdict of the way that is not.
+    """
+    forth = _classify(shown, home)
+    if shown.back is None:
+        return forth
+    back = _classify(shown.back, home)
+    if forth.label == back.label == RIGHT:
+        return Verdict(RIGHT, f"{forth.reason}, and back: {back.reason}", forth.planted, back.planted)
+    if forth.label != RIGHT:
+        return forth
+    return Verdict(back.label, f"the way back: {back.reason}", back.planted)
+
+
+def _classify(shown: Shown, home: RealHome) -> Verdict:
     target = (shown.entity_id, shown.to_state)
     kind, key = shown.kind, shown.trigger_key
     kinds: dict[str, str] = {}  # trigger kinds that would be right for this target -> what
@@ -166,7 +250,7 @@ def classify(shown: Shown, home: RealHome) -> Verdict:
             continue
         kinds["state"] = f"planted: follows {p.trigger_entity_id} -> {p.trigger_to_state}"
         if key == (p.trigger_entity_id, p.trigger_to_state):
-            return Verdict(RIGHT, "planted co-occurrence", p)
+            return _with_window(shown, p, "planted co-occurrence")
     for p in home.co_occurrences:
         # A light that follows motion on goes off when the motion is over: the automation
         # people write for it ("when motion turns off, turn the light off").
@@ -178,7 +262,7 @@ def classify(shown: Shown, home: RealHome) -> Verdict:
             and key[0] == p.trigger_entity_id
             and key[1] != p.trigger_to_state
         ):
-            return Verdict(RIGHT, "follows its planted trigger back", p)
+            return _with_window(shown, p, "follows its planted trigger back")
     for d in home.durations:
         if d.entity_id != shown.entity_id or shown.to_state not in (d.from_state, d.to_state):
             continue
@@ -195,6 +279,16 @@ def classify(shown: Shown, home: RealHome) -> Verdict:
     if kind not in kinds:
         return Verdict(WRONG_KIND, "; ".join(kinds.values()))
     return Verdict(UNPLANTED, f"right kind, wrong detail ({kinds[kind]})")
+
+
+def _with_window(shown: Shown, planted: PlantedCoOccurrence, what: str) -> Verdict:
+    """Right when its condition restricts it to the planted part of the day (or to none)."""
+    window = getattr(planted, "window", None)
+    if _window_fits(shown.window, window):
+        return Verdict(RIGHT, what, planted)
+    want = f"{window[0]}-{window[1]}" if window else "all day"
+    got = f"{shown.window[0]}-{shown.window[1]}" if shown.window else "all day"
+    return Verdict(WRONG_CONDITION, f"{what}: planted {want}, shown {got}", planted)
 
 
 def contradictions(shown: Sequence[Shown], verdicts: Sequence[Verdict]) -> list[tuple[Shown, Shown]]:

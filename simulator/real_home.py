@@ -3,10 +3,10 @@
 ``simulate_real_home`` is ``household.simulate``'s home plus Home Assistant restarts (every
 entity ``unavailable``/``unknown`` and back, the return looking physical), devices that
 drop off the network several times a day, timestamp and text sensors, a motion light that
-only follows motion in the evening, a machine switched off 25 minutes after it goes on, a
-script a user runs, and an existing automation a naive suggestion would loop into. All of
-it is drawn from the seed. ``simulate_noise_home`` has only the noise: whatever is
-suggested there is false.
+only follows motion in the evening, a driveway light that follows motion in the dark, a
+machine switched off 25 minutes after it goes on, a script a user runs, and an existing
+automation a naive suggestion would loop into. All of it is drawn from the seed.
+``simulate_noise_home`` has only the noise: whatever is suggested there is false.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 from astral import LocationInfo
-from astral.sun import dusk
+from astral.sun import dusk, sunrise, sunset
 
 from custom_components.ai_automation.const import CONTROLLABLE_DOMAINS
 from simulator.household import (
@@ -54,7 +54,8 @@ class PlantedDuration:
 
 @dataclass(frozen=True, slots=True)
 class WindowedCoOccurrence(PlantedCoOccurrence):
-    """A co-occurrence that only holds between two local times (HH:MM, end exclusive)."""
+    """A co-occurrence that only holds between two local times (HH:MM, end exclusive),
+    or in the dark: ``DARK``, after each day's sunset and before its sunrise."""
 
     window: tuple[str, str] = ("00:00", "24:00")
 
@@ -91,6 +92,7 @@ _INFO_SENSORS = tuple(
     f"sensor.{n}" for n in ("browser_user_agent", "last_notification", "sun_next_dusk", "phone_next_alarm")
 )
 STAIRS_WINDOW = ("18:00", "23:30")
+DARK = ("sunset", "sunrise")
 COFFEE_MIN = 25.0
 
 
@@ -302,6 +304,24 @@ def _household_acts(home: _Home) -> None:
             home.add("light.guest_room", "off", used + home.u(300, 1800), PHYSICAL)
 
 
+def _driveway(home: _Home, latitude: float, longitude: float) -> None:
+    """Driveway motion all day (cars, the post, cats); its light follows only in the dark,
+    and goes off again when the motion is over."""
+    observer = LocationInfo(latitude=latitude, longitude=longitude).observer
+    for day, day_start in home.each_day():
+        rise = sunrise(observer, date=day, tzinfo=home.tz).timestamp()
+        down = sunset(observer, date=day, tzinfo=home.tz).timestamp()
+        busy = day_start + home.rng.uniform(6 * 3600, 23.5 * 3600, int(home.rng.integers(6, 13)))
+        night = day_start + home.rng.uniform(0, 6 * 3600, int(home.rng.integers(0, 3)))
+        for ts in np.sort(np.concatenate((busy, night))):
+            gone = float(ts) + home.u(40, 150)
+            home.add("binary_sensor.driveway_motion", "on", float(ts), SYSTEM)
+            home.add("binary_sensor.driveway_motion", "off", gone, SYSTEM)
+            if (ts < rise or ts >= down) and home.rng.random() < 0.93:
+                home.add("light.driveway", "on", float(ts) + home.u(1, 5), PHYSICAL)
+                home.add("light.driveway", "off", gone + home.u(1, 8), PHYSICAL)
+
+
 def _noise(home: _Home, plugs: int, numeric_sensors: int) -> None:
     """Plugs toggled at random, a busy motion sensor nothing follows, numeric sensors."""
     for _day, day_start in home.each_day():
@@ -343,6 +363,7 @@ def simulate_real_home(
     _reconnecting(home)
     _info_sensors(home, latitude, longitude)
     _household_acts(home)
+    _driveway(home, latitude, longitude)
     hallway, tv, door = base.co_occurrences
     changes = _finish(home)
     return RealHome(
@@ -358,6 +379,9 @@ def simulate_real_home(
             door,
             WindowedCoOccurrence(
                 "binary_sensor.stairs_motion", "on", "light.stairs", "on", 6.0, window=STAIRS_WINDOW
+            ),
+            WindowedCoOccurrence(
+                "binary_sensor.driveway_motion", "on", "light.driveway", "on", 5.0, window=DARK
             ),
         ],
         friendly_names={**{c.entity_id: _name(c.entity_id) for c in changes}, **base.friendly_names},

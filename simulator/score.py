@@ -10,7 +10,12 @@ the first ``max_suggestions``); each shown suggestion's automation is built by
   a planted sun routine as a sun trigger of its event within 20 min of its offset; a
   planted co-occurrence as a state trigger on its trigger; a planted duration as a state
   trigger with ``for:`` within its tolerance + 2 min;
+  a back-and-forth suggestion is right when both ways are;
+  a planted co-occurrence (or its way back) also needs the planted part of the day as its
+  condition: the dark as "after sunset or before sunrise", hours as a time window that
+  holds 3/4 of them and is at most 2 h longer, all day as none;
 - ``wrong_kind``: the entity and state of something planted, with another trigger kind;
+- ``wrong_cond``: the right trigger with the wrong condition (or none where one is due);
 - ``unplanted``: anything else (noise, a restart, a script's changes, a loop).
 
 Prints figures; asserts nothing. Not HA's validator (no hass): every config built here
@@ -40,6 +45,7 @@ from simulator.fetched import fetched_history, home_sun_times
 from simulator.judge import (
     RIGHT,
     UNPLANTED,
+    WRONG_CONDITION,
     WRONG_KIND,
     Shown,
     Verdict,
@@ -112,7 +118,7 @@ class Figures:
 
     def total(self, name: str) -> int:
         """Sum of an int figure (or ``count`` of a label) over the seeds."""
-        if name in (RIGHT, WRONG_KIND, UNPLANTED):
+        if name in (RIGHT, WRONG_KIND, WRONG_CONDITION, UNPLANTED):
             return sum(s.count(name) for s in self.seeds)
         if name == "noise_shown":
             return sum(len(s.noise_shown) for s in self.seeds)
@@ -134,14 +140,16 @@ def score_seed(
     ranked = ranked_suggestions(home, min_confidence)
     all_verdicts = [classify(s, home) for s in ranked]
     shown, verdicts = ranked[:max_suggestions], all_verdicts[:max_suggestions]
-    right = [v.planted for v in verdicts if v.label == RIGHT]
+    right = [p for v in verdicts if v.label == RIGHT for p in (v.planted, v.also) if p is not None]
     pairs = [p for p in home.co_occurrences if not p.automated]
     routines = [r for r in home.routines if not r.automated]
     missed = []
     for planted in (*routines, *pairs, *home.durations):
         if any(planted is r for r in right):
             continue
-        rank = next((i for i, v in enumerate(all_verdicts) if v.planted is planted), None)
+        rank = next(
+            (i for i, v in enumerate(all_verdicts) if planted is v.planted or planted is v.also), None
+        )
         where = "not a candidate" if rank is None else f"ranked #{rank + 1}"
         missed.append(f"{where}: {planted_text(planted)}")
     noise = simulate_noise_home(seed, days=LOOKBACK_DAYS + 1, end=END, time_zone=TZ)
@@ -176,7 +184,7 @@ def score(
 
 
 _HEADER = (
-    f"{'seed':>5} {'shown':>5} {'right':>5} {'wrong':>5} {'unpl':>5} {'right%':>6} {'pairs':>6}"
+    f"{'seed':>5} {'shown':>5} {'right':>5} {'wrong':>5} {'cond':>5} {'unpl':>5} {'right%':>6} {'pairs':>6}"
     f" {'durat':>5} {'rout':>6} {'sun>3h':>6} {'contra':>6} {'loops':>5} {'noise':>5} {'s':>5}"
 )
 
@@ -185,7 +193,7 @@ def _row(label: str, f: Figures | SeedFigures) -> str:
     g = f if isinstance(f, Figures) else Figures([f])
     return (
         f"{label:>5} {g.total('shown'):5d} {g.total(RIGHT):5d}"
-        f" {g.total(WRONG_KIND):5d} {g.total(UNPLANTED):5d}"
+        f" {g.total(WRONG_KIND):5d} {g.total(WRONG_CONDITION):5d} {g.total(UNPLANTED):5d}"
         f" {g.right_share:6.0%} {g.total('pairs_found'):>3d}/{g.total('pairs_total'):<2d}"
         f" {g.total('durations_found'):>2d}/{g.total('durations_total'):<2d}"
         f" {g.total('routines_found'):>3d}/{g.total('routines_total'):<2d}"
@@ -201,7 +209,8 @@ def print_figures(figures: Figures, verbose: bool = False) -> None:
         print(_row(str(s.seed), s))
     print(_row("all", figures))
     print(
-        "right% = right / shown; pairs, durat(ions), rout(ines): planted ones shown right (found/total);"
+        "right% = right / shown; wrong (kind of trigger); cond: right trigger, wrong condition;"
+        " pairs, durat(ions), rout(ines): planted ones shown right (found/total);"
         " sun>3h: absurd sun offsets; contra(dicting pairs); loops into existing automations;"
         " noise: shown on the noise home; s: seconds per seed"
     )

@@ -58,7 +58,7 @@ def is_kitchen_morning(suggestion: dict[str, Any]) -> bool:
     automation = suggestion["automation"]
     action = automation["actions"][0]
     return (
-        action["action"] == "light.turn_on"
+        action.get("action") == "light.turn_on"
         and action["target"]["entity_id"] == "light.kitchen"
         and automation["triggers"][0]["trigger"] == "time"
         and automation["triggers"][0]["at"] < "12"

@@ -31,6 +31,7 @@ from custom_components.ai_automation.notifications import TITLE_PREFIX, notifica
 from custom_components.ai_automation.push import push_data
 from custom_components.ai_automation.wording import word
 from simulator.household import Household
+from tests.automation_shape import services_of, target_of
 from tests.devices import add_devices
 
 from .conftest import async_run
@@ -123,7 +124,7 @@ def _assert_shown_as_text(message: str) -> None:
 
 
 def _target(automation: dict[str, Any]) -> str:
-    return str(automation["actions"][0]["target"]["entity_id"])
+    return target_of(automation)
 
 
 def _assert_notifications_are_bounded_text(hass: HomeAssistant, suggestions: list[dict[str, Any]]) -> None:
@@ -142,9 +143,7 @@ def _assert_notifications_are_bounded_text(hass: HomeAssistant, suggestions: lis
         blocks = _BLOCK.findall(message)
         assert len(blocks) == 3
         assert yaml.safe_load(blocks[0][1]) == suggestion["automation"]
-        assert suggestion["automation"]["actions"] == [
-            a for a in suggestion["automation"]["actions"] if not str(a["action"]).startswith("lock.")
-        ]
+        assert not [s for s in services_of(suggestion["automation"]) if s.startswith("lock.")]
 
 
 def _assert_pushes_are_plain_text(

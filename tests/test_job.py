@@ -15,6 +15,7 @@ from custom_components.ai_automation.const import DEFAULT_OPTIONS, DOMAIN, EVENT
 from custom_components.ai_automation.coordinator import entity_filter
 from custom_components.ai_automation.job_phases import own_entities
 from simulator.household import Household
+from tests.automation_shape import services_of, target_of
 
 # The same simulated weeks whatever day the suite runs (Thursday noon, US/Pacific): the
 # planted routines' numbers depend on which dates are weekdays.
@@ -57,8 +58,7 @@ async def test_run_analysis_finds_planted_routines(
     kitchen = next(
         s
         for s in response["suggestions"]
-        if s["automation"]["actions"][0]["target"]["entity_id"] == "light.kitchen"
-        and s["automation"]["actions"][0]["action"] == "light.turn_on"
+        if target_of(s["automation"]) == "light.kitchen" and services_of(s["automation"]) == ["light.turn_on"]
     )
     assert kitchen["automation"]["conditions"][0] == {
         "condition": "time",
@@ -68,9 +68,7 @@ async def test_run_analysis_finds_planted_routines(
     assert kitchen["backtest"]["precision"] >= 0.75
     porch = [p for p in response["patterns"] if p["entity_id"] == "light.porch" and p["to_state"] == "on"]
     assert porch and all(p["automated"] for p in porch)
-    assert not any(
-        s["automation"]["actions"][0]["target"]["entity_id"] == "light.porch" for s in response["suggestions"]
-    )
+    assert not any(target_of(s["automation"]) == "light.porch" for s in response["suggestions"])
     # Co-occurrences through the recorder: origin from the context columns.
     pairs = {
         (p["trigger_entity_id"], p["entity_id"]): p
@@ -130,7 +128,7 @@ async def test_without_origins_nothing_automated_is_suggested(
     job = response["job"]
     assert (job["status"], job["source"], job["origin_known"]) == ("success", "history_api", False)
     assert job["events"] > 10_000  # every entity with history, none of them in the state machine
-    targets = {s["automation"]["actions"][0]["target"]["entity_id"] for s in response["suggestions"]}
+    targets = {target_of(s["automation"]) for s in response["suggestions"]}
     assert "light.kitchen" in targets
     assert "light.porch" not in targets
     issue = ir.async_get(hass).async_get_issue(DOMAIN, "origin_unknown")

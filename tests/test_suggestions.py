@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import pytest
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import async_mock_service
 
 from custom_components.ai_automation.engine.co_occurrence import CoOccurrencePattern
 from custom_components.ai_automation.engine.time_of_day import TimeOfDayPattern
@@ -14,6 +20,7 @@ from custom_components.ai_automation.suggestions import (
     action_for,
     async_is_valid,
     automation_config,
+    back_and_forth,
     pattern_id,
 )
 from tests.wording_cases import async_suggestions
@@ -175,9 +182,68 @@ async def test_a_suggestion_carries_its_pattern_and_all_its_words(hass: HomeAssi
     """Title, description and evidence are made when it is built, from the pattern it carries."""
     suggestions, patterns = await async_suggestions(hass)
     for suggestion in suggestions:
-        pattern = suggestion["pattern"]
+        pattern = dict(suggestion["pattern"])
+        back = pattern.pop("back", None)  # a follower that follows both ways: its way back
         assert pattern in patterns
-        assert suggestion["pattern_ids"] == [pattern["id"]]
+        assert back is None or back in patterns
+        assert suggestion["pattern_ids"] == [pattern["id"]] + ([back["id"]] if back else [])
         assert suggestion["automation"]["alias"] == suggestion["title"]
         assert suggestion["evidence"].endswith(".")
         assert str(pattern["occurrences"]) in suggestion["evidence"]
+
+
+def _driveway(trigger_state: str, to_state: str, lag_s: float) -> CoOccurrencePattern:
+    return CoOccurrencePattern(
+        trigger_entity_id="binary_sensor.driveway_motion",
+        trigger_to_state=trigger_state,
+        entity_id="light.driveway",
+        to_state=to_state,
+        lag_s=lag_s,
+        lag_p90_s=lag_s + 2,
+        occurrences=130,
+        trigger_count=138,
+        follower_count=130,
+        confidence=0.942,
+        coverage=1.0,
+        lift=157.0,
+        automated=False,
+        after_dark=True,
+    )
+
+
+async def test_back_and_forth_in_the_dark_runs_as_built(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """The driveway light on with the motion and off when it is over, only in the dark: one
+    automation that Home Assistant accepts and runs that way (a real automation; the
+    light's services are mocked: no light integration runs here)."""
+    motion, light = "binary_sensor.driveway_motion", "light.driveway"
+    hass.states.async_set(motion, "off")
+    hass.states.async_set(light, "off")
+    backtest = {"would_have_fired": 138, "matched": 130, "precision": 0.942, "within_s": 7.0}
+    parts = [
+        replace(_candidate(hass, p), backtest={**backtest, "correct_per_week": 30.3})
+        for p in (_driveway("on", "on", 3.4), _driveway("off", "off", 4.4))
+    ]
+    (both,) = back_and_forth(parts)
+    assert both.back is not None and both.backtest["would_have_fired"] == 276
+    config = automation_config(both, "Turn Driveway on and off with Driveway motion after dark", "D")
+    assert await async_is_valid(hass, config)
+    turned_on = async_mock_service(hass, "light", "turn_on")
+    turned_off = async_mock_service(hass, "light", "turn_off")
+    # 23:00 in the test home (San Diego, US/Pacific): dark.
+    freezer.move_to(datetime(2026, 11, 8, 23, 0, tzinfo=dt_util.get_default_time_zone()))
+    assert await async_setup_component(hass, "automation", {"automation": [config]})
+    hass.states.async_set(motion, "on")
+    await hass.async_block_till_done()
+    assert [c.data["entity_id"] for c in turned_on] == [[light]]
+    hass.states.async_set(light, "on")
+    hass.states.async_set(motion, "off")
+    await hass.async_block_till_done()
+    assert [c.data["entity_id"] for c in turned_off] == [[light]]
+    # 13:00 the next day: daylight, nothing.
+    freezer.move_to(datetime(2026, 11, 9, 13, 0, tzinfo=dt_util.get_default_time_zone()))
+    hass.states.async_set(light, "off")
+    hass.states.async_set(motion, "on")
+    await hass.async_block_till_done()
+    assert len(turned_on) == 1

@@ -11,6 +11,7 @@ from homeassistant.core import HomeAssistant
 from custom_components.ai_automation.detection import Detection
 from custom_components.ai_automation.suggestions import async_build_suggestions, patterns_to_dicts
 from simulator.household import Household
+from tests.automation_shape import target_of as automation_target
 from tests.devices import add_devices
 from tests.test_scored import _run
 
@@ -39,4 +40,4 @@ async def async_suggestions(
 
 def target_of(suggestion: dict[str, Any]) -> str:
     """The entity the suggested automation acts on."""
-    return str(suggestion["automation"]["actions"][0]["target"]["entity_id"])
+    return automation_target(suggestion["automation"])

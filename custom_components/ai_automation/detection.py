@@ -172,7 +172,7 @@ def detect(
     log = build_event_log(fetched, tz, start, end)
     routines = detect_time_of_day(log, params, sun)
     followers = np.fromiter((controllable(e) for e in log.entity_ids), dtype=bool, count=len(log.entity_ids))
-    pairs = detect_co_occurrence(log, followers)
+    pairs = detect_co_occurrence(log, followers, sun=sun)
     durations = detect_durations(log, followers)
     backtests = backtest_many(log, {i: p for i, p in enumerate(routines) if suggestable(p)}, sun)
     return Detection(

@@ -40,7 +40,9 @@ Each suggestion is an automation that is already built and checked; you only wri
 title and description, in the language with the code "{language}".
 The input is JSON: {{"suggestions": [...]}}. Per suggestion: "kind" (time_of_day: at a clock \
 time; sun: relative to sunrise or sunset, offset_min minutes after, negative before; \
-co_occurrence: right after another device changes, within only_between if given; \
+co_occurrence: right after another device changes, within only_between if given, only \
+after sunset or before sunrise if only_when_dark, and with and_back it also follows that \
+device back; \
 duration: once the device has been \
 in from_state for typical_after_s seconds), "device" and "to_state" (what the \
 automation does), the schedule or trigger, and the evidence from the home's history \
@@ -101,6 +103,21 @@ def _co_occurrence_item(pattern: Mapping[str, Any], name: Callable[[str], str]) 
         "occurrences": pattern.get("occurrences"),
         "out_of": pattern.get("trigger_count"),
         **({"only_between": "-".join(pattern["window"])} if pattern.get("window") else {}),
+        **({"only_when_dark": True} if pattern.get("after_dark") else {}),
+        **({"and_back": _back_item(pattern["back"])} if pattern.get("back") else {}),
+    }
+
+
+def _back_item(back: Mapping[str, Any]) -> dict[str, Any]:
+    """The way back of a follower that follows both ways."""
+    return {
+        "to_state": back["to_state"],
+        "trigger_to_state": back["trigger_to_state"],
+        "within_s": round(float(back.get("lag_p90_s", 0))),
+        "occurrences": back.get("occurrences"),
+        "out_of": back.get("trigger_count"),
+        **({"only_between": "-".join(back["window"])} if back.get("window") else {}),
+        **({"only_when_dark": True} if back.get("after_dark") else {}),
     }
 
 

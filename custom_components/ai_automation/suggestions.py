@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -61,6 +61,9 @@ class Candidate:
     backtest: dict[str, Any]  # would_have_fired, matched, precision, + its tolerance
     service: str
     data: dict[str, Any]
+    # The same follower following the same trigger back (the light off when the motion
+    # is over): one suggestion of both; ``backtest`` is then of both (see ``back_and_forth``).
+    back: Candidate | None = None
 
     @property
     def precision(self) -> float:
@@ -74,7 +77,7 @@ class Candidate:
         One scale for clock, sun and trigger routines: a hallway light that follows its
         motion sensor twenty times a day is worth more than a weak weekly clock routine.
         """
-        return float(self.backtest["correct_per_week"]) * self.precision
+        return _value(self.backtest)
 
 
 def pattern_id(pattern: Pattern) -> str:
@@ -96,7 +99,20 @@ def pattern_id(pattern: Pattern) -> str:
 def suggestion_id(candidate: Candidate) -> str:
     """Stable id of the suggested automation (also its automation ``id`` when accepted)."""
     raw = f"{candidate.pattern_id}|{candidate.service}"
+    if candidate.back is not None:
+        raw += f"|{candidate.back.pattern_id}|{candidate.back.service}"
     return "ai_" + hashlib.sha1(raw.encode()).hexdigest()[:16]
+
+
+def back_pattern(candidate: Candidate) -> CoOccurrencePattern | None:
+    """The way back of a back-and-forth suggestion."""
+    back = candidate.back.pattern if candidate.back else None
+    return back if isinstance(back, CoOccurrencePattern) else None
+
+
+def pattern_ids(candidate: Candidate) -> list[str]:
+    """The patterns a suggestion is made of."""
+    return [candidate.pattern_id] + ([candidate.back.pattern_id] if candidate.back else [])
 
 
 def pattern_to_dict(pattern: Pattern) -> dict[str, Any]:
@@ -130,6 +146,7 @@ def pattern_to_dict(pattern: Pattern) -> dict[str, Any]:
             "lag_p90_s": pattern.lag_p90_s,
             "trigger_count": pattern.trigger_count,
             "window": [hhmm(m) for m in pattern.window] if pattern.window else None,
+            "after_dark": pattern.after_dark,
             "coverage": pattern.coverage,
             "lift": pattern.lift,
             "score": pattern.score,
@@ -241,6 +258,31 @@ def explained_by_triggers(patterns: list[Pattern]) -> set[tuple[str, str]]:
     return explained
 
 
+def _value(backtest: dict[str, Any]) -> float:
+    """Right firings a week times the share of firings right: what ranks suggestions."""
+    return float(backtest["correct_per_week"]) * float(backtest["precision"])
+
+
+def _one_kind_per_end(scored: list[tuple[Pattern, dict[str, Any]]]) -> list[tuple[Pattern, dict[str, Any]]]:
+    """A light that goes off after a while, or when its trigger is over: one kind explains
+    it, the one that does more for the household (ties: the trigger, it says why)."""
+    best: dict[tuple[str, str, bool], float] = {}
+    for pattern, backtest in scored:
+        if isinstance(pattern, CoOccurrencePattern | DurationPattern):
+            key = (pattern.entity_id, pattern.to_state, isinstance(pattern, DurationPattern))
+            best[key] = max(best.get(key, 0.0), _value(backtest))
+    kept = []
+    for pattern, backtest in scored:
+        if isinstance(pattern, CoOccurrencePattern | DurationPattern):
+            timer = isinstance(pattern, DurationPattern)
+            mine = best[(pattern.entity_id, pattern.to_state, timer)]
+            rival = best.get((pattern.entity_id, pattern.to_state, not timer), -1.0)
+            if rival > mine or (rival == mine and timer):
+                continue
+        kept.append((pattern, backtest))
+    return kept
+
+
 def candidates(
     detection: Detection,
     min_confidence: float,
@@ -263,7 +305,9 @@ def candidates(
     ]
     scored += [(p, _co_occurrence_backtest(log, p)) for p in detection.co_occurrence]
     scored += [(p, _duration_backtest(log, p)) for p in detection.durations]
-    strong = [(p, b) for p, b in scored if suggestable(p) and p.confidence >= min_confidence]
+    strong = _one_kind_per_end(
+        [(p, b) for p, b in scored if suggestable(p) and p.confidence >= min_confidence]
+    )
     explained = explained_by_triggers([p for p, _b in strong])
     # What the home's automations do when an entity changes: (trigger entity, entity it sets).
     automated = {(p.trigger_entity_id, p.entity_id) for p in detection.co_occurrence if p.automated}
@@ -281,9 +325,72 @@ def candidates(
         if action is None:
             continue
         found.append(Candidate(pattern_id(pattern), pattern, backtest, action[0], action[1]))
-    # Best first: what it does for the household, then what the history proves; ties by id.
-    found.sort(key=lambda c: (-round(c.value, 6), -c.precision, -c.pattern.confidence, c.pattern_id))
-    return found
+    return back_and_forth(found)
+
+
+def _rank(candidate: Candidate) -> tuple[float, float, float, str]:
+    """Best first: what it does for the household, then what the history proves; ties by id."""
+    return (
+        -round(candidate.value, 6),
+        -candidate.precision,
+        -candidate.pattern.confidence,
+        candidate.pattern_id,
+    )
+
+
+def _both(forth: dict[str, Any], back: dict[str, Any]) -> dict[str, Any]:
+    """The backtest of a suggestion that does both: their firings added up."""
+    fired = int(forth["would_have_fired"]) + int(back["would_have_fired"])
+    matched = int(forth["matched"]) + int(back["matched"])
+    return {
+        "would_have_fired": fired,
+        "matched": matched,
+        "precision": round(matched / fired, 3) if fired else 0.0,
+        "within_s": max(float(forth["within_s"]), float(back["within_s"])),
+        "correct_per_week": round(float(forth["correct_per_week"]) + float(back["correct_per_week"]), 2),
+    }
+
+
+def back_and_forth(found: list[Candidate]) -> list[Candidate]:
+    """Ranked, and a follower that follows its trigger both ways made one suggestion.
+
+    The backlight goes on when the TV goes on and off when it goes off: one automation
+    with a trigger for each direction (as Home Assistant's motion-light blueprint does),
+    not two that the household has to accept and keep apart. It ranks by what both do.
+    """
+    found = sorted(found, key=_rank)
+    partners: dict[tuple[str, str], list[Candidate]] = {}
+    for candidate in found:
+        if isinstance(pattern := candidate.pattern, CoOccurrencePattern):
+            partners.setdefault((pattern.trigger_entity_id, pattern.entity_id), []).append(candidate)
+    used: set[str] = set()
+    result: list[Candidate] = []
+    for candidate in found:
+        if candidate.pattern_id in used:
+            continue
+        used.add(candidate.pattern_id)
+        pattern = candidate.pattern
+        if isinstance(pattern, CoOccurrencePattern):
+            back = next(
+                (
+                    other
+                    for other in partners[(pattern.trigger_entity_id, pattern.entity_id)]
+                    if other.pattern_id not in used
+                    and isinstance(other.pattern, CoOccurrencePattern)
+                    and other.pattern.trigger_to_state != pattern.trigger_to_state
+                    and other.pattern.to_state != pattern.to_state
+                ),
+                None,
+            )
+            if back is not None:
+                used.add(back.pattern_id)
+                result.append(
+                    replace(candidate, backtest=_both(candidate.backtest, back.backtest), back=back)
+                )
+                continue
+        result.append(candidate)
+    result.sort(key=_rank)
+    return result
 
 
 def _offset(minutes: int) -> str:
@@ -311,9 +418,8 @@ def _trigger(pattern: Pattern) -> dict[str, Any]:
     return {"trigger": "time", "at": f"{pattern.time}:00"}
 
 
-def automation_config(candidate: Candidate, title: str, description: str) -> dict[str, Any]:
-    """The automation, in the shape the automation editor writes to automations.yaml."""
-    pattern = candidate.pattern
+def _conditions(pattern: Pattern) -> list[dict[str, Any]]:
+    """When it may act: its days, its part of the day, and not when already in the state."""
     conditions: list[dict[str, Any]] = []
     if isinstance(pattern, TimeOfDayPattern) and pattern.day_set != "daily":
         conditions.append({"condition": "time", "weekday": pattern.day_names})
@@ -321,23 +427,78 @@ def automation_config(candidate: Candidate, title: str, description: str) -> dic
         # Across midnight too: Home Assistant reads after 22:00, before 06:00 as the night.
         start, end = pattern.window
         conditions.append({"condition": "time", "after": f"{hhmm(start)}:00", "before": f"{hhmm(end)}:00"})
+    if isinstance(pattern, CoOccurrencePattern) and pattern.after_dark:
+        # One sun condition with both is never true (it is an "and"): either of the two.
+        conditions.append(
+            {
+                "condition": "or",
+                "conditions": [
+                    {"condition": "sun", "after": "sunset"},
+                    {"condition": "sun", "before": "sunrise"},
+                ],
+            }
+        )
     conditions.append(
         {
             "condition": "not",
             "conditions": [{"condition": "state", "entity_id": pattern.entity_id, "state": pattern.to_state}],
         }
     )
-    action: dict[str, Any] = {"action": candidate.service, "target": {"entity_id": pattern.entity_id}}
+    return conditions
+
+
+def _action(candidate: Candidate) -> dict[str, Any]:
+    action: dict[str, Any] = {
+        "action": candidate.service,
+        "target": {"entity_id": candidate.pattern.entity_id},
+    }
     if candidate.data:
         action["data"] = dict(candidate.data)
+    return action
+
+
+def _trigger_id(pattern: Pattern) -> str:
+    """A back-and-forth automation's trigger id: the trigger's state it reacts to."""
+    assert isinstance(pattern, CoOccurrencePattern)
+    return f"to_{pattern.trigger_to_state}"
+
+
+def automation_config(candidate: Candidate, title: str, description: str) -> dict[str, Any]:
+    """The automation, in the shape the automation editor writes to automations.yaml.
+
+    Back and forth: a trigger per direction, and a choose whose option for each trigger
+    carries that direction's conditions.
+    """
+    common = {"id": suggestion_id(candidate), "alias": title, "description": description}
+    if candidate.back is None:
+        return {
+            **common,
+            "triggers": [_trigger(candidate.pattern)],
+            "conditions": _conditions(candidate.pattern),
+            "actions": [_action(candidate)],
+            "mode": "single",
+        }
+    both = (candidate, candidate.back)
     return {
-        "id": suggestion_id(candidate),
-        "alias": title,
-        "description": description,
-        "triggers": [_trigger(pattern)],
-        "conditions": conditions,
-        "actions": [action],
-        "mode": "single",
+        **common,
+        "triggers": [{**_trigger(c.pattern), "id": _trigger_id(c.pattern)} for c in both],
+        "conditions": [],
+        "actions": [
+            {
+                "choose": [
+                    {
+                        "conditions": [
+                            {"condition": "trigger", "id": _trigger_id(c.pattern)},
+                            *_conditions(c.pattern),
+                        ],
+                        "sequence": [_action(c)],
+                    }
+                    for c in both
+                ]
+            }
+        ],
+        # The light may go off while it is still being turned on: run both, in order.
+        "mode": "queued",
     }
 
 
@@ -347,6 +508,8 @@ def actionable(hass: HomeAssistant, candidate: Candidate) -> bool:
     Home Assistant's validator accepts an automation on an entity that is gone (a device
     removed since, a stale id in the recorder): it would fail every time it runs.
     """
+    if candidate.back is not None and not actionable(hass, candidate.back):
+        return False
     entity_id = candidate.pattern.entity_id
     domain, service = candidate.service.split(".", 1)
     if hass.states.get(entity_id) is None or not hass.services.has_service(domain, service):
@@ -387,7 +550,12 @@ async def async_build_suggestions(
         if not actionable(hass, candidate):
             invalid += 1
             continue
-        wording = word(candidate.pattern, candidate.backtest, partial(friendly_name, hass))
+        wording = word(
+            candidate.pattern,
+            candidate.backtest,
+            partial(friendly_name, hass),
+            back=back_pattern(candidate),
+        )
         config = automation_config(candidate, wording.title, wording.description)
         if not await async_is_valid(hass, config):
             invalid += 1
@@ -397,14 +565,15 @@ async def async_build_suggestions(
         suggestions.append(
             {
                 "id": config["id"],
-                "pattern_ids": [candidate.pattern_id],
+                "pattern_ids": pattern_ids(candidate),
                 "title": wording.title,
                 "description": wording.description,
                 "evidence": wording.evidence,
                 "automation": config,
                 "backtest": dict(candidate.backtest),
                 # What the words are made of: an LLM writer words it again from this.
-                "pattern": pattern_to_dict(candidate.pattern),
+                "pattern": pattern_to_dict(candidate.pattern)
+                | ({"back": pattern_to_dict(candidate.back.pattern)} if candidate.back else {}),
             }
         )
     return suggestions, invalid

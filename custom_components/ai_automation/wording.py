@@ -164,12 +164,63 @@ def word_time_of_day(pattern: TimeOfDayPattern, name: str, backtest: dict[str, A
     return Wording(title, shorten(description, DESCRIPTION_SHOWN_MAX_CHARS), evidence)
 
 
+def _during(pattern: CoOccurrencePattern) -> str:
+    """' between 18:00 and 23:30', ' after dark', or '' (all day)."""
+    if pattern.after_dark:
+        return " after dark"
+    return f" between {hhmm(pattern.window[0])} and {hhmm(pattern.window[1])}" if pattern.window else ""
+
+
+def _both_ways(to_state: str, back_state: str) -> str:
+    """'Turn {name} on and off', 'Open and close {name}' (a ``fit`` template)."""
+    if {to_state, back_state} == {"on", "off"}:
+        return "Turn {name} on and off"
+    if {to_state, back_state} == {"open", "closed"}:
+        return "Open and close {name}"
+    verbs = [_VERB.get(s) for s in (to_state, back_state)]
+    if verbs[0] and verbs[1]:
+        return f"{verbs[0]} and {verbs[1].lower()} {{name}}"
+    return "Set {name} to {state} and back"
+
+
+def word_back_and_forth(
+    pattern: CoOccurrencePattern,
+    back: CoOccurrencePattern,
+    name: str,
+    trigger_name: str,
+    backtest: dict[str, Any],
+) -> Wording:
+    """Word a "B follows A, both ways" suggestion: on with it, and off again with it."""
+    state, back_state = plain_name(pattern.to_state), plain_name(back.to_state)
+    title = fit(
+        f"{_both_ways(pattern.to_state, back.to_state)} with {{trigger}}{_during(pattern)}",
+        TITLE_MAX_CHARS,
+        name=name,
+        state=state,
+        trigger=trigger_name,
+    )
+
+    def followed(p: CoOccurrencePattern) -> str:
+        return (
+            f"{plain_name(p.to_state)} within {seconds(p.lag_p90_s)} after {trigger_name} went "
+            f"{plain_name(p.trigger_to_state)}{_during(p)}, {p.occurrences} of {p.trigger_count} times"
+        )
+
+    description = (
+        f"{name} went {followed(pattern)} ({pattern.confidence:.0%}), and {followed(back)} "
+        f"({back.confidence:.0%}). This automation does both for you, unless it is already "
+        f"{state} or {back_state}. {_replayed(backtest)}."
+    )
+    evidence = f"{name} went {followed(pattern)}, and {followed(back)}."
+    return Wording(title, shorten(description, DESCRIPTION_SHOWN_MAX_CHARS), evidence)
+
+
 def word_co_occurrence(
     pattern: CoOccurrencePattern, name: str, trigger_name: str, backtest: dict[str, Any]
 ) -> Wording:
     """Word a "B follows A" suggestion."""
     state, trigger_state = plain_name(pattern.to_state), plain_name(pattern.trigger_to_state)
-    between = f" between {hhmm(pattern.window[0])} and {hhmm(pattern.window[1])}" if pattern.window else ""
+    between = _during(pattern)
     title = fit(
         f"{_action(pattern.to_state)} when {{trigger}} turns {{trigger_state}}{between}",
         TITLE_MAX_CHARS,
@@ -221,10 +272,12 @@ def word(
     pattern: TimeOfDayPattern | CoOccurrencePattern | DurationPattern,
     backtest: dict[str, Any],
     name_of: Callable[[str], str | None],
+    back: CoOccurrencePattern | None = None,
 ) -> Wording:
     """Word any suggestion; ``name_of`` gives an entity's name (see ``friendly_name``).
 
-    An entity without a name is shown by its id.
+    An entity without a name is shown by its id. ``back``: the same follower following
+    the same trigger back (one suggestion of both).
     """
 
     def name(entity_id: str) -> str:
@@ -232,6 +285,10 @@ def word(
 
     if isinstance(pattern, DurationPattern):
         return word_duration(pattern, name(pattern.entity_id), backtest)
+    if isinstance(pattern, CoOccurrencePattern) and back is not None:
+        return word_back_and_forth(
+            pattern, back, name(pattern.entity_id), name(pattern.trigger_entity_id), backtest
+        )
     if isinstance(pattern, CoOccurrencePattern):
         return word_co_occurrence(pattern, name(pattern.entity_id), name(pattern.trigger_entity_id), backtest)
     return word_time_of_day(pattern, name(pattern.entity_id), backtest)

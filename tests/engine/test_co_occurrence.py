@@ -332,3 +332,14 @@ def test_the_more_reliable_follower_is_listed_first() -> None:
     patterns = detect(rows)
     assert [p.entity_id for p in patterns] == [LIGHT, "fan.hall"]
     assert patterns[0].score > patterns[1].score
+
+
+def test_the_end_of_what_a_trigger_started_is_no_second_pattern() -> None:
+    """Motion on, the light on a minute later and off again a minute after that: both
+    follow motion on within the window, but the light going off ends what it started."""
+    rows = follows([1] * 40)
+    rows += [(LIGHT, "off", *_shift(slot(i), 2), Origin.PHYSICAL) for i in range(40)]
+    patterns = detect_co_occurrence(make_log(rows))
+    assert [
+        (p.trigger_to_state, p.entity_id, p.to_state) for p in patterns if p.trigger_entity_id == MOTION
+    ] == [("on", LIGHT, "on")]

@@ -15,8 +15,16 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from .co_occurrence_window import Window, best_window, hit_histogram, trigger_histograms
+from .co_occurrence_window import (
+    Window,
+    best_window,
+    dark_mask,
+    dark_or_clock,
+    hit_histogram,
+    trigger_histograms,
+)
 from .event_log import EventLog, Origin
+from .sun_relative import SunTimes
 from .time_of_day import routine_state_mask
 
 # Pair keys (trigger key x follower key) counted in a dense table up to this size (32 MB).
@@ -59,6 +67,8 @@ class CoOccurrencePattern:
     # The part of the day it happens in, (start, end) local minutes (end < start: across
     # midnight); None: all day. With a window, the counts and confidence are inside it.
     window: tuple[int, int] | None = None
+    # Only when the sun is down (after sunset or before sunrise); counted then, as a window.
+    after_dark: bool = False
 
     @property
     def score(self) -> float:
@@ -194,8 +204,12 @@ def detect_co_occurrence(
     log: EventLog,
     follower_entities: NDArray[np.bool_] | None = None,
     params: CoOccurrenceParams | None = None,
+    sun: SunTimes | None = None,
 ) -> list[CoOccurrencePattern]:
-    """Find directed A -> B pairs; ``follower_entities`` masks which entities may be B."""
+    """Find directed A -> B pairs; ``follower_entities`` masks which entities may be B.
+
+    With ``sun``, a follower that follows only when it is dark gets that as its window.
+    """
     params = params or CoOccurrenceParams()
     if len(log) == 0:
         return []
@@ -223,7 +237,8 @@ def detect_co_occurrence(
         pairs = _plausible(pairs, n_keys, counts, params)
         if pairs.key.size == 0:
             return []
-    return _patterns(log, keys, pairs, counts, params, a_idx)
+    dark = None if sun is None else dark_mask(log.local_day, log.local_minute, sun)
+    return _patterns(log, keys, pairs, counts, params, a_idx, dark)
 
 
 def _patterns(
@@ -233,8 +248,12 @@ def _patterns(
     counts: _Counts,
     params: CoOccurrenceParams,
     a_idx: NDArray[np.int64],
+    dark: NDArray[np.bool_] | None,
 ) -> list[CoOccurrencePattern]:
-    """The pairs of keys that pass every test, as patterns, strongest first."""
+    """The pairs of keys that pass every test, as patterns, strongest first.
+
+    ``dark``: per event of the log, the sun was down (None: the home has no sun times).
+    """
     n_keys = keys.n_keys
     pairs = pairs.take(np.argsort(pairs.key, kind="stable"))
     groups, starts, support = np.unique(pairs.key, return_index=True, return_counts=True)
@@ -257,6 +276,7 @@ def _patterns(
     )
     # A events per half hour, for the pairs that may follow in part of the day only.
     per_half_hour = trigger_histograms(keys.key[a_idx], log.local_minute[a_idx], np.unique(ka[strong]))
+    dark_triggers = None if dark is None else np.bincount(keys.key[a_idx[dark[a_idx]]], minlength=n_keys)
 
     found: list[CoOccurrencePattern] = []
     for g in strong:
@@ -267,6 +287,15 @@ def _patterns(
             per_half_hour[int(ka[g])],
             params.min_confidence,
         )
+        if dark is not None and dark_triggers is not None:
+            window = dark_or_clock(
+                window,
+                int(np.count_nonzero(dark[_a_events(log, pairs, sl)])),
+                int(dark_triggers[ka[g]]),
+                hits,
+                int(n_a[g]),
+                params.min_confidence,
+            )
         if window is None and confidence[g] < params.min_confidence:
             continue
         if window is not None and window.hits < params.min_support:
@@ -274,8 +303,30 @@ def _patterns(
         trigger, follower = keys.names(log, int(ka[g])), keys.names(log, int(kb[g]))
         day = _DayStats(int(n_a[g]), int(n_b[g]), float(confidence[g]), float(coverage[g]), float(lift[g]))
         found.append(_pattern(log, trigger, follower, pairs, sl, day, window))
+    found = _first_response(found)
     found.sort(key=lambda p: (-p.score, -p.occurrences, p.trigger_entity_id, p.entity_id))
     return found
+
+
+def _first_response(found: list[CoOccurrencePattern]) -> list[CoOccurrencePattern]:
+    """Per trigger and follower entity, only the state B reaches first.
+
+    Motion on, the light on 3 s later and off when the motion is over, 2 min later: the
+    light going off follows motion on too, but it ends what the motion started.
+    """
+    first: dict[tuple[str, str, str], CoOccurrencePattern] = {}
+    for pattern in found:
+        key = (pattern.trigger_entity_id, pattern.trigger_to_state, pattern.entity_id)
+        kept = first.get(key)
+        if kept is None or (pattern.lag_s, pattern.to_state) < (kept.lag_s, kept.to_state):
+            first[key] = pattern
+    return list(first.values())
+
+
+def _a_events(log: EventLog, pairs: _Pairs, sl: slice) -> NDArray[np.int64]:
+    """The A event of each pair in ``sl`` (an event at its instant: the same local time)."""
+    a_ts = log.ts[pairs.b_event[sl]] - pairs.lag[sl]
+    return np.minimum(np.searchsorted(log.ts, a_ts - 1e-3), len(log) - 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,7 +369,8 @@ def _pattern(
         lift=round(min(_lift(window, day.lift, day.confidence), 1e6), 1),
         automated=bool(origins.get(Origin.AUTOMATION.label, 0) * 2 > hits),
         origins=origins,
-        window=(window.start_min, window.end_min) if window else None,
+        window=(window.start_min, window.end_min) if window and not window.dark else None,
+        after_dark=bool(window and window.dark),
     )
 
 
