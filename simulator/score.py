@@ -29,7 +29,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -65,14 +65,25 @@ MIN_CONFIDENCE = float(str(DEFAULT_OPTIONS[CONF_MIN_CONFIDENCE])) / 100
 MAX_SUGGESTIONS = int(str(DEFAULT_OPTIONS[CONF_MAX_SUGGESTIONS]))
 
 
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where and when the simulated homes are: the month before ``end``, at that spot."""
+
+    end: datetime = END
+    time_zone: str = "Europe/Amsterdam"
+    latitude: float = 52.37
+    longitude: float = 4.89
+
+
 def ranked_suggestions(home: RealHome, min_confidence: float) -> list[Shown]:
-    """Every candidate of a job on ``home`` at END with the default lookback, best first.
+    """Every candidate of a job on ``home`` at its end with the default lookback, best first.
 
     A job shows the first ``max_suggestions`` of them (that Home Assistant validates)."""
     tz = home.time_zone or TZ
-    start = (END - timedelta(days=LOOKBACK_DAYS)).replace(hour=0)
-    sun = home_sun_times(tz, start, END, home.latitude, home.longitude)
-    detection = detect(fetched_history(home, start, END), tz, start, END, sun=sun)
+    end = home.end or END
+    start = (end - timedelta(days=LOOKBACK_DAYS)).replace(hour=0)
+    sun = home_sun_times(tz, start, end, home.latitude, home.longitude)
+    detection = detect(fetched_history(home, start, end), tz, start, end, sun=sun)
     mean_sun = {"sunrise": float(np.nanmean(sun.sunrise)), "sunset": float(np.nanmean(sun.sunset))}
     # What a job reads from the home's automation configs (dedupe.automation_links).
     links = frozenset((a.trigger_entity_id, a.action_entity_id) for a in home.existing_automations)
@@ -132,11 +143,21 @@ class Figures:
 
 
 def score_seed(
-    seed: int, max_suggestions: int = MAX_SUGGESTIONS, min_confidence: float = MIN_CONFIDENCE
+    seed: int,
+    max_suggestions: int = MAX_SUGGESTIONS,
+    min_confidence: float = MIN_CONFIDENCE,
+    place: Place = Place(),  # noqa: B008 - frozen
 ) -> SeedFigures:
     """Simulate, detect, rank and judge one seed's real home and noise home."""
     began = time.perf_counter()
-    home = simulate_real_home(seed, days=LOOKBACK_DAYS + 1, end=END, time_zone=TZ)
+    home = simulate_real_home(
+        seed,
+        LOOKBACK_DAYS + 1,
+        place.end,
+        place.time_zone,
+        latitude=place.latitude,
+        longitude=place.longitude,
+    )
     ranked = ranked_suggestions(home, min_confidence)
     all_verdicts = [classify(s, home) for s in ranked]
     shown, verdicts = ranked[:max_suggestions], all_verdicts[:max_suggestions]
@@ -152,7 +173,14 @@ def score_seed(
         )
         where = "not a candidate" if rank is None else f"ranked #{rank + 1}"
         missed.append(f"{where}: {planted_text(planted)}")
-    noise = simulate_noise_home(seed, days=LOOKBACK_DAYS + 1, end=END, time_zone=TZ)
+    noise = simulate_noise_home(
+        seed,
+        LOOKBACK_DAYS + 1,
+        place.end,
+        place.time_zone,
+        latitude=place.latitude,
+        longitude=place.longitude,
+    )
     return SeedFigures(
         seed=seed,
         verdicts=list(zip(shown, verdicts, strict=True)),
@@ -176,10 +204,11 @@ def score(
     first_seed: int = 1,
     max_suggestions: int = MAX_SUGGESTIONS,
     min_confidence: float = MIN_CONFIDENCE,
+    place: Place = Place(),  # noqa: B008 - frozen
 ) -> Figures:
     """Score ``seeds`` seeds from ``first_seed`` on."""
     return Figures(
-        [score_seed(s, max_suggestions, min_confidence) for s in range(first_seed, first_seed + seeds)]
+        [score_seed(s, max_suggestions, min_confidence, place) for s in range(first_seed, first_seed + seeds)]
     )
 
 
@@ -238,9 +267,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--verbose", action="store_true", help="list the shown suggestions that are not right"
     )
+    parser.add_argument(
+        "--end", type=date.fromisoformat, default=END.date(), help="the analysis date (default %(default)s)"
+    )
+    parser.add_argument("--time-zone", default=Place().time_zone)
+    parser.add_argument("--latitude", type=float, default=Place().latitude)
+    parser.add_argument("--longitude", type=float, default=Place().longitude)
     args = parser.parse_args(argv)
     began = time.perf_counter()
-    figures = score(args.seeds, args.first_seed, args.max_suggestions, args.min_confidence / 100)
+    zone = ZoneInfo(args.time_zone)
+    place = Place(
+        datetime.combine(args.end, datetime.min.time(), zone), args.time_zone, args.latitude, args.longitude
+    )
+    figures = score(args.seeds, args.first_seed, args.max_suggestions, args.min_confidence / 100, place)
     print_figures(figures, args.verbose)
     print(f"{args.seeds} seeds in {time.perf_counter() - began:.1f} s")
     return 0
