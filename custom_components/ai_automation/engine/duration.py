@@ -107,7 +107,8 @@ def _circular_std_min(minute: NDArray[np.int16]) -> float:
     """Circular standard deviation of local minutes of day (23:50 and 00:10 are close)."""
     angle = minute.astype(np.float64) * (2 * math.pi / 1440)
     r = float(np.hypot(np.mean(np.cos(angle)), np.mean(np.sin(angle))))
-    return math.sqrt(-2 * math.log(max(r, 1e-12))) * 1440 / (2 * math.pi)
+    # Identical minutes give r = 1 give or take a rounding error: no spread, not a crash.
+    return math.sqrt(max(-2 * math.log(min(max(r, 1e-12), 1.0)), 0.0)) * 1440 / (2 * math.pi)
 
 
 def _is_peak(all_of_state: NDArray[np.float64], band: NDArray[np.float64], params: DurationParams) -> bool:
