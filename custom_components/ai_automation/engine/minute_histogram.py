@@ -97,20 +97,23 @@ def groups_with_peaks(
     minute: NDArray[np.int64],
     n_groups: int,
     test: PeakTest,
-) -> NDArray[np.bool_]:
-    """Whether each group's histogram has a peak, for all groups, ``SCREEN_GROUPS`` at a time.
+) -> dict[int, NDArray[np.int64]]:
+    """The peak minutes of each group that has any, highest smoothed density first.
 
-    ``group`` is sorted; ``minute`` -1 is no vote (no sun event that day); ``day`` counts
-    from any origin.
+    All groups at once, ``SCREEN_GROUPS`` at a time: most (entity, state) groups have no
+    peak and cost nothing more; those that have one get their peaks from the same
+    batched histograms and FFT, no second pass per group. ``group`` is sorted; ``minute`` -1 is no vote (no
+    sun event that day); ``day`` counts from any origin.
     """
     if n_groups <= SCREEN_GROUPS:
         return _groups_with_peaks(group, day, minute, n_groups, test)
-    out = np.zeros(n_groups, dtype=bool)
+    out: dict[int, NDArray[np.int64]] = {}
     bounds = np.searchsorted(group, np.arange(0, n_groups + SCREEN_GROUPS, SCREEN_GROUPS))
     for base, lo, hi in zip(range(0, n_groups, SCREEN_GROUPS), bounds[:-1], bounds[1:], strict=False):
         size = min(SCREEN_GROUPS, n_groups - base)
         sl = slice(int(lo), int(hi))
-        out[base : base + size] = _groups_with_peaks(group[sl] - base, day[sl], minute[sl], size, test)
+        found = _groups_with_peaks(group[sl] - base, day[sl], minute[sl], size, test)
+        out.update((base + g, peaks) for g, peaks in found.items())
     return out
 
 
@@ -120,7 +123,7 @@ def _groups_with_peaks(
     minute: NDArray[np.int64],
     n_groups: int,
     test: PeakTest,
-) -> NDArray[np.bool_]:
+) -> dict[int, NDArray[np.int64]]:
     valid = minute >= 0
     g, m = group[valid], minute[valid]
     d = day[valid] - (int(day[valid].min()) if g.size else 0)
@@ -135,17 +138,12 @@ def _groups_with_peaks(
         votes = np.unique((g * span + d) * MINUTES_PER_DAY + m)
         cell = (votes // (span * MINUTES_PER_DAY)) * MINUTES_PER_DAY + votes % MINUTES_PER_DAY
         counts = np.bincount(cell, minlength=n_groups * MINUTES_PER_DAY).reshape(n_groups, MINUTES_PER_DAY)
-    peak, _smooth = _peaks(counts.astype(np.float64), test)
-    result: NDArray[np.bool_] = np.logical_or.reduce(peak, axis=1)
-    return result
+    peak, smooth = _peaks(counts.astype(np.float64), test)
+    return {int(row): _ordered(peak[row], smooth[row]) for row in np.flatnonzero(peak.any(axis=1))}
 
 
-def strongest_peaks(minute: NDArray[np.int64], day: NDArray[np.int64], test: PeakTest) -> NDArray[np.int64]:
-    """The peak minutes of one group's histogram, highest smoothed density first."""
-    # One vote per (day, minute): repeats within a minute are one decision.
-    votes = np.unique(day * MINUTES_PER_DAY + minute) % MINUTES_PER_DAY
-    hist = np.bincount(votes, minlength=MINUTES_PER_DAY).astype(np.float64)
-    peak, smooth = _peaks(hist[np.newaxis, :], test)
-    peaks = np.flatnonzero(peak[0])
-    ordered: NDArray[np.int64] = peaks[np.argsort(-smooth[0, peaks], kind="stable")]
+def _ordered(peak: NDArray[np.bool_], smooth: NDArray[np.float64]) -> NDArray[np.int64]:
+    """One histogram's peak minutes, highest smoothed density first (ties: earliest)."""
+    peaks = np.flatnonzero(peak)
+    ordered: NDArray[np.int64] = peaks[np.argsort(-smooth[peaks], kind="stable")]
     return ordered

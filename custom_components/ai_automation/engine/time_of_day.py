@@ -30,7 +30,6 @@ from .minute_histogram import (
     circular_offset,
     gaussian_kernel_fft,
     groups_with_peaks,
-    strongest_peaks,
 )
 from .sun_relative import SUN_EVENTS, SunTimes, axis_minutes, prefer_tighter
 
@@ -247,28 +246,35 @@ def detect_time_of_day(
 
     patterns: list[TimeOfDayPattern] = []
     for g, (gkey, start, count) in enumerate(zip(group_keys, starts, counts, strict=True)):
-        if count < params.min_occurrences or not any(screened[e][g] for e in events):
+        if count < params.min_occurrences or not any(g in screened[e] for e in events):
             continue
         sl = slice(int(start), int(start + count))
         entity = int(gkey // n_states)
         clock = _Group(
             log.entity_ids[entity], log.states[int(gkey % n_states)], entity, minute[sl], day[sl], origin[sl]
         )
-        found = [p for e in events if screened[e][g] for p in _detect_group(clock, window, e)]
+        found = [
+            p for e in events if g in screened[e] for p in _detect_group(clock, window, e, screened[e][g])
+        ]
         patterns.extend(prefer_tighter(found) if sun is not None else found)
     patterns.sort(key=lambda p: (-p.confidence, -p.occurrences, p.entity_id, p.minute))
     return patterns
 
 
-def _detect_group(clock: _Group, window: _Window, sun_event: str | None) -> list[TimeOfDayPattern]:
-    """Routines of one (entity, state) on one axis: the clock, or minutes from the sun."""
+def _detect_group(
+    clock: _Group, window: _Window, sun_event: str | None, peaks: NDArray[np.int64]
+) -> list[TimeOfDayPattern]:
+    """Routines of one (entity, state) on one axis: the clock, or minutes from the sun.
+
+    ``peaks``: its histogram's peaks on that axis, strongest first (the screen's).
+    """
     params = window.params
     minute = axis_minutes(clock.minute, clock.day, window.sun, sun_event)
     known = minute >= 0  # no sunset on a polar day: not on this axis
     group = replace(clock, minute=minute[known], day=clock.day[known], origin=clock.origin[known])
     if group.minute.size < params.min_occurrences:
         return []
-    peaks = strongest_peaks(group.minute, group.day, window.peaks)[: params.max_peaks * 2]
+    peaks = peaks[: params.max_peaks * 2]
 
     found: list[TimeOfDayPattern] = []
     taken: list[int] = []
@@ -326,7 +332,7 @@ def _by_chance(group: _Group, day_set: DaySet, occurrences: int, window: _Window
 
 
 def _pattern_at(group: _Group, peak: int, window: _Window, sun_event: str | None) -> TimeOfDayPattern | None:
-    # The peak's window is dense enough: strongest_peaks kept only such peaks.
+    # The peak's window is dense enough: the screen kept only such peaks.
     params = window.params
     hits = _daily_hits(group, peak, window, sun_event)
     if hits is None:
