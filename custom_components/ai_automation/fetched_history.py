@@ -109,6 +109,14 @@ class HistoryColumns:
     ) -> None:
         self.parts.append((entities, states, ts, origins))
 
+    def hours(self) -> NDArray[np.int64]:
+        """The UTC epoch hours the rows so far fall in, sorted."""
+        if not self.parts:
+            return np.empty(0, np.int64)
+        ts = np.concatenate([p[2] for p in self.parts])
+        hours: NDArray[np.int64] = np.unique(np.floor_divide(ts, HOUR_S).astype(np.int64))
+        return hours
+
     def result(self, source: str, recorded_hours: NDArray[np.int64] | None = None) -> FetchedHistory:
         if self.parts:
             entity, state, ts, origin = (np.concatenate(cols) for cols in zip(*self.parts, strict=True))
@@ -154,12 +162,24 @@ def read_session(hass: HomeAssistant) -> Iterator[Session]:
         raise stopped
 
 
-def recorded_hours(session: Session, read: HistoryRead) -> NDArray[np.int64]:
-    """The hours of the window in which the recorder wrote any row, one seek each."""
+def recorded_hours(
+    session: Session, read: HistoryRead, known: NDArray[np.int64] | None = None
+) -> NDArray[np.int64]:
+    """The hours of the window in which the recorder wrote any row, one seek each.
+
+    ``known``: hours already seen to have rows (those of the rows just read): no seek for
+    them, so a busy home asks only about the hours its entities were quiet in.
+    """
     hours: list[int] = []
+    seen: set[int] = set() if known is None else {int(h) for h in known}
     bounds = read.bounds()
     at, end_ts = bounds["start"], bounds["end"]
     while at < end_ts:
+        hour = int(at // HOUR_S)
+        if hour in seen:
+            hours.append(hour)
+            at = float((hour + 1) * HOUR_S)
+            continue
         read.check()
         found = session.execute(_SELECT_NEXT_ROW_TS, {"start": at, "end": end_ts}).scalar()
         if found is None:

@@ -207,10 +207,9 @@ def _states_query(
 def _fetch_raw(hass: HomeAssistant, read: HistoryRead) -> FetchedHistory:
     columns = HistoryColumns()
     with read_session(hass) as session, _cyclic_gc_paused():
-        recorded = recorded_hours(session, read)
         mapped = _map_entities(session, columns, read.wanted)
         if mapped is None:
-            return columns.result(SOURCE_RECORDER, recorded)
+            return columns.result(SOURCE_RECORDER, recorded_hours(session, read))
         entity_of, origin_of, n_entities = mapped
         automation_contexts = _automation_contexts(session, read)
         read.check()
@@ -232,6 +231,7 @@ def _fetch_raw(hass: HomeAssistant, read: HistoryRead) -> FetchedHistory:
                 _add_chunk(columns, rows, entity_of, origin_of, automation_contexts)
         finally:
             result.close()
+        recorded = recorded_hours(session, read, columns.hours())
     return columns.result(SOURCE_RECORDER, recorded)
 
 
