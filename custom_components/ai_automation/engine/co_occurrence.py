@@ -90,17 +90,27 @@ class _Pairs:
 
 @dataclass(frozen=True, slots=True)
 class _Keys:
-    """An (entity, usable state) key per event: ``entity * n_states + compact state``."""
+    """A key per event: the rank of its (entity, usable state) among those that occur.
 
-    key: NDArray[np.int64]
+    Ranks, not ``entity * n_states + state``: a home with a text sensor of 25,000 values
+    and 70 entities would otherwise count over 1.75 million keys that never occur.
+    """
+
+    key: NDArray[np.int64]  # 0 for an event whose state is not usable (never A or B)
     usable: NDArray[np.bool_]  # per event: its state can be a pattern's
     usable_states: NDArray[np.int64]  # compact state -> index in log.states
+    present: NDArray[np.int64]  # key -> entity * n_states + compact state
     n_states: int
-    n_keys: int  # keys run 0 .. n_keys - 1
+
+    @property
+    def n_keys(self) -> int:
+        """Keys run 0 .. n_keys - 1."""
+        return max(int(self.present.size), 1)
 
     def names(self, log: EventLog, key: int) -> tuple[str, str]:
         """The (entity_id, state) of a key."""
-        return log.entity_ids[key // self.n_states], log.states[self.usable_states[key % self.n_states]]
+        raw = int(self.present[key])
+        return log.entity_ids[raw // self.n_states], log.states[self.usable_states[raw % self.n_states]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,10 +136,19 @@ def _keys(log: EventLog) -> _Keys:
     n_states = max(int(usable_states.size), 1)
     # Only real changes: a device back from ``unavailable`` after a restart is no onset.
     usable = usable_state[log.state] & log.real_mask()
-    key = log.entity.astype(np.int64) * n_states + np.where(usable, compact[log.state], 0)
-    return _Keys(
-        key=key, usable=usable, usable_states=usable_states, n_states=n_states, n_keys=int(key.max()) + 1
-    )
+    raw = log.entity.astype(np.int64) * n_states + np.where(usable, compact[log.state], 0)
+    key = np.zeros(len(log), dtype=np.int64)
+    n_raw = max(len(log.entity_ids), 1) * n_states
+    if n_raw <= 2 * len(log):
+        # Few possible keys: rank them with a table as long as the log, no sort.
+        seen = np.zeros(n_raw, dtype=bool)
+        seen[raw[usable]] = True
+        present = np.flatnonzero(seen)
+        key[usable] = (np.cumsum(seen) - 1)[raw[usable]]
+    else:
+        present, inverse = np.unique(raw[usable], return_inverse=True)
+        key[usable] = inverse
+    return _Keys(key=key, usable=usable, usable_states=usable_states, present=present, n_states=n_states)
 
 
 def _chunk_pairs(

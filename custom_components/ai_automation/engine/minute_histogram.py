@@ -29,6 +29,9 @@ class PeakTest:
     window_min: int  # half-width of the window around a peak
     min_peak_lift: float  # smoothed density at the peak over the mean density
     min_window_lift: float  # votes inside the window over the average
+    # Votes the window must hold: a routine needs that many days in it, so a peak of
+    # fewer is no routine however lifted (a text value seen 14 times in a month).
+    min_votes: int = 1
 
 
 def gaussian_kernel_fft(sigma: float) -> NDArray[np.complex128]:
@@ -82,13 +85,13 @@ def _dense_windows(hist: NDArray[np.float64], test: PeakTest) -> NDArray[np.bool
         out=np.zeros_like(inside),
         where=total > 0,
     )
-    dense: NDArray[np.bool_] = lift >= test.min_window_lift
+    dense: NDArray[np.bool_] = (lift >= test.min_window_lift) & (inside >= test.min_votes)
     return dense
 
 
 # Groups screened at once: their minute histograms (and FFTs) take about 100 KB each, so
 # a home with thousands of (entity, state) groups stays within tens of MB.
-SCREEN_GROUPS = 512
+SCREEN_GROUPS = 128
 
 
 def groups_with_peaks(

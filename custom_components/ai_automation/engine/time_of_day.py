@@ -191,6 +191,7 @@ def _window(log: EventLog, params: TimeOfDayParams, sun: SunTimes | None) -> _Wi
             window_min=params.window_min,
             min_peak_lift=params.min_peak_lift,
             min_window_lift=params.min_window_lift,
+            min_votes=params.min_occurrences,
         ),
         sun=sun,
         params=params,
