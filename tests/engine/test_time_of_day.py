@@ -370,7 +370,7 @@ def test_output_is_deterministic() -> None:
 
 
 def test_many_groups_are_screened_in_bounded_chunks() -> None:
-    """1,300 (entity, state) groups screened 512 at a time find exactly what one pass finds."""
+    """1,300 (entity, state) groups screened 128 at a time find exactly what one pass finds."""
     from custom_components.ai_automation.engine import minute_histogram as mh
 
     rng = np.random.default_rng(11)
