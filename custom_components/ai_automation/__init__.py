@@ -15,14 +15,17 @@ from .decisions import Decisions
 from .llm_state import async_check_at_setup, async_load_state
 from .push import async_listen_for_actions
 from .services import async_setup_services
+from .websocket_api import async_setup_websocket_api
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the services once, so automations validate even with no entry loaded."""
+    """Register the services once, so automations validate even with no entry loaded, and
+    the panel's websocket commands."""
     async_setup_services(hass)
+    async_setup_websocket_api(hass)
     return True
 
 

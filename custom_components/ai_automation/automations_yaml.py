@@ -1,4 +1,5 @@
 """Accepting a suggestion: write it to automations.yaml as the automation editor does, reload.
+Undoing it: take it out again, as the editor deletes one.
 
 The editor (``homeassistant/components/config/automation.py``) validates the config, reads
 ``automations.yaml``, puts the automation under its ``id`` (keys in a fixed order, ids added
@@ -189,6 +190,46 @@ async def async_create_automation(
             AUTOMATION_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: entity_id}, blocking=True, context=context
         )
     return entity_id
+
+
+async def async_remove_automation(hass: HomeAssistant, config_id: str, *, context: Context | None) -> None:
+    """Take automation ``config_id`` out of automations.yaml, reload, and drop its entity.
+
+    As the editor deletes one: the list written back without it, ``automation.reload`` for
+    that id (which removes the entity), then its entity registry entry removed. Already
+    gone from the file (deleted by hand): nothing is written. On any failure the file is
+    put back byte for byte and a translated error raised.
+    """
+    if hass.data.get(DATA_COMPONENT) is None:
+        raise _error("automation_not_set_up")
+    path = hass.config.path(AUTOMATION_CONFIG_PATH)
+    lock = hass.data.setdefault(_WRITE_LOCK, asyncio.Lock())
+    async with lock:
+        try:
+            raw, current = await hass.async_add_executor_job(_read, path)
+        except _FileError as err:
+            details = {"error": err.error} if err.error else {}
+            raise _error(err.key, path=path, **details) from err
+        current = current or []
+        if not isinstance(current, list) or not all(isinstance(a, dict) for a in current):
+            raise _error("automations_yaml_not_list", path=path)
+        kept = [a for a in current if str(a.get(CONF_ID, "")) != config_id]
+        if len(kept) != len(current):
+            try:
+                await hass.async_add_executor_job(_write, path, kept)
+            except (OSError, HomeAssistantError) as err:
+                raise _error("automations_yaml_unwritable", path=path, error=str(err)) from err
+            try:
+                await hass.services.async_call(
+                    AUTOMATION_DOMAIN, SERVICE_RELOAD, {CONF_ID: config_id}, blocking=True, context=context
+                )
+            except HomeAssistantError as err:
+                LOGGER.warning("Reloading automations failed (%s); restoring %s", err, path)
+                await _async_restore(hass, path, raw)
+                raise _error("automation_not_removed", path=path, error=str(err)) from err
+    registry = er.async_get(hass)
+    if entity_id := registry.async_get_entity_id(AUTOMATION_DOMAIN, AUTOMATION_DOMAIN, config_id):
+        registry.async_remove(entity_id)
 
 
 async def async_read_accepted(hass: HomeAssistant) -> list[dict[str, Any]]:

@@ -22,7 +22,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 
 from . import notifications
-from .automations_yaml import async_create_automation, async_read_accepted
+from .automations_yaml import async_create_automation, async_read_accepted, async_remove_automation
 from .const import (
     DOMAIN,
     LOGGER,
@@ -52,6 +52,7 @@ _DECISION_KEYS = (
     "enabled",
     "dismissed_at",
     "dismissed_by",
+    "dismiss_reason",
     "until",
 )
 
@@ -378,10 +379,40 @@ class Decisions:
         self._changed()
         return record
 
+    async def async_undo(self, suggestion_id: str, *, context: Context | None) -> dict[str, Any]:
+        """An accepted suggestion back to pending: its automation taken out of automations.yaml.
+
+        The file is written as safely as when it was accepted (see ``automations_yaml``);
+        if that fails, the suggestion stays accepted.
+        """
+        async with self._lock:
+            record = self._records.get(suggestion_id)
+            if record is None or record["status"] != SUGGESTION_ACCEPTED:
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key="unknown_suggestion" if record is None else "not_accepted",
+                    translation_placeholders={"suggestion_id": suggestion_id},
+                )
+            await async_remove_automation(self.hass, str(record["automation"]["id"]), context=context)
+            record.update(
+                status=SUGGESTION_PENDING,
+                accepted_at=None,
+                accepted_by=None,
+                automation_entity_id=None,
+                enabled=None,
+                updated_at=_now().isoformat(),
+            )
+            await self._async_save()
+        self._changed()
+        return record
+
     async def async_dismiss(
-        self, suggestion_id: str, *, days: int | None, context: Context | None
+        self, suggestion_id: str, *, days: int | None, context: Context | None, reason: str | None = None
     ) -> dict[str, Any]:
-        """Not suggested again: forever, or for ``days`` days (dismissing again resets it)."""
+        """Not suggested again: forever, or for ``days`` days (dismissing again resets it).
+
+        ``reason``: why, in the household's words, kept with the decision.
+        """
         async with self._lock:
             record = self._get(suggestion_id)
             now = _now()
@@ -390,6 +421,7 @@ class Decisions:
                 dismissed_at=now.isoformat(),
                 dismissed_by=context.user_id if context else None,
                 until=(now + timedelta(days=days)).isoformat() if days else None,
+                dismiss_reason=reason or None,
             )
             await self._async_save()
         notifications.async_remove(self.hass, suggestion_id)
