@@ -115,6 +115,19 @@ def put_automation(data: list[dict[str, Any]], config: dict[str, Any]) -> None:
         data.append(value)
 
 
+async def _async_read_list(hass: HomeAssistant, path: str) -> tuple[bytes | None, list[dict[str, Any]]]:
+    """The file's bytes (to restore) and its automations, or the translated error why not."""
+    try:
+        raw, current = await hass.async_add_executor_job(_read, path)
+    except _FileError as err:
+        details = {"error": err.error} if err.error else {}
+        raise _error(err.key, path=path, **details) from err
+    current = current or []
+    if not isinstance(current, list) or not all(isinstance(a, dict) for a in current):
+        raise _error("automations_yaml_not_list", path=path)
+    return raw, current
+
+
 async def _async_restore(hass: HomeAssistant, path: str, raw: bytes | None) -> None:
     try:
         await hass.async_add_executor_job(_restore, path, raw)
@@ -168,15 +181,7 @@ async def async_create_automation(
     path = hass.config.path(AUTOMATION_CONFIG_PATH)
     lock = hass.data.setdefault(_WRITE_LOCK, asyncio.Lock())
     async with lock:
-        try:
-            raw, current = await hass.async_add_executor_job(_read, path)
-        except _FileError as err:
-            details = {"error": err.error} if err.error else {}
-            raise _error(err.key, path=path, **details) from err
-        if not current:
-            current = []
-        if not isinstance(current, list) or not all(isinstance(a, dict) for a in current):
-            raise _error("automations_yaml_not_list", path=path)
+        raw, current = await _async_read_list(hass, path)
         put_automation(current, config)
         try:
             await hass.async_add_executor_job(_write, path, current)
@@ -205,14 +210,7 @@ async def async_remove_automation(hass: HomeAssistant, config_id: str, *, contex
     path = hass.config.path(AUTOMATION_CONFIG_PATH)
     lock = hass.data.setdefault(_WRITE_LOCK, asyncio.Lock())
     async with lock:
-        try:
-            raw, current = await hass.async_add_executor_job(_read, path)
-        except _FileError as err:
-            details = {"error": err.error} if err.error else {}
-            raise _error(err.key, path=path, **details) from err
-        current = current or []
-        if not isinstance(current, list) or not all(isinstance(a, dict) for a in current):
-            raise _error("automations_yaml_not_list", path=path)
+        raw, current = await _async_read_list(hass, path)
         kept = [a for a in current if str(a.get(CONF_ID, "")) != config_id]
         if len(kept) != len(current):
             try:
