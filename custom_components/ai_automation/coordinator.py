@@ -62,8 +62,9 @@ from .jobs import (
 )
 from .llm import async_word_suggestions
 from .recorder_reader import FetchCancelled
+from .review import EvidenceStore, gather_evidence
 from .schedule import CatchUp, Schedule
-from .storage import jobs_store
+from .storage import evidence_store, jobs_store
 from .suggestions import patterns_to_dicts
 
 if TYPE_CHECKING:
@@ -99,6 +100,8 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
         # The last run's suggestions (its response); every suggestion and decision is in ``decisions``.
         self.suggestions: list[dict[str, Any]] = []
         self.decisions = Decisions(hass, entry.entry_id, self.async_update_listeners)
+        # What the review panel's charts and edits replay: see ``review``.
+        self.evidence = EvidenceStore(evidence_store(hass, entry.entry_id))
         self.last_slot: datetime | None = None
         self.next_run: datetime | None = None
         self.phase: str | None = None
@@ -147,6 +150,7 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
             self.last_slot = dt_util.parse_datetime(slot)
         # Earlier versions kept the last run's suggestions here: they become pending ones.
         await self.decisions.async_load(legacy=list(data.get("suggestions", [])))
+        await self.evidence.async_load()
         # A job stored as it started and never closed: Home Assistant died under it.
         if (unfinished := data.get("running_job")) is not None:
             self.jobs.insert(0, never_finished(cast(JobRecord, dict(unfinished))))
@@ -311,6 +315,7 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
             patterns = patterns_to_dicts(detection)
         with self._phase(job, PHASE_SUGGEST):
             suggestions = await async_suggest(hass, job, fetched, detection, options, self.decisions)
+            gathered = await hass.async_add_executor_job(gather_evidence, detection, suggestions)
         # Built-in wording is already in place; the chosen writer may re-word it (the
         # built-in writer returns at once: nothing leaves the house).
         with self._phase(job, PHASE_LLM):
@@ -322,6 +327,8 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
             self.patterns = patterns
             self.suggestions = wording.suggestions
             await async_publish(hass, entry, job, self.decisions, wording.suggestions, options)
+            kept = {r["id"] for r in (*self.decisions.pending, *self.decisions.accepted)}
+            await self.evidence.async_update(window, wording.suggestions, gathered, kept)
 
     async def _async_close(self, job: JobRecord, started: float) -> dict[str, Any]:
         job["finished_at"] = dt_util.utcnow().isoformat()

@@ -42,13 +42,14 @@ from .dedupe import (
 from .storage import decisions_backup_store, decisions_store
 
 # What a run's suggestion brings; the rest of a record is its decision.
-_SUGGESTION_KEYS = ("title", "description", "evidence", "automation", "backtest", "pattern_ids")
+_SUGGESTION_KEYS = ("title", "description", "evidence", "automation", "backtest", "pattern_ids", "pattern")
 _DECISION_KEYS = (
     "created_at",
     "updated_at",
     "accepted_at",
     "accepted_by",
     "automation_entity_id",
+    "accepted_automation",
     "enabled",
     "dismissed_at",
     "dismissed_by",
@@ -333,6 +334,17 @@ class Decisions:
 
     # --- decisions ---------------------------------------------------------------
 
+    def record(self, suggestion_id: str) -> dict[str, Any]:
+        """A suggestion's record, whatever its status (a translated error when unknown)."""
+        record = self._records.get(suggestion_id)
+        if record is None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="unknown_suggestion",
+                translation_placeholders={"suggestion_id": suggestion_id},
+            )
+        return record
+
     def _get(self, suggestion_id: str) -> dict[str, Any]:
         record = self._records.get(suggestion_id)
         if record is None:
@@ -353,22 +365,30 @@ class Decisions:
         return record
 
     async def async_accept(
-        self, suggestion_id: str, *, enabled: bool, context: Context | None
+        self,
+        suggestion_id: str,
+        *,
+        enabled: bool,
+        context: Context | None,
+        edit: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """Create the automation (see ``automations_yaml``) and record who accepted it when.
 
-        A dismissed suggestion may still be accepted; an accepted one cannot be again.
+        ``edit`` makes the automation the user edited in the panel from the record (checked
+        under the lock, against the record as it is then). A dismissed suggestion may still
+        be accepted; an accepted one cannot be again.
         """
         async with self._lock:
             record = self._get(suggestion_id)
-            entity_id = await async_create_automation(
-                self.hass, dict(record["automation"]), enabled=enabled, context=context
-            )
+            automation = edit(record) if edit is not None else dict(record["automation"])
+            entity_id = await async_create_automation(self.hass, automation, enabled=enabled, context=context)
             record.update(
                 status=SUGGESTION_ACCEPTED,
                 accepted_at=_now().isoformat(),
                 accepted_by=context.user_id if context else None,
                 automation_entity_id=entity_id,
+                # What was created when the user changed it (the suggestion stays as found).
+                accepted_automation=automation if edit is not None else None,
                 enabled=enabled,
                 dismissed_at=None,
                 dismissed_by=None,
@@ -399,6 +419,7 @@ class Decisions:
                 accepted_at=None,
                 accepted_by=None,
                 automation_entity_id=None,
+                accepted_automation=None,
                 enabled=None,
                 updated_at=_now().isoformat(),
             )

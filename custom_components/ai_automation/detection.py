@@ -42,6 +42,7 @@ class Detection:
     # Backtests of the time-of-day patterns that may become suggestions, by index.
     backtests: dict[int, Backtest]
     durations: list[DurationPattern] = field(default_factory=list)
+    sun: SunTimes | None = None  # the window's sunrises and sunsets (None: no location)
 
     @property
     def pattern_count(self) -> int:
@@ -176,5 +177,5 @@ def detect(
     durations = detect_durations(log, followers)
     backtests = backtest_many(log, {i: p for i, p in enumerate(routines) if suggestable(p)}, sun)
     return Detection(
-        log=log, time_of_day=routines, co_occurrence=pairs, backtests=backtests, durations=durations
+        log=log, time_of_day=routines, co_occurrence=pairs, backtests=backtests, durations=durations, sun=sun
     )

@@ -22,7 +22,9 @@ DECISIONS_KEY: Final = f"{DOMAIN}_suggestions"
 DECISIONS_BACKUP_KEY: Final = f"{DOMAIN}_suggestions_last_good"
 DECISIONS_VERSION: Final = 1
 LLM_SPEND_KEY: Final = f"{DOMAIN}.llm_spend"
+EVIDENCE_KEY: Final = f"{DOMAIN}_evidence"
 LLM_SPEND_VERSION: Final = 1
+EVIDENCE_VERSION: Final = 1
 
 
 def jobs_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
@@ -48,11 +50,17 @@ def llm_spend_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]
     return Store(hass, LLM_SPEND_VERSION, f"{LLM_SPEND_KEY}.{entry_id}")
 
 
+def evidence_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """The current suggestions' evidence (see ``review``): what the panel's charts replay."""
+    return Store(hass, EVIDENCE_VERSION, f"{EVIDENCE_KEY}.{entry_id}", atomic_writes=True)
+
+
 _STORES: Final[tuple[Callable[[HomeAssistant, str], Store[dict[str, Any]]], ...]] = (
     jobs_store,
     decisions_store,
     decisions_backup_store,
     llm_spend_store,
+    evidence_store,
 )
 
 

@@ -13,7 +13,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 
 from .compat import vol
-from .const import LOGGER
+from .const import LOGGER, WEEKDAYS
 from .dedupe import automation_links
 from .detection import Detection, suggestable
 from .engine.backtest import Backtest
@@ -418,16 +418,28 @@ def _trigger(pattern: Pattern) -> dict[str, Any]:
     return {"trigger": "time", "at": f"{pattern.time}:00"}
 
 
-def _conditions(pattern: Pattern) -> list[dict[str, Any]]:
-    """When it may act: its days, its part of the day, and not when already in the state."""
+def condition_list(
+    entity_id: str,
+    to_state: str,
+    *,
+    weekdays: list[str] | None = None,
+    window: tuple[str, str] | None = None,
+    dark: bool = False,
+    not_already: bool = True,
+) -> list[dict[str, Any]]:
+    """The conditions of a suggestion (also of one the user edited in the panel).
+
+    ``weekdays`` names its days (None or all seven: every day), ``window`` is a part of the
+    day as ("HH:MM", "HH:MM"), ``dark`` after sunset or before sunrise, ``not_already``
+    not when the target is already in the state.
+    """
     conditions: list[dict[str, Any]] = []
-    if isinstance(pattern, TimeOfDayPattern) and pattern.day_set != "daily":
-        conditions.append({"condition": "time", "weekday": pattern.day_names})
-    if isinstance(pattern, CoOccurrencePattern) and pattern.window is not None:
+    if weekdays is not None and len(set(weekdays)) < len(WEEKDAYS):
+        conditions.append({"condition": "time", "weekday": [d for d in WEEKDAYS if d in weekdays]})
+    if window is not None:
         # Across midnight too: Home Assistant reads after 22:00, before 06:00 as the night.
-        start, end = pattern.window
-        conditions.append({"condition": "time", "after": f"{hhmm(start)}:00", "before": f"{hhmm(end)}:00"})
-    if isinstance(pattern, CoOccurrencePattern) and pattern.after_dark:
+        conditions.append({"condition": "time", "after": f"{window[0]}:00", "before": f"{window[1]}:00"})
+    if dark:
         # One sun condition with both is never true (it is an "and"): either of the two.
         conditions.append(
             {
@@ -438,13 +450,27 @@ def _conditions(pattern: Pattern) -> list[dict[str, Any]]:
                 ],
             }
         )
-    conditions.append(
-        {
-            "condition": "not",
-            "conditions": [{"condition": "state", "entity_id": pattern.entity_id, "state": pattern.to_state}],
-        }
-    )
+    if not_already:
+        conditions.append(
+            {
+                "condition": "not",
+                "conditions": [{"condition": "state", "entity_id": entity_id, "state": to_state}],
+            }
+        )
     return conditions
+
+
+def _conditions(pattern: Pattern) -> list[dict[str, Any]]:
+    """When it may act: its days, its part of the day, and not when already in the state."""
+    return condition_list(
+        pattern.entity_id,
+        pattern.to_state,
+        weekdays=pattern.day_names if isinstance(pattern, TimeOfDayPattern) else None,
+        window=(hhmm(pattern.window[0]), hhmm(pattern.window[1]))
+        if isinstance(pattern, CoOccurrencePattern) and pattern.window is not None
+        else None,
+        dark=isinstance(pattern, CoOccurrencePattern) and pattern.after_dark,
+    )
 
 
 def _action(candidate: Candidate) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The websocket commands a review panel uses: list, run, accept, dismiss, undo.
+"""The websocket commands the review panel uses: list, run, review (and edit), accept, dismiss, undo.
 
 Every command is for administrators (the suggestions name the home's devices, and all
 but the list change something). Input is checked by each command's schema; a decision
@@ -20,11 +20,38 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 
 from .compat import vol
-from .const import DOMAIN, MAX_DISMISS_DAYS, TRIGGER_MANUAL
+from .const import DOMAIN, MAX_DISMISS_DAYS, TRIGGER_MANUAL, WEEKDAYS
 from .coordinator import AnalysisCoordinator
+from .review import (
+    CONDITION_DARK,
+    CONDITION_NOT_ALREADY,
+    CONDITION_WINDOW,
+    async_review,
+    checked_form,
+    edited_automation,
+)
 
 _SUGGESTION_ID = vol.All(str, vol.Match(r"^ai_[0-9a-f]{16}$"))
 _REASON_MAX_CHARS = 500
+_ALIAS_MAX_CHARS = 255
+_DAY_S = 86_400
+# The edits the panel may make (see ``review.checked_form`` for which apply to which trigger).
+_FORM = vol.Schema(
+    {
+        vol.Optional("time"): vol.All(str, vol.Match(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")),
+        vol.Optional("sun_offset_min"): vol.All(vol.Coerce(int), vol.Range(min=-360, max=360)),
+        vol.Optional("for_s"): vol.All(vol.Coerce(int), vol.Range(min=0, max=_DAY_S)),
+        vol.Optional("back_for_s"): vol.All(vol.Coerce(int), vol.Range(min=0, max=_DAY_S)),
+        vol.Optional("weekdays"): vol.All([vol.In(WEEKDAYS)], vol.Length(min=1), vol.Unique()),
+        vol.Optional("target"): cv.entity_id,
+        vol.Optional("alias"): vol.All(str, vol.Strip, vol.Length(min=1, max=_ALIAS_MAX_CHARS)),
+        vol.Optional("conditions"): {
+            vol.Optional(CONDITION_WINDOW): cv.boolean,
+            vol.Optional(CONDITION_DARK): cv.boolean,
+            vol.Optional(CONDITION_NOT_ALREADY): cv.boolean,
+        },
+    }
+)
 
 
 def _coordinator(hass: HomeAssistant) -> AnalysisCoordinator:
@@ -74,16 +101,42 @@ async def ws_run(hass: HomeAssistant, connection: ActiveConnection, msg: dict[st
         vol.Required("type"): f"{DOMAIN}/accept",
         vol.Required("suggestion_id"): _SUGGESTION_ID,
         vol.Optional("enabled", default=True): cv.boolean,
+        vol.Optional("form"): _FORM,
     }
 )
 @async_response
 async def ws_accept(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> None:
-    """Create the suggested automation (on or off) and record the decision."""
+    """Create the suggested automation (on or off), as edited in ``form``, and record the decision."""
     decisions = _coordinator(hass).decisions
+    edits = msg.get("form")
+
+    def edit(record: dict[str, Any]) -> dict[str, Any]:
+        return edited_automation(record, checked_form(hass, record, edits))
+
     record = await decisions.async_accept(
-        msg["suggestion_id"], enabled=msg["enabled"], context=connection.context(msg)
+        msg["suggestion_id"],
+        enabled=msg["enabled"],
+        context=connection.context(msg),
+        edit=edit if edits else None,
     )
     connection.send_result(msg["id"], record)
+
+
+@require_admin
+@websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/review",
+        vol.Required("suggestion_id"): _SUGGESTION_ID,
+        vol.Optional("form"): _FORM,
+    }
+)
+@async_response
+async def ws_review(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> None:
+    """A suggestion as edited in ``form`` (or as suggested): its automation, YAML, backtest and chart."""
+    coordinator = _coordinator(hass)
+    record = coordinator.decisions.record(msg["suggestion_id"])
+    item = coordinator.evidence.get(record["id"])
+    connection.send_result(msg["id"], await async_review(hass, record, item, msg.get("form")))
 
 
 @require_admin
@@ -118,5 +171,5 @@ async def ws_undo(hass: HomeAssistant, connection: ActiveConnection, msg: dict[s
 @callback
 def async_setup_websocket_api(hass: HomeAssistant) -> None:
     """Register the commands (once, with the integration)."""
-    for command in (ws_suggestions, ws_run, ws_accept, ws_dismiss, ws_undo):
+    for command in (ws_suggestions, ws_run, ws_accept, ws_review, ws_dismiss, ws_undo):
         async_register_command(hass, command)

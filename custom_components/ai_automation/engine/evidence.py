@@ -1,0 +1,352 @@
+"""A suggestion's evidence, day by day, and its backtest replayed for an edited version.
+
+The review panel draws one row per analysed day: each time the household did the thing,
+each time the automation would have fired, and which of those agreed. When the user moves
+the time, changes the days or drops a condition, the same replay runs on the same stored
+evidence, so the numbers follow the edit without reading the recorder again.
+
+Everything lies on one axis: *local seconds*, ``local day * 86400 + second of the local
+day`` (the home's wall clock, days since 1970-01-01), so a stamp names its day's row and
+its time of day at once.
+
+A replay looks at *candidates*, the moments the trigger could fire: for a time or sun
+trigger one per day with history, for a state trigger each time the trigger entity reached
+its state, for a "has been on for" trigger each episode of that state. A candidate
+*fires* when its state held long enough (``for``) and the conditions pass. A household act
+belongs to the latest candidate whose interval holds it (around the firing for a clock
+trigger; from the trigger to the firing plus the tolerance for a state trigger): a fired
+candidate with an act is a hit, one without a false firing, a candidate that would not
+fire but had an act is a miss (the household did it, the automation would not have).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .event_log import EventLog
+from .local_time import SECONDS_PER_DAY, weekday_of
+from .sun_relative import SunTimes
+
+TRIGGER_TIME = "time"
+TRIGGER_SUN = "sun"
+TRIGGER_STATE = "state"  # the trigger entity reached its state (and held it ``for_s``)
+TRIGGER_HELD = "held"  # the target itself has been in a state for ``for_s``
+EVERY_DAY = (0, 1, 2, 3, 4, 5, 6)
+_HOME = "home"
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What the chart and every replay of one automation (one direction of it) read.
+
+    ``acts`` are the stamps at which the target reached its state by a real change;
+    ``candidates`` the trigger's own events with the seconds each held its state (empty
+    for a clock trigger, whose candidates are the days). ``sunrise``/``sunset`` are local
+    minutes of day per window day (None where the sun does not rise or set, or the home
+    has no location).
+    """
+
+    first_day: int
+    last_day: int
+    no_data: tuple[int, ...]  # local days with no history of the entities involved
+    away: tuple[int, ...]  # local days nobody was home (homes with person entities)
+    sunrise: tuple[float | None, ...]
+    sunset: tuple[float | None, ...]
+    acts: tuple[float, ...]
+    candidates: tuple[tuple[float, float], ...]  # (stamp, seconds held)
+    tolerance_s: float
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON for the store (rounded to the second: the chart's finest mark)."""
+        return {
+            "first_day": self.first_day,
+            "last_day": self.last_day,
+            "no_data": list(self.no_data),
+            "away": list(self.away),
+            "sunrise": [None if m is None else round(m, 1) for m in self.sunrise],
+            "sunset": [None if m is None else round(m, 1) for m in self.sunset],
+            "acts": [round(s) for s in self.acts],
+            "candidates": [[round(s), round(h)] for s, h in self.candidates],
+            "tolerance_s": self.tolerance_s,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Evidence:
+        """The stored form back (see ``as_dict``)."""
+        return cls(
+            first_day=int(data["first_day"]),
+            last_day=int(data["last_day"]),
+            no_data=tuple(int(d) for d in data["no_data"]),
+            away=tuple(int(d) for d in data["away"]),
+            sunrise=tuple(None if m is None else float(m) for m in data["sunrise"]),
+            sunset=tuple(None if m is None else float(m) for m in data["sunset"]),
+            acts=tuple(float(s) for s in data["acts"]),
+            candidates=tuple((float(s), float(h)) for s, h in data["candidates"]),
+            tolerance_s=float(data["tolerance_s"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """When the automation fires: a clock or sun time, or a state (held ``for_s``)."""
+
+    kind: str
+    minute: int = 0  # time: local minute of day
+    sun_event: str | None = None  # sun: "sunrise" / "sunset"
+    offset_min: int = 0  # sun: minutes after (negative: before) the event
+    for_s: float = 0.0  # state / held: seconds the state must have lasted
+
+
+@dataclass(frozen=True, slots=True)
+class Conditions:
+    """When it may act: its weekdays, a part of the day, only in the dark."""
+
+    weekdays: tuple[int, ...] = EVERY_DAY  # 0 = Monday
+    window: tuple[int, int] | None = None  # local minutes [start, end), may cross midnight
+    dark: bool = False  # after sunset or before sunrise
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """The edited automation over the analysed days."""
+
+    fired: NDArray[np.float64]  # firing stamps
+    hit: NDArray[np.bool_]  # per firing: the household did the same
+    acts: NDArray[np.float64]  # every act in the window
+    act_outcome: NDArray[np.int8]  # per act: 1 hit, 2 missed, 0 neither (another time)
+
+    @property
+    def would_have_fired(self) -> int:
+        """Firings on days with history."""
+        return int(self.fired.size)
+
+    @property
+    def matched(self) -> int:
+        """Firings the household agreed with."""
+        return int(np.count_nonzero(self.hit))
+
+    @property
+    def missed(self) -> int:
+        """Acts the automation would not have done."""
+        return int(np.count_nonzero(self.act_outcome == ACT_MISSED))
+
+    @property
+    def precision(self) -> float:
+        """Share of firings the household agreed with."""
+        return round(self.matched / self.would_have_fired, 3) if self.would_have_fired else 0.0
+
+
+ACT_OTHER, ACT_HIT, ACT_MISSED = 0, 1, 2
+
+
+def _window_days(evidence: Evidence) -> NDArray[np.int64]:
+    days = np.arange(evidence.first_day, evidence.last_day + 1, dtype=np.int64)
+    return days[~np.isin(days, np.asarray(evidence.no_data, dtype=np.int64))]
+
+
+def _sun_minutes(evidence: Evidence, event: str, days: NDArray[np.int64]) -> NDArray[np.float64]:
+    table = evidence.sunrise if event == "sunrise" else evidence.sunset
+    values = np.array([np.nan if m is None else m for m in table], dtype=np.float64)
+    idx = days - evidence.first_day
+    out = np.full(days.shape, np.nan)
+    valid = (idx >= 0) & (idx < values.size)
+    out[valid] = values[idx[valid]]
+    return out
+
+
+def _passes(evidence: Evidence, conditions: Conditions, stamps: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Per firing stamp: do the conditions hold then?"""
+    days = np.floor_divide(stamps, SECONDS_PER_DAY).astype(np.int64)
+    minute = (stamps - days * SECONDS_PER_DAY) / 60.0
+    ok = np.isin(weekday_of(days), conditions.weekdays)
+    if conditions.window is not None:
+        start, end = conditions.window
+        inside = (minute >= start) & (minute < end) if start < end else (minute >= start) | (minute < end)
+        ok &= inside
+    if conditions.dark:
+        rise, sets = _sun_minutes(evidence, "sunrise", days), _sun_minutes(evidence, "sunset", days)
+        # No sunrise or sunset that day (polar): the sun condition is never true.
+        ok &= ~np.isnan(rise) & ~np.isnan(sets) & ((minute >= sets) | (minute < rise))
+    return ok
+
+
+def replay(evidence: Evidence, trigger: Trigger, conditions: Conditions) -> Replay:
+    """Fire the edited automation over the evidence's days and match it to the household."""
+    tolerance = evidence.tolerance_s
+    if trigger.kind in (TRIGGER_TIME, TRIGGER_SUN):
+        days = _window_days(evidence)
+        if trigger.kind == TRIGGER_SUN:
+            minute = _sun_minutes(evidence, trigger.sun_event or "sunset", days) + trigger.offset_min
+            days, minute = days[~np.isnan(minute)], minute[~np.isnan(minute)]  # no sunset: no firing
+        else:
+            minute = np.full(days.shape, float(trigger.minute))
+        fire = days * SECONDS_PER_DAY + minute * 60.0
+        held = np.ones(fire.shape, dtype=bool)
+        lo, hi = fire - tolerance, fire + tolerance
+    else:
+        pairs = np.asarray(evidence.candidates, dtype=np.float64).reshape(-1, 2)
+        base, lasted = pairs[:, 0], pairs[:, 1]
+        on_data = ~np.isin(np.floor_divide(base, SECONDS_PER_DAY).astype(np.int64), evidence.no_data)
+        base, lasted = base[on_data], lasted[on_data]
+        fire = base + trigger.for_s
+        held = lasted >= trigger.for_s
+        lo, hi = base, fire + tolerance
+    order = np.argsort(lo, kind="stable")
+    fire, held, lo, hi = fire[order], held[order], lo[order], hi[order]
+    fires = held & _passes(evidence, conditions, fire) if fire.size else held
+
+    acts = np.asarray(evidence.acts, dtype=np.float64)
+    outcome = np.zeros(acts.shape, dtype=np.int8)
+    hit = np.zeros(fire.shape, dtype=bool)
+    if fire.size and acts.size:
+        owner = np.searchsorted(lo, acts, side="right") - 1  # the latest candidate started before
+        inside = (owner >= 0) & (acts <= hi[np.clip(owner, 0, None)])
+        owned = owner[inside]
+        hit[owned[fires[owned]]] = True
+        outcome[inside] = np.where(fires[owned], ACT_HIT, ACT_MISSED)
+    return Replay(fired=fire[fires], hit=hit[fires], acts=acts, act_outcome=outcome)
+
+
+def _floats(values: NDArray[np.float64]) -> list[float]:
+    return [float(v) for v in values]
+
+
+def chart(evidence: Evidence, result: Replay) -> list[dict[str, Any]]:
+    """One row per analysed day: its status and its marks, in local minutes of day."""
+    no_data, away = set(evidence.no_data), set(evidence.away)
+    rows: dict[int, dict[str, Any]] = {}
+    for day in range(evidence.first_day, evidence.last_day + 1):
+        status = "no_data" if day in no_data else "away" if day in away else "ok"
+        rows[day] = {"day": day, "status": status, "fired": [], "acts": []}
+    for stamp, agreed in zip(_floats(result.fired), (bool(h) for h in result.hit), strict=True):
+        day = int(stamp // SECONDS_PER_DAY)
+        if day in rows:
+            rows[day]["fired"].append([round((stamp - day * SECONDS_PER_DAY) / 60, 2), bool(agreed)])
+    for stamp, outcome in zip(_floats(result.acts), (int(o) for o in result.act_outcome), strict=True):
+        day = int(stamp // SECONDS_PER_DAY)
+        if day in rows:
+            rows[day]["acts"].append([round((stamp - day * SECONDS_PER_DAY) / 60, 2), int(outcome)])
+    return list(rows.values())
+
+
+def _stamps(log: EventLog, idx: NDArray[np.int64]) -> NDArray[np.float64]:
+    """The events' stamps (local seconds), the seconds kept from their UTC time."""
+    stamps: NDArray[np.float64] = (
+        log.local_day[idx].astype(np.float64) * SECONDS_PER_DAY
+        + log.local_minute[idx].astype(np.float64) * 60.0
+        + np.mod(log.ts[idx], 60.0)
+    )
+    return stamps
+
+
+def _by_time(log: EventLog, mask: NDArray[np.bool_]) -> NDArray[np.int64]:
+    idx = np.flatnonzero(mask)
+    return idx[np.argsort(log.ts[idx], kind="stable")]
+
+
+def _held(
+    log: EventLog, entity: int, chosen: NDArray[np.bool_]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The chosen events of ``entity`` (stamps, in time order) and the seconds each lasted.
+
+    An event lasts until the entity's next real change; the last one until the window's end.
+    """
+    mine = _by_time(log, (log.entity == entity) & log.real_mask())
+    following = np.append(log.ts[mine][1:], np.inf)
+    lasted = (following - log.ts[mine])[chosen[mine]]
+    stamps = _stamps(log, mine[chosen[mine]])
+    end_of_window = float((log.last_day + 1) * SECONDS_PER_DAY)
+    return stamps, np.where(np.isinf(lasted), end_of_window - stamps, lasted)
+
+
+def away_days(log: EventLog) -> tuple[int, ...]:
+    """Local days on which no person was home at any time (homes with ``person.*`` entities).
+
+    Only days from the first recorded person state on: before it, nobody knows.
+    """
+    people = [i for i, e in enumerate(log.entity_ids) if e.startswith("person.")]
+    if not people or _HOME not in log.states:
+        return ()
+    home = log.states.index(_HOME)
+    occupied: set[int] = set()
+    first_known = log.last_day + 1
+    for person in people:
+        mine = np.flatnonzero(log.entity == person)
+        if mine.size == 0:
+            continue
+        mine = mine[np.argsort(log.ts[mine], kind="stable")]
+        stamps = _stamps(log, mine)
+        ends = np.append(stamps[1:], float((log.last_day + 1) * SECONDS_PER_DAY))
+        first_known = min(first_known, int(stamps[0] // SECONDS_PER_DAY))
+        for start, end in zip(stamps[log.state[mine] == home], ends[log.state[mine] == home], strict=True):
+            occupied.update(range(int(start // SECONDS_PER_DAY), int((end - 1e-6) // SECONDS_PER_DAY) + 1))
+    covered = {log.first_day + int(i) for i in np.flatnonzero(log.covered)}
+    return tuple(
+        d
+        for d in range(max(first_known, log.first_day), log.last_day + 1)
+        if d in covered and d not in occupied
+    )
+
+
+def gather(
+    log: EventLog,
+    sun: SunTimes | None,
+    target: tuple[str, str],
+    *,
+    trigger: tuple[str, str] | None = None,
+    tolerance_s: float,
+    away: tuple[int, ...] = (),
+) -> Evidence:
+    """The evidence of one direction of a suggestion, read from the job's event log.
+
+    ``target`` is the (entity, state) the automation sets. ``trigger`` is the (entity,
+    state) whose changes are its candidates: the trigger entity of a state trigger, or the
+    target's own state for a "has been on for" trigger; None for a clock trigger.
+    """
+    real = log.real_mask()
+    known = set(log.entity_ids)
+    eligible = np.zeros(log.day_count, dtype=bool)
+    days = np.arange(log.first_day, log.last_day + 1)
+    for entity_id in {target[0]} | ({trigger[0]} if trigger else set()):
+        if entity_id in known:
+            eligible |= np.isin(days, log.eligible_days(entity_id))
+    no_data = tuple(int(d) for d in days[~eligible])
+
+    def selected(pair: tuple[str, str]) -> NDArray[np.bool_]:
+        if pair[0] not in known or pair[1] not in log.states:
+            return np.zeros(len(log), dtype=bool)
+        mask: NDArray[np.bool_] = (
+            (log.entity == log.entity_ids.index(pair[0])) & (log.state == log.states.index(pair[1])) & real
+        )
+        return mask
+
+    acts = np.sort(_stamps(log, _by_time(log, selected(target))))
+    candidates: tuple[tuple[float, float], ...] = ()
+    if trigger is not None and trigger[0] in known:
+        stamps, held = _held(log, log.entity_ids.index(trigger[0]), selected(trigger))
+        candidates = tuple(zip(_floats(stamps), _floats(held), strict=True))
+
+    def sun_table(values: NDArray[np.float64] | None) -> tuple[float | None, ...]:
+        if values is None or sun is None:
+            return (None,) * log.day_count
+        idx = days - sun.first_day
+        return tuple(
+            None if not 0 <= i < values.size or np.isnan(values[i]) else float(values[i])
+            for i in idx.tolist()
+        )
+
+    return Evidence(
+        first_day=log.first_day,
+        last_day=log.last_day,
+        no_data=no_data,
+        away=away,
+        sunrise=sun_table(sun.sunrise if sun else None),
+        sunset=sun_table(sun.sunset if sun else None),
+        acts=tuple(_floats(acts)),
+        candidates=candidates,
+        tolerance_s=float(tolerance_s),
+    )
