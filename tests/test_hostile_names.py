@@ -27,7 +27,7 @@ from custom_components.ai_automation.display import (
 )
 from custom_components.ai_automation.engine.time_of_day import TimeOfDayPattern
 from custom_components.ai_automation.llm_prompt import apply_wording, build_prompt
-from custom_components.ai_automation.notifications import TITLE_PREFIX, notification_id, notification_message
+from custom_components.ai_automation.notifications import Frame, notification_id, notification_message
 from custom_components.ai_automation.push import push_data
 from custom_components.ai_automation.wording import word
 from simulator.household import Household
@@ -111,12 +111,11 @@ def _prose(message: str) -> str:
 
 
 def _assert_shown_as_text(message: str) -> None:
-    """Nothing outside the code blocks is markup; ours (bold, code spans) aside."""
-    ours = ("**Evidence:**", "**Backtest:**", "**Accept**", "**Dismiss**", "*Developer tools → Actions*")
-    prose = _prose(message)
-    for mark in ours:
-        prose = prose.replace(mark, "")
-    prose = re.sub(r"`(?:enabled: false|days: 30)`", "", prose)
+    """Nothing outside the code blocks is markup; ours (the link) aside."""
+    # Ours: the link to the panel.
+    prose = re.sub(
+        r"\[Review it in AI Automation\]\(/ai-automation\?suggestion=ai_[0-9a-z_]+\)$", "", _prose(message)
+    )
     for live in _LIVE:
         assert live not in prose, live
     for pattern in _UNESCAPED:
@@ -128,21 +127,19 @@ def _target(automation: dict[str, Any]) -> str:
 
 
 def _assert_notifications_are_bounded_text(hass: HomeAssistant, suggestions: list[dict[str, Any]]) -> None:
-    """Each suggestion's notification: a one-line title, a bounded message of text, the automation."""
+    """Each suggestion's notification: a one-line title, a bounded message of text, the panel's link."""
     notifications = async_get_persistent_notifications(hass)
     for suggestion in suggestions:
         notification = notifications[notification_id(suggestion["id"])]
         title, message = notification["title"], notification["message"]
         assert len(suggestion["title"]) <= TITLE_MAX_CHARS
         assert suggestion["automation"]["alias"] == suggestion["title"]
-        assert title == TITLE_PREFIX + suggestion["title"]
+        assert title == "Suggested automation: " + suggestion["title"]
         assert "\n" not in title
         assert len(message.encode()) < MESSAGE_MAX_BYTES
         _assert_shown_as_text(message)
-        # Three blocks (the automation, accept, dismiss), the first exactly the automation.
-        blocks = _BLOCK.findall(message)
-        assert len(blocks) == 3
-        assert yaml.safe_load(blocks[0][1]) == suggestion["automation"]
+        assert _BLOCK.findall(message) == []
+        assert message.endswith(f"(/ai-automation?suggestion={suggestion['id']})")
         assert not [s for s in services_of(suggestion["automation"]) if s.startswith("lock.")]
 
 
@@ -282,10 +279,9 @@ def test_a_hostile_select_option_is_text_too() -> None:
         "automation": automation,
         "backtest": backtest,
     }
-    message = notification_message(record)
+    message = notification_message(record, Frame("Suggested automation: ", "Review it in AI Automation"))
     _assert_shown_as_text(message)
     assert len(message.encode()) < MESSAGE_MAX_BYTES
-    assert yaml.safe_load(_BLOCK.findall(message)[0][1]) == automation  # the option as it is
     assert push_data("family_email", record)["message"].count("\n") == 2
 
 

@@ -5,14 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import yaml
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_get_persistent_notifications
 
 from custom_components.ai_automation.const import DEFAULT_OPTIONS
 from custom_components.ai_automation.engine.co_occurrence import CoOccurrencePattern
 from custom_components.ai_automation.engine.time_of_day import TimeOfDayPattern
-from custom_components.ai_automation.notifications import notification_id, notification_message
+from custom_components.ai_automation.notifications import (
+    Frame,
+    notification_id,
+    notification_message,
+    notification_title,
+)
 from custom_components.ai_automation.wording import word
 from simulator.household import Household
 
@@ -105,32 +109,28 @@ def test_evidence(pattern: TimeOfDayPattern | CoOccurrencePattern, sentence: str
     assert _evidence(pattern) == sentence
 
 
-def test_message_says_how_to_decide() -> None:
-    """Evidence, backtest, the automation's YAML, and the two actions with this id."""
+def test_message_is_one_sentence_and_a_link_to_the_panel() -> None:
+    """The evidence and where to decide: the YAML and the buttons are in the panel."""
     suggestion = {
         "id": "ai_0123456789abcdef",
+        "title": "Turn on Kitchen light at 06:45 on weekdays",
         "description": "Kitchen light went on around 06:45 on weekdays.",
         "evidence": _evidence(_routine()),
         "automation": {"id": "ai_0123456789abcdef", "alias": "Turn on Kitchen light", "triggers": []},
         "backtest": BACKTEST,
     }
-    message = notification_message(suggestion)
-    assert message.startswith("Kitchen light went on around 06:45 on weekdays.")
-    assert "**Evidence:** On 19 of the last 22 weekdays" in message
-    assert "would have fired 22 times and matched what you did 19 times within 15 minutes (86%)" in message
-    blocks = message.split("```yaml\n")[1:]
-    automation, accept, dismiss = (yaml.safe_load(b.split("```")[0]) for b in blocks)
-    assert automation == suggestion["automation"]
-    assert accept == {
-        "action": "ai_automation.accept_suggestion",
-        "data": {"suggestion_id": suggestion["id"]},
-    }
-    assert dismiss == {
-        "action": "ai_automation.dismiss_suggestion",
-        "data": {"suggestion_id": suggestion["id"]},
-    }
-    assert "`enabled: false`" in message
-    assert "`days: 30`" in message
+    words = Frame(title_prefix="Suggested automation: ", review="Review it in AI Automation")
+
+    message = notification_message(suggestion, words)
+
+    evidence, link = message.split("\n\n")
+    assert evidence.startswith("On 19 of the last 22 weekdays")
+    assert link == "[Review it in AI Automation](/ai-automation?suggestion=ai_0123456789abcdef)"
+    assert "```" not in message
+    assert (
+        notification_title(suggestion, words)
+        == "Suggested automation: Turn on Kitchen light at 06:45 on weekdays"
+    )
 
 
 @pytest.fixture
@@ -155,4 +155,4 @@ async def test_a_runs_notification(hass: HomeAssistant, load_int: MockConfigEntr
     # Its days are the simulated month's (weekdays, or the ones it was not missed on).
     assert kitchen["evidence"] in notification["message"]
     assert kitchen["evidence"].startswith("On ")
-    assert f"suggestion_id: {kitchen['id']}" in notification["message"]
+    assert f"(/ai-automation?suggestion={kitchen['id']})" in notification["message"]

@@ -7,12 +7,13 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
-from . import storage
+from . import notifications, storage
 from .const import DOMAIN
 from .coordinator import AnalysisCoordinator
 from .data import AIAutomationConfigEntry, AIAutomationData
 from .decisions import Decisions
 from .llm_state import async_check_at_setup, async_load_state
+from .panel import async_register_panel, async_remove_panel
 from .push import async_listen_for_actions
 from .services import async_setup_services
 from .websocket_api import async_setup_websocket_api
@@ -31,6 +32,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 async def async_setup_entry(hass: HomeAssistant, entry: AIAutomationConfigEntry) -> bool:
     """Load the job history, schedule the daily run and add the entities."""
+    await notifications.async_load_strings(hass)
     llm_state = await async_load_state(hass, entry)
     coordinator = AnalysisCoordinator(hass, entry, llm_state)
     await coordinator.async_load()
@@ -47,6 +49,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: AIAutomationConfigEntry)
     )
     # The companion app's Accept/Dismiss buttons on pushed suggestions.
     entry.async_on_unload(async_listen_for_actions(hass, coordinator.decisions))
+    await async_register_panel(hass)
+    entry.async_on_unload(lambda: async_remove_panel(hass))
     return True
 
 

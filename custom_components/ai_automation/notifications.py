@@ -3,30 +3,39 @@
 Persistent notifications live in memory only: the pending ones are shown again when the
 integration starts. Accepting or dismissing a suggestion takes its notification away.
 
+Short on purpose: the title, one sentence of evidence and a link that opens the suggestion
+in the review panel, where its chart, its YAML and the buttons are. The frame ("Suggested
+automation:", the link's text) is in Home Assistant's language, from the translation files
+(loaded with ``async_load_strings`` when the entry sets up).
+
 The message is Markdown and its texts carry device names: each goes through
-``display.markdown_text``, the YAML through ``display.yaml_block``. The title is shown as
-plain text by the frontend.
+``display.markdown_text``. The title is shown as plain text by the frontend.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.components import persistent_notification
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.util.yaml import dump
+from homeassistant.helpers.translation import async_get_cached_translations, async_get_translations
 
-from .const import ATTR_DAYS, ATTR_ENABLED, ATTR_SUGGESTION_ID, DOMAIN, NOTIFICATION_PREFIX
-from .const import SERVICE_ACCEPT_SUGGESTION as ACCEPT
-from .const import SERVICE_DISMISS_SUGGESTION as DISMISS
-from .display import TITLE_MAX_CHARS, markdown_text, plain_text, yaml_block
-from .wording import seconds
+from .const import DOMAIN, NOTIFICATION_PREFIX
+from .display import TITLE_MAX_CHARS, markdown_text, plain_text
+from .panel import panel_path
 
-TITLE_PREFIX = "Suggested automation: "
-# Markdown characters per text of the message (escaping may take several per character):
-# with the YAML and the instructions the message stays under 6 KB.
-_DESCRIPTION_MARKDOWN_CHARS = 1500
 _EVIDENCE_MARKDOWN_CHARS = 1000
+_CATEGORY = "selector"
+_STRINGS = f"component.{DOMAIN}.{_CATEGORY}.notification.options."
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """The notification's own words around the suggestion's."""
+
+    title_prefix: str  # "Suggested automation: "
+    review: str  # the link's text
 
 
 def notification_id(suggestion_id: str) -> str:
@@ -34,56 +43,42 @@ def notification_id(suggestion_id: str) -> str:
     return f"{NOTIFICATION_PREFIX}{suggestion_id}"
 
 
-def _backtest(backtest: dict[str, Any]) -> str:
-    within = ""
-    if backtest.get("tolerance_min") is not None:
-        within = f" within {backtest['tolerance_min']} minutes"
-    elif backtest.get("within_s") is not None:
-        within = f" within {seconds(backtest['within_s'])}"
-    return (
-        f"replayed over the analysed history it would have fired {backtest['would_have_fired']} "
-        f"times and matched what you did {backtest['matched']} times{within} "
-        f"({backtest['precision']:.0%})."
-    )
+async def async_load_strings(hass: HomeAssistant) -> None:
+    """Load the frame's strings in Home Assistant's language (English for what is missing)."""
+    await async_get_translations(hass, hass.config.language, _CATEGORY, {DOMAIN})
 
 
-def _service_call(service: str, data: dict[str, Any]) -> str:
-    return yaml_block(dump({"action": f"{DOMAIN}.{service}", "data": data}))
+def frame(hass: HomeAssistant) -> Frame:
+    """The frame in Home Assistant's language, from the loaded translations."""
+    strings = async_get_cached_translations(hass, hass.config.language, _CATEGORY, DOMAIN)
+    english = async_get_cached_translations(hass, "en", _CATEGORY, DOMAIN)
+
+    def text(key: str) -> str:
+        return strings.get(_STRINGS + key) or english.get(_STRINGS + key) or key
+
+    return Frame(title_prefix=text("title_prefix") + " ", review=text("review"))
 
 
-def notification_title(suggestion: dict[str, Any]) -> str:
+def notification_title(suggestion: dict[str, Any], words: Frame) -> str:
     """'Suggested automation: <title>', the title at most ``TITLE_MAX_CHARS`` on one line."""
-    return TITLE_PREFIX + plain_text(suggestion["title"], TITLE_MAX_CHARS)
+    return words.title_prefix + plain_text(suggestion["title"], TITLE_MAX_CHARS)
 
 
-def notification_message(suggestion: dict[str, Any]) -> str:
-    """Markdown: description, evidence, backtest, the YAML, and how to accept or dismiss."""
-    suggestion_id = suggestion["id"]
-    parts = [markdown_text(suggestion["description"], _DESCRIPTION_MARKDOWN_CHARS)]
-    if suggestion.get("evidence"):
-        parts.append(f"**Evidence:** {markdown_text(suggestion['evidence'], _EVIDENCE_MARKDOWN_CHARS)}")
-    parts.append(f"**Backtest:** {_backtest(suggestion['backtest'])}")
-    parts.append(yaml_block(dump(suggestion["automation"])))
-    parts.append(
-        "**Accept** (admins): run this action in *Developer tools → Actions*; it adds the "
-        "automation to automations.yaml as the automation editor does "
-        f"(add `{ATTR_ENABLED}: false` to create it turned off):\n\n"
-        + _service_call(ACCEPT, {ATTR_SUGGESTION_ID: suggestion_id})
-    )
-    parts.append(
-        f"**Dismiss**: not suggested again (add `{ATTR_DAYS}: 30` to see it again after 30 days):\n\n"
-        + _service_call(DISMISS, {ATTR_SUGGESTION_ID: suggestion_id})
-    )
-    return "\n\n".join(parts)
+def notification_message(suggestion: dict[str, Any], words: Frame) -> str:
+    """Markdown: one sentence of evidence and the link to the suggestion in the panel."""
+    evidence = suggestion.get("evidence") or suggestion.get("description") or ""
+    link = f"[{markdown_text(words.review, 200)}]({panel_path(suggestion['id'])})"
+    return f"{markdown_text(evidence, _EVIDENCE_MARKDOWN_CHARS)}\n\n{link}"
 
 
 @callback
 def async_show(hass: HomeAssistant, suggestion: dict[str, Any]) -> None:
     """Create or update the suggestion's notification."""
+    words = frame(hass)
     persistent_notification.async_create(
         hass,
-        notification_message(suggestion),
-        title=notification_title(suggestion),
+        notification_message(suggestion, words),
+        title=notification_title(suggestion, words),
         notification_id=notification_id(suggestion["id"]),
     )
 

@@ -427,7 +427,12 @@ async def async_review(
             "chart": [],
         }
     form = checked_form(hass, record, edits)
-    automation = edited_automation(record, form) if edits else record["automation"]
+    # Unedited: what was created when it was accepted (maybe as the user changed it).
+    automation = (
+        edited_automation(record, form)
+        if edits
+        else record.get("accepted_automation") or record["automation"]
+    )
     result: dict[str, Any] = {
         "form": form,
         "automation": automation,

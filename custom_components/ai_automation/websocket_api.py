@@ -68,6 +68,7 @@ def _state(coordinator: AnalysisCoordinator) -> dict[str, Any]:
     return {
         **coordinator.decisions.as_response(),
         "running": coordinator.running,
+        "phase": coordinator.phase,
         "last_job": dict(coordinator.last_job) if coordinator.last_job else None,
     }
 
