@@ -19,11 +19,15 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from custom_components.ai_automation.panel import panel_path
 from simulator.household import FRIENDLY_NAMES, simulate
 from simulator.recorder_db import seed_database
 
@@ -327,32 +331,38 @@ def _accept_first(client: Client, suggestions: list[dict[str, Any]]) -> None:
     print(f"Suggestions now: {len(lists['pending'])} pending, {len(lists['accepted'])} accepted")
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the demo."""
-    # Long on purpose: the demo's steps in the order a user sees them (config, seed, start, show).
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--run-once", action="store_true", help="stop Home Assistant after printing")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("DEMO_PORT", "8123")))
-    parser.add_argument("--dir", type=Path, default=ROOT / ".demo", help="where the demo config lives")
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args(argv)
+@dataclass
+class DemoHome:
+    """A running demo: the REST client (onboarded, the integration set up) and its process."""
 
-    config_dir = args.dir / "config"
+    client: Client
+    proc: subprocess.Popen[bytes]
+    url: str
+    config_dir: Path
+
+
+@contextmanager
+def running_home(base: Path, port: int, seed: int = 1, hass_bin: Path | None = None) -> Iterator[DemoHome]:
+    """Seed the simulated month, start a real hass on it, onboard, add the integration.
+
+    Home Assistant is stopped on the way out (also on an error or Ctrl+C).
+    """
+    config_dir = base / "config"
     db_path = config_dir / "home-assistant_v2.db"
     # AI_AUTOMATION_HASS: another environment's hass (the current test leg's newest HA).
-    hass_bin = Path(os.environ.get("AI_AUTOMATION_HASS") or Path(sys.executable).parent / "hass")
-    write_config_dir(args.dir, _configuration(args.port, db_path, hass_version(hass_bin)))
+    hass_bin = hass_bin or Path(os.environ.get("AI_AUTOMATION_HASS") or Path(sys.executable).parent / "hass")
+    write_config_dir(base, _configuration(port, db_path, hass_version(hass_bin)))
 
     t0 = time.perf_counter()
     # Six numeric sensors every 5 minutes plus the household: about 60k state changes.
-    household = simulate(seed=args.seed, days=30, time_zone=TIME_ZONE, numeric_sensors=6)
+    household = simulate(seed=seed, days=30, time_zone=TIME_ZONE, numeric_sensors=6)
     rows = seed_database(f"sqlite:///{db_path}", household.changes)
     seed_s = time.perf_counter() - t0
     print(
         f"Seeded {rows} state changes (30 days, {len(household.routines)} planted routines) in {seed_s:.2f} s"
     )
 
-    log = (args.dir / "hass.log").open("wb")
+    log = (base / "hass.log").open("wb")
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [
@@ -361,39 +371,20 @@ def main(argv: list[str] | None = None) -> int:
             str(config_dir),
             "--skip-pip",
             "--log-file",
-            str(args.dir / "home-assistant.log"),
+            str(base / "home-assistant.log"),
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    client = Client(args.port)
-    # SIGTERM (a service manager, `kill`) ends the demo like Ctrl+C: Home Assistant too.
-    signal.signal(signal.SIGTERM, _interrupt)
+    client = Client(port)
     try:
         client.wait_up(proc)
-        start_s = time.perf_counter() - t0
-        print(f"Home Assistant answered on http://127.0.0.1:{args.port} after {start_s:.1f} s")
-        client.onboard(args.port)
+        print(f"Home Assistant answered on http://127.0.0.1:{port} after {time.perf_counter() - t0:.1f} s")
+        client.onboard(port)
         # Show every suggestion the demo home has, not just the default ten.
         client.setup_integration({"max_suggestions": 20})
-        print(f"Onboarded: log in at http://127.0.0.1:{args.port} as {USERNAME} / {PASSWORD}")
-        t0 = time.perf_counter()
-        reply = client.request("POST", "/api/services/ai_automation/run_analysis?return_response", {})
-        print(f"run_analysis answered in {time.perf_counter() - t0:.2f} s")
-        result = reply["service_response"]
-        _print_result(result)
-        if not result["suggestions"]:
-            print("No suggestions: see", args.dir / "home-assistant.log")
-            return 1
-        _accept_first(client, result["suggestions"])
-        if args.run_once:
-            return 0
-        print(f"\nHome Assistant keeps running at http://127.0.0.1:{args.port} ({USERNAME} / {PASSWORD}).")
-        print("The suggestions are in the notifications; Ctrl+C stops.")
-        proc.wait()
-        return proc.returncode or 0
-    except KeyboardInterrupt:
-        return 0
+        print(f"Onboarded: log in at http://127.0.0.1:{port} as {USERNAME} / {PASSWORD}")
+        yield DemoHome(client, proc, f"http://127.0.0.1:{port}", config_dir)
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -402,6 +393,41 @@ def main(argv: list[str] | None = None) -> int:
             except subprocess.TimeoutExpired:
                 proc.kill()
         log.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the demo."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--run-once", action="store_true", help="stop Home Assistant after printing")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("DEMO_PORT", "8123")))
+    parser.add_argument("--dir", type=Path, default=ROOT / ".demo", help="where the demo config lives")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+
+    # SIGTERM (a service manager, `kill`) ends the demo like Ctrl+C: Home Assistant too.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with running_home(args.dir, args.port, args.seed) as home:
+            client = home.client
+            t0 = time.perf_counter()
+            reply = client.request("POST", "/api/services/ai_automation/run_analysis?return_response", {})
+            print(f"run_analysis answered in {time.perf_counter() - t0:.2f} s")
+            result = reply["service_response"]
+            _print_result(result)
+            if not result["suggestions"]:
+                print("No suggestions: see", args.dir / "home-assistant.log")
+                return 1
+            _accept_first(client, result["suggestions"])
+            print(
+                f"\nReview the suggestions in the panel: {home.url}{panel_path()} ({USERNAME} / {PASSWORD})"
+            )
+            if args.run_once:
+                return 0
+            print(f"Home Assistant keeps running at {home.url}; Ctrl+C stops.")
+            home.proc.wait()
+            return home.proc.returncode or 0
+    except KeyboardInterrupt:
+        return 0
 
 
 if __name__ == "__main__":

@@ -60,6 +60,7 @@ def test_demo_run_once_prints_suggestions(socket_enabled: None, tmp_path: Path) 
     # The best suggestion accepted through the service: a real automation entity, on.
     assert re.search(r"Accepted '.+': automation\.\w+ is on \(written to automations.yaml\)", out), out
     assert ", 1 accepted" in out
+    assert re.search(r"Review the suggestions in the panel: http://127.0.0.1:\d+/ai-automation ", out), out
     automations = (tmp_path / "demo" / "config" / "automations.yaml").read_text()
     assert "id: ai_" in automations
     log = (tmp_path / "demo" / "home-assistant.log").read_text()

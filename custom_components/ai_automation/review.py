@@ -264,6 +264,13 @@ def _alias(record: dict[str, Any], form: dict[str, Any]) -> str:
     return alias
 
 
+def _description(record: dict[str, Any]) -> str:
+    """The evidence, and that it was changed: the suggested wording may name another time."""
+    evidence = str(record.get("evidence") or "").strip()
+    note = "Suggested by AI Automation and changed in its review panel before it was created."
+    return f"{evidence} {note}" if evidence else note
+
+
 def edited_automation(record: dict[str, Any], form: dict[str, Any]) -> dict[str, Any]:
     """The automation the form describes, in the shape the automation editor writes."""
     original = record["automation"]
@@ -336,11 +343,13 @@ def replay_form(record: dict[str, Any], stored: list[dict[str, Any]], form: dict
     """
     ways = directions(record)
     fors = (int(form.get("for_s") or 0), int(form.get("back_for_s") or 0))
+    suggested = form_of(record)
     results: list[tuple[Replay, Evidence]] = []
     for way, data, for_s in zip(ways, stored, fors, strict=False):
         evidence = Evidence.from_dict(data)
         trigger, conditions = _replay_spec(form, way, for_s)
-        results.append((replay(evidence, trigger, conditions), evidence))
+        reference, _ = _replay_spec(suggested, way, for_s)
+        results.append((replay(evidence, trigger, conditions, reference), evidence))
     fired = sum(r.would_have_fired for r, _ in results)
     matched = sum(r.matched for r, _ in results)
     rows = []

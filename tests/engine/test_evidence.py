@@ -200,3 +200,13 @@ def test_chart_marks_hits_and_misses_in_minutes_of_day() -> None:
     assert first["fired"] == [[hm(21, 0), True]]
     assert first["acts"] == [[hm(8, 1), ACT_MISSED], [hm(21, 1), ACT_HIT]]
     assert evidence.acts[0] == MONDAY * SECONDS_PER_DAY + hm(8, 1) * 60
+
+
+def test_moved_away_from_the_suggested_time_the_routine_is_missed_every_day() -> None:
+    """With the suggestion as the reference, the household's 06:45 acts are its misses."""
+    suggested = Trigger(TRIGGER_TIME, minute=hm(6, 45))
+
+    result = replay(kitchen_evidence(), Trigger(TRIGGER_TIME, minute=hm(8, 45)), Conditions(), suggested)
+
+    assert result.missed == 17
+    assert set(result.act_outcome.tolist()) == {ACT_MISSED}

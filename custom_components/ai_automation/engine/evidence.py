@@ -174,17 +174,43 @@ def _passes(evidence: Evidence, conditions: Conditions, stamps: NDArray[np.float
     return ok
 
 
-def replay(evidence: Evidence, trigger: Trigger, conditions: Conditions) -> Replay:
-    """Fire the edited automation over the evidence's days and match it to the household."""
+def _clock_firings(evidence: Evidence, trigger: Trigger) -> NDArray[np.float64]:
+    """A clock or sun trigger's moment on every day with history (no sunset: none that day)."""
+    days = _window_days(evidence)
+    if trigger.kind == TRIGGER_SUN:
+        minute = _sun_minutes(evidence, trigger.sun_event or "sunset", days) + trigger.offset_min
+        days, minute = days[~np.isnan(minute)], minute[~np.isnan(minute)]
+    else:
+        minute = np.full(days.shape, float(trigger.minute))
+    fire: NDArray[np.float64] = days * SECONDS_PER_DAY + minute * 60.0
+    return fire
+
+
+def _near(acts: NDArray[np.float64], moments: NDArray[np.float64], tolerance: float) -> NDArray[np.bool_]:
+    """Per act: within ``tolerance`` seconds of one of the (sorted) ``moments``."""
+    if moments.size == 0:
+        return np.zeros(acts.shape, dtype=bool)
+    after = np.clip(np.searchsorted(moments, acts), 0, moments.size - 1)
+    before = np.clip(after - 1, 0, moments.size - 1)
+    gap = np.minimum(np.abs(moments[after] - acts), np.abs(moments[before] - acts))
+    near: NDArray[np.bool_] = gap <= tolerance
+    return near
+
+
+def replay(
+    evidence: Evidence, trigger: Trigger, conditions: Conditions, reference: Trigger | None = None
+) -> Replay:
+    """Fire the edited automation over the evidence's days and match it to the household.
+
+    ``reference`` is the clock trigger as suggested: the household's acts at the routine's
+    own time that the edited one would not do are misses too (a time moved away from the
+    routine misses it every day).
+    """
     tolerance = evidence.tolerance_s
-    if trigger.kind in (TRIGGER_TIME, TRIGGER_SUN):
-        days = _window_days(evidence)
-        if trigger.kind == TRIGGER_SUN:
-            minute = _sun_minutes(evidence, trigger.sun_event or "sunset", days) + trigger.offset_min
-            days, minute = days[~np.isnan(minute)], minute[~np.isnan(minute)]  # no sunset: no firing
-        else:
-            minute = np.full(days.shape, float(trigger.minute))
-        fire = days * SECONDS_PER_DAY + minute * 60.0
+    acts = np.asarray(evidence.acts, dtype=np.float64)
+    clock = trigger.kind in (TRIGGER_TIME, TRIGGER_SUN)
+    if clock:
+        fire = _clock_firings(evidence, trigger)
         held = np.ones(fire.shape, dtype=bool)
         lo, hi = fire - tolerance, fire + tolerance
     else:
@@ -199,7 +225,6 @@ def replay(evidence: Evidence, trigger: Trigger, conditions: Conditions) -> Repl
     fire, held, lo, hi = fire[order], held[order], lo[order], hi[order]
     fires = held & _passes(evidence, conditions, fire) if fire.size else held
 
-    acts = np.asarray(evidence.acts, dtype=np.float64)
     outcome = np.zeros(acts.shape, dtype=np.int8)
     hit = np.zeros(fire.shape, dtype=bool)
     if fire.size and acts.size:
@@ -208,6 +233,9 @@ def replay(evidence: Evidence, trigger: Trigger, conditions: Conditions) -> Repl
         owned = owner[inside]
         hit[owned[fires[owned]]] = True
         outcome[inside] = np.where(fires[owned], ACT_HIT, ACT_MISSED)
+    if clock and reference is not None and reference.kind in (TRIGGER_TIME, TRIGGER_SUN):
+        routine = _near(acts, np.sort(_clock_firings(evidence, reference)), tolerance)
+        outcome[routine & (outcome != ACT_HIT)] = ACT_MISSED
     return Replay(fired=fire[fires], hit=hit[fires], acts=acts, act_outcome=outcome)
 
 

@@ -429,6 +429,26 @@ class AiAutomationPanel extends HTMLElement {
     return `${charts}${lagLine}${legend}`;
   }
 
+  _span(days) {
+    // The hours the routine lives in (what fired, what you did that counts), an hour either
+    // side; the whole day when that is most of it.
+    const minutes = [];
+    for (const day of days) {
+      for (const [minute] of day.fired) minutes.push(minute);
+      for (const [minute, outcome] of day.acts) if (outcome !== 0) minutes.push(minute);
+    }
+    if (!minutes.length) return [0, 1440];
+    const start = Math.max(0, Math.floor((Math.min(...minutes) - 60) / 60) * 60);
+    const end = Math.min(1440, Math.ceil((Math.max(...minutes) + 60) / 60) * 60);
+    if (end - start > 16 * 60) return [0, 1440];
+    if (end - start < 4 * 60) {
+      const middle = (start + end) / 2;
+      const from = Math.max(0, Math.min(1440 - 240, Math.round(middle / 60 - 2) * 60));
+      return [from, from + 240];
+    }
+    return [start, end];
+  }
+
   _chart(days) {
     const rowH = 12;
     const labelW = 74;
@@ -436,13 +456,16 @@ class AiAutomationPanel extends HTMLElement {
     const width = labelW + plotW + 8;
     const top = 16;
     const height = top + days.length * rowH + 4;
-    const x = (minute) => labelW + (minute / 1440) * plotW;
+    const [from, to] = this._span(days);
+    const x = (minute) => labelW + ((minute - from) / (to - from)) * plotW;
+    const inside = (minute) => minute >= from && minute <= to;
+    const step = to - from <= 6 * 60 ? 60 : 180;
     const locale = this._hass?.locale?.language || this._hass?.language || undefined;
     const dayFormat = new Intl.DateTimeFormat(locale, { weekday: "short", day: "numeric", month: "numeric" });
     const parts = [];
-    for (let h = 0; h <= 24; h += 3) {
-      parts.push(`<line class="grid" x1="${x(h * 60)}" x2="${x(h * 60)}" y1="${top - 4}" y2="${height - 2}"/>`);
-      parts.push(`<text class="axis" x="${x(h * 60)}" y="${top - 6}" text-anchor="middle">${String(h).padStart(2, "0")}</text>`);
+    for (let m = from; m <= to; m += step) {
+      parts.push(`<line class="grid" x1="${x(m)}" x2="${x(m)}" y1="${top - 4}" y2="${height - 2}"/>`);
+      parts.push(`<text class="axis" x="${x(m)}" y="${top - 6}" text-anchor="middle">${hhmm(m)}</text>`);
     }
     days.forEach((day, i) => {
       const y = top + i * rowH;
@@ -453,11 +476,13 @@ class AiAutomationPanel extends HTMLElement {
         parts.push(`<rect class="day ${day.status === "away" ? "away" : "no-data"}" x="${labelW}" y="${y + 1}" width="${plotW}" height="${rowH - 2}"><title>${esc(label)}: ${esc(text)}</title></rect>`);
       }
       for (const [minute, agreed] of day.fired) {
+        if (!inside(minute)) continue;
         const cls = agreed ? "hit" : "miss";
         const text = this.t(agreed ? "legend_fired_hit" : "legend_fired_miss");
         parts.push(`<rect class="fire ${cls}" x="${x(minute) - 1.5}" y="${y + 1}" width="3" height="${rowH - 2}"><title>${esc(label)} ${hhmm(minute)}: ${esc(text)}</title></rect>`);
       }
       for (const [minute, outcome] of day.acts) {
+        if (!inside(minute)) continue;
         const cls = outcome === ACT_HIT ? "hit" : outcome === ACT_MISSED ? "missed" : "other";
         const text = this.t(outcome === ACT_HIT ? "legend_act_hit" : outcome === ACT_MISSED ? "legend_act_missed" : "legend_act_other");
         parts.push(`<circle class="act ${cls}" cx="${x(minute)}" cy="${y + rowH / 2}" r="3"><title>${esc(label)} ${hhmm(minute)}: ${esc(text)}</title></circle>`);
