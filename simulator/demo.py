@@ -8,6 +8,7 @@ prints what it found. Keeps HA running for the web UI unless ``--run-once``.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib.metadata
 import json
 import os
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import yaml
 
 from custom_components.ai_automation.panel import panel_path
@@ -206,6 +208,36 @@ class Client:
             raise HomeAssistantHTTPError(f"{method} {path}: HTTP {err.code} {detail}") from None
         return json.loads(raw) if raw else None
 
+    def websocket(self, message: dict[str, Any]) -> dict[str, Any]:
+        """One websocket command (after onboarding); its whole answer."""
+
+        async def call() -> dict[str, Any]:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.ws_connect(self.base.replace("http", "ws", 1) + "/api/websocket") as ws,
+            ):
+                await ws.receive_json()  # auth_required
+                await ws.send_json({"type": "auth", "access_token": self.token})
+                await ws.receive_json()  # auth_ok
+                await ws.send_json({"id": 1, **message})
+                answer: dict[str, Any] = await ws.receive_json()
+                return answer
+
+        return asyncio.run(call())
+
+    def keep_http_config(self) -> None:
+        """Confirm the demo's port and address where Home Assistant asks for it.
+
+        Since 2026.11 the ``http:`` of configuration.yaml moves into Home Assistant's
+        storage as a *pending* config the user must confirm, or it reverts (restarting
+        Home Assistant on port 8123) after five minutes; older releases have no such step.
+        """
+        current = self.websocket({"type": "http/config"})
+        if current.get("success") and current["result"].get("pending"):
+            promoted = self.websocket({"type": "http/config/promote"})
+            if not promoted.get("success"):
+                raise RuntimeError(f"Could not confirm the demo's HTTP settings: {promoted}")
+
     def wait_up(self, proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -381,6 +413,7 @@ def running_home(base: Path, port: int, seed: int = 1, hass_bin: Path | None = N
         client.wait_up(proc)
         print(f"Home Assistant answered on http://127.0.0.1:{port} after {time.perf_counter() - t0:.1f} s")
         client.onboard(port)
+        client.keep_http_config()
         # Show every suggestion the demo home has, not just the default ten.
         client.setup_integration({"max_suggestions": 20})
         print(f"Onboarded: log in at http://127.0.0.1:{port} as {USERNAME} / {PASSWORD}")

@@ -35,7 +35,7 @@ async def with_frontend(
     The HTTP server itself is not started (it would listen on port 8123): the tests reach
     it through aiohttp's test client, as Home Assistant's own frontend tests do.
     """
-    with patch("homeassistant.components.http.start_http_server_and_save_config"):
+    with patch("homeassistant.components.http.HomeAssistantHTTP.start"):
         assert await async_setup_component(hass, "frontend", {})
         await hass.async_block_till_done()
     await setup_entry(hass, config_entry)

@@ -55,7 +55,7 @@ def home(socket_enabled: None, tmp_path: Path) -> Iterator[DemoHome]:
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - only where it is installed
+    from playwright.sync_api import sync_playwright  # only where it is installed
 
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
@@ -103,7 +103,7 @@ def _call_ws(page: Any, message: dict[str, Any]) -> Any:
 
 
 def test_review_create_undo_and_dismiss_in_the_browser(home: DemoHome, browser: Any) -> None:
-    from playwright.sync_api import expect  # noqa: PLC0415 - only where it is installed
+    from playwright.sync_api import expect  # only where it is installed
 
     page = _log_in(browser, home, USERNAME, PASSWORD)
     expect(page.locator("ha-sidebar").get_by_text("AI Automation")).to_have_count(1)
