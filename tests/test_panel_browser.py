@@ -180,6 +180,12 @@ def test_review_create_undo_and_dismiss_in_the_browser(home: DemoHome, browser: 
     panel.locator(".item", has_text="Turn on Kitchen light at").wait_for()
     assert panel.locator(".tab", has_text="Created").locator(".count").inner_text() == "0"
 
+    # Run the analysis from the panel: its progress, then the finished job; the decisions stay.
+    panel.locator("button.run").click()
+    panel.get_by_text("The analysis has finished.").wait_for()
+    expect(panel.locator(".job")).to_contain_text("done")
+    expect(panel.locator(".tab", has_text="Dismissed").locator(".count")).to_have_text("1")
+
     # Dark theme and a phone-sized screen (the screenshots of the README).
     if SHOTS:
         phone = _log_in(

@@ -346,13 +346,7 @@ class Decisions:
         return record
 
     def _get(self, suggestion_id: str) -> dict[str, Any]:
-        record = self._records.get(suggestion_id)
-        if record is None:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="unknown_suggestion",
-                translation_placeholders={"suggestion_id": suggestion_id},
-            )
+        record = self.record(suggestion_id)
         if record["status"] == SUGGESTION_ACCEPTED:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,

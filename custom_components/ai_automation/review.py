@@ -44,7 +44,7 @@ from .engine.evidence import (
     replay,
 )
 from .engine.local_time import SECONDS_PER_DAY
-from .suggestions import condition_list
+from .suggestions import condition_list, for_duration, sun_offset
 
 _EPOCH = date(1970, 1, 1)
 CONDITION_WINDOW = "window"
@@ -214,26 +214,21 @@ def checked_form(hass: HomeAssistant, record: dict[str, Any], edits: dict[str, A
     return form
 
 
-def _offset(minutes: int) -> str:
-    sign = "-" if minutes < 0 else ""
-    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}:00"
-
-
-def _for(seconds: int) -> dict[str, int]:
-    return {"hours": seconds // 3600, "minutes": seconds % 3600 // 60, "seconds": seconds % 60}
-
-
 def _trigger_config(form: dict[str, Any], pattern: dict[str, Any], for_s: int) -> dict[str, Any]:
     kind = form["trigger"]
     if kind == TRIGGER_TIME:
         return {"trigger": "time", "at": f"{form['time']}:00"}
     if kind == TRIGGER_SUN:
-        return {"trigger": "sun", "event": form["sun_event"], "offset": _offset(int(form["sun_offset_min"]))}
+        return {
+            "trigger": "sun",
+            "event": form["sun_event"],
+            "offset": sun_offset(int(form["sun_offset_min"])),
+        }
     entity = form["target"] if kind == TRIGGER_HELD else pattern["trigger_entity_id"]
     state = pattern["from_state"] if kind == TRIGGER_HELD else pattern["trigger_to_state"]
     trigger: dict[str, Any] = {"trigger": "state", "entity_id": entity, "to": state}
     if for_s:
-        trigger["for"] = _for(for_s)
+        trigger["for"] = for_duration(for_s)
     return trigger
 
 

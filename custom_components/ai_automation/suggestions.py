@@ -393,12 +393,14 @@ def back_and_forth(found: list[Candidate]) -> list[Candidate]:
     return result
 
 
-def _offset(minutes: int) -> str:
+def sun_offset(minutes: int) -> str:
+    """A sun trigger's offset: minutes as "[-]HH:MM:00"."""
     sign = "-" if minutes < 0 else ""
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}:00"
 
 
-def _for(seconds: float) -> dict[str, int]:
+def for_duration(seconds: float) -> dict[str, int]:
+    """A state trigger's ``for``: seconds as hours, minutes and seconds."""
     whole = round(seconds)
     return {"hours": whole // 3600, "minutes": whole % 3600 // 60, "seconds": whole % 60}
 
@@ -409,12 +411,12 @@ def _trigger(pattern: Pattern) -> dict[str, Any]:
             "trigger": "state",
             "entity_id": pattern.entity_id,
             "to": pattern.from_state,
-            "for": _for(pattern.duration_s),
+            "for": for_duration(pattern.duration_s),
         }
     if isinstance(pattern, CoOccurrencePattern):
         return {"trigger": "state", "entity_id": pattern.trigger_entity_id, "to": pattern.trigger_to_state}
     if pattern.sun_event is not None and pattern.sun_offset_min is not None:
-        return {"trigger": "sun", "event": pattern.sun_event, "offset": _offset(pattern.sun_offset_min)}
+        return {"trigger": "sun", "event": pattern.sun_event, "offset": sun_offset(pattern.sun_offset_min)}
     return {"trigger": "time", "at": f"{pattern.time}:00"}
 
 

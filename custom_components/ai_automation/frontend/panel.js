@@ -34,6 +34,7 @@ class AiAutomationPanel extends HTMLElement {
     this._message = null;
     this._error = null;
     this._poll = null;
+    this._waitingFor = null; // the job the run button started, until it is over
     this._previewTimer = null;
     this._dismissing = false;
     this._started = false;
@@ -69,7 +70,7 @@ class AiAutomationPanel extends HTMLElement {
   }
 
   connectedCallback() {
-    if (this._hass && this._started && !this._poll && this._data?.running) this._schedulePoll();
+    if (this._hass && this._started && !this._poll && (this._data?.running || this._waitingFor)) this._schedulePoll();
   }
 
   // --- strings ---------------------------------------------------------------------
@@ -117,18 +118,20 @@ class AiAutomationPanel extends HTMLElement {
     } catch (err) {
       this._error = err.message || String(err);
     }
-    if (this._data?.running) this._schedulePoll();
+    const waiting = this._waitingFor;
+    if (waiting && !this._data?.running && this._data?.last_job?.id === waiting) {
+      this._waitingFor = null;
+      this._message = this.t("run_finished");
+    }
+    if (this._data?.running || this._waitingFor) this._schedulePoll();
     this._render();
   }
 
   _schedulePoll() {
     clearTimeout(this._poll);
-    this._poll = setTimeout(async () => {
+    this._poll = setTimeout(() => {
       this._poll = null;
-      const wasRunning = this._data?.running;
-      await this._refresh();
-      if (wasRunning && !this._data?.running) this._message = this.t("run_finished");
-      this._render();
+      this._refresh();
     }, POLL_MS);
   }
 
@@ -226,7 +229,8 @@ class AiAutomationPanel extends HTMLElement {
   async _run() {
     this._message = null;
     try {
-      await this._hass.callWS({ type: `${DOMAIN}/run` });
+      const started = await this._hass.callWS({ type: `${DOMAIN}/run` });
+      this._waitingFor = started.job_id;
     } catch (err) {
       this._error = err.message || String(err);
     }
