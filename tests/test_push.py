@@ -100,6 +100,12 @@ async def test_new_suggestions_are_pushed_once_with_buttons(
         {"action": _action("ACCEPT", kitchen["id"]), "title": "Accept"},
         {"action": _action("DISMISS", kitchen["id"]), "title": "Dismiss"},
     ]
+    # Tapping it opens the suggestion in the panel.
+    assert (
+        message["data"]["url"]
+        == message["data"]["clickAction"]
+        == f"/ai-automation?suggestion={kitchen['id']}"
+    )
     # Other notify services get the text only: buttons are the companion app's.
     assert len(pushed["family_email"]) == len(suggestions)
     assert all("data" not in m for m in pushed["family_email"])

@@ -23,6 +23,7 @@ from .compat import vol
 from .const import CONF_NOTIFY_SERVICES, DOMAIN, LOGGER
 from .decisions import Decisions
 from .display import TITLE_MAX_CHARS, markdown_code, markdown_text, plain_text
+from .panel import panel_path
 
 NOTIFY_DOMAIN = "notify"
 EVENT_MOBILE_APP_NOTIFICATION_ACTION = "mobile_app_notification_action"
@@ -76,6 +77,9 @@ def push_data(service: str, suggestion: dict[str, Any]) -> dict[str, Any]:
         data["data"] = {
             # Same tag: a later message about this suggestion replaces the earlier one.
             "tag": f"{DOMAIN}_{suggestion['id']}",
+            # Tapping the message opens the suggestion in the review panel (iOS, Android).
+            "url": panel_path(suggestion["id"]),
+            "clickAction": panel_path(suggestion["id"]),
             "actions": [
                 {"action": f"{ACTION_ACCEPT}{suggestion['id']}", "title": "Accept"},
                 {"action": f"{ACTION_DISMISS}{suggestion['id']}", "title": "Dismiss"},
