@@ -426,7 +426,7 @@ class AiAutomationPanel extends HTMLElement {
     const charts = result.chart
       .map((part) => {
         const title =
-          result.chart.length > 1 ? `<div class="chart-title">${esc(this.t("direction", { state: part.to_state }))}</div>` : "";
+          result.chart.length > 1 ? `<div class="chart-title">${esc(this.t("direction", { state: this._state(part.to_state) }))}</div>` : "";
         return `${title}${this._chart(part.days)}`;
       })
       .join("");
@@ -551,8 +551,14 @@ class AiAutomationPanel extends HTMLElement {
     </div>`;
   }
 
+  _state(state) {
+    return state === "off" ? this.t("state_off") : state === "on" ? this.t("state_on") : state || "";
+  }
+
   _stateName(record) {
-    return record.pattern?.to_state === "off" ? this.t("state_off") : record.pattern?.to_state === "on" ? this.t("state_on") : record.pattern?.to_state || "";
+    // Both ways (on and back off): either state.
+    const states = [record.pattern?.to_state, record.pattern?.back?.to_state].filter(Boolean);
+    return states.map((state) => this._state(state)).join(" / ");
   }
 
   _actions(record) {
