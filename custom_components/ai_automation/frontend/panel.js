@@ -61,6 +61,16 @@ class AiAutomationPanel extends HTMLElement {
 
   set route(route) {
     this._route = route;
+    // Followed a link to a suggestion (a notification) while the panel was open already.
+    if (this._data) this._openFromAddress();
+  }
+
+  _openFromAddress() {
+    const wanted = new URLSearchParams(window.location.search).get("suggestion");
+    if (wanted && wanted !== this._linked) {
+      this._linked = wanted;
+      this._openSuggestion(wanted);
+    }
   }
 
   disconnectedCallback() {
@@ -107,8 +117,7 @@ class AiAutomationPanel extends HTMLElement {
       this._users = {};
     }
     await this._refresh();
-    const wanted = new URLSearchParams(window.location.search).get("suggestion");
-    if (wanted) this._openSuggestion(wanted);
+    this._openFromAddress();
   }
 
   async _refresh() {
@@ -124,7 +133,31 @@ class AiAutomationPanel extends HTMLElement {
       this._message = this.t("run_finished");
     }
     if (this._data?.running || this._waitingFor) this._schedulePoll();
+    const lists = JSON.stringify(TABS.map((tab) => this._data?.[tab]));
+    if (lists === this._lists && this.shadowRoot.querySelector(".toolbar")) {
+      // Only the job's state moved (a poll while it runs): keep the form as it is.
+      this._renderChrome();
+      return;
+    }
+    this._lists = lists;
     this._render();
+  }
+
+  _renderChrome() {
+    const root = this.shadowRoot;
+    const run = root.querySelector(".run");
+    run.disabled = Boolean(this._data?.running);
+    run.textContent = this._data?.running ? this.t("running") : this.t("run_now");
+    root.querySelector(".job").innerHTML = this._jobLine();
+    const alerts = root.querySelector(".alerts");
+    alerts.innerHTML = this._alerts();
+  }
+
+  _alerts() {
+    return (
+      (this._error ? `<div class="alert error">${esc(this._error)}</div>` : "") +
+      (this._message ? `<div class="alert info" role="status">${esc(this._message)}</div>` : "")
+    );
   }
 
   _schedulePoll() {
@@ -289,8 +322,7 @@ class AiAutomationPanel extends HTMLElement {
         )}</button>
       </div>
       <div class="content">
-        ${this._error ? `<div class="alert error">${esc(this._error)}</div>` : ""}
-        ${this._message ? `<div class="alert info" role="status">${esc(this._message)}</div>` : ""}
+        <div class="alerts">${this._alerts()}</div>
         <div class="job" role="status">${this._jobLine()}</div>
         <div class="tabs" role="tablist">
           ${TABS.map(
