@@ -23,6 +23,7 @@ from .engine.co_occurrence import CoOccurrencePattern, detect_co_occurrence
 from .engine.duration import DurationPattern, detect_durations
 from .engine.event_log import EventLog, real_changes
 from .engine.local_time import local_day_of, local_fields, utc_offsets
+from .engine.presence import Presence, presence_of
 from .engine.sun_relative import SunTimes
 from .engine.time_of_day import TimeOfDayParams, TimeOfDayPattern, detect_time_of_day
 
@@ -43,6 +44,7 @@ class Detection:
     backtests: dict[int, Backtest]
     durations: list[DurationPattern] = field(default_factory=list)
     sun: SunTimes | None = None  # the window's sunrises and sunsets (None: no location)
+    presence: Presence | None = None  # who was home when (None: nobody's whereabouts recorded)
 
     @property
     def pattern_count(self) -> int:
@@ -175,7 +177,14 @@ def detect(
     followers = np.fromiter((controllable(e) for e in log.entity_ids), dtype=bool, count=len(log.entity_ids))
     pairs = detect_co_occurrence(log, followers, sun=sun)
     durations = detect_durations(log, followers)
-    backtests = backtest_many(log, {i: p for i, p in enumerate(routines) if suggestable(p)}, sun)
+    presence = presence_of(log)
+    backtests = backtest_many(log, {i: p for i, p in enumerate(routines) if suggestable(p)}, sun, presence)
     return Detection(
-        log=log, time_of_day=routines, co_occurrence=pairs, backtests=backtests, durations=durations, sun=sun
+        log=log,
+        time_of_day=routines,
+        co_occurrence=pairs,
+        backtests=backtests,
+        durations=durations,
+        sun=sun,
+        presence=presence,
     )

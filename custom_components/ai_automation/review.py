@@ -50,6 +50,7 @@ _EPOCH = date(1970, 1, 1)
 CONDITION_WINDOW = "window"
 CONDITION_DARK = "dark"
 CONDITION_NOT_ALREADY = "not_already"
+CONDITION_HOME = "home"
 
 type Gathered = dict[tuple[str, ...], list[dict[str, Any]]]
 
@@ -91,6 +92,7 @@ def gather_evidence(detection: Detection, suggestions: list[dict[str, Any]]) -> 
                 trigger=_trigger_pair(p),
                 tolerance_s=_tolerance_s(p, suggestion.get("backtest") or {}),
                 away=away,
+                people=tuple(p.get("home") or ()),
             ).as_dict()
             for p in directions(suggestion)
         ]
@@ -179,6 +181,8 @@ def form_of(record: dict[str, Any]) -> dict[str, Any]:
         form["conditions"][CONDITION_WINDOW] = True
     if any(p.get("after_dark") for p in ways):
         form["conditions"][CONDITION_DARK] = True
+    if any(p.get("home") for p in ways):
+        form["conditions"][CONDITION_HOME] = True
     return form
 
 
@@ -241,6 +245,7 @@ def _conditions_config(form: dict[str, Any], pattern: dict[str, Any]) -> list[di
         weekdays=list(form["weekdays"]),
         window=(window[0], window[1]) if window else None,
         dark=bool(pattern.get("after_dark")) and bool(keep.get(CONDITION_DARK)),
+        home=tuple(pattern.get("home") or ()) if keep.get(CONDITION_HOME) else (),
         not_already=bool(keep.get(CONDITION_NOT_ALREADY)),
     )
 
@@ -323,6 +328,7 @@ def _replay_spec(form: dict[str, Any], pattern: dict[str, Any], for_s: int) -> t
         weekdays=tuple(WEEKDAYS.index(d) for d in form["weekdays"]),
         window=(_minute(window[0]), _minute(window[1])) if window else None,
         dark=bool(pattern.get("after_dark")) and bool(keep.get(CONDITION_DARK)),
+        home=tuple(pattern.get("home") or ()) if keep.get(CONDITION_HOME) else (),
     )
     return trigger, conditions
 

@@ -163,6 +163,8 @@ def pattern_to_dict(pattern: Pattern) -> dict[str, Any]:
         "share_of_days": pattern.share_of_days,
         "sun_event": pattern.sun_event,
         "sun_offset_min": pattern.sun_offset_min,
+        "presence": pattern.presence,
+        "home": list(pattern.home),
         "origins": dict(pattern.origins),
     }
 
@@ -427,13 +429,15 @@ def condition_list(
     weekdays: list[str] | None = None,
     window: tuple[str, str] | None = None,
     dark: bool = False,
+    home: tuple[str, ...] = (),
     not_already: bool = True,
 ) -> list[dict[str, Any]]:
     """The conditions of a suggestion (also of one the user edited in the panel).
 
     ``weekdays`` names its days (None or all seven: every day), ``window`` is a part of the
-    day as ("HH:MM", "HH:MM"), ``dark`` after sunset or before sunrise, ``not_already``
-    not when the target is already in the state.
+    day as ("HH:MM", "HH:MM"), ``dark`` after sunset or before sunrise, ``home`` one of
+    these people (``person``/``device_tracker`` entities) at home, ``not_already`` not
+    when the target is already in the state.
     """
     conditions: list[dict[str, Any]] = []
     if weekdays is not None and len(set(weekdays)) < len(WEEKDAYS):
@@ -452,6 +456,11 @@ def condition_list(
                 ],
             }
         )
+    if home:
+        at_home: dict[str, Any] = {"condition": "state", "entity_id": list(home), "state": "home"}
+        if len(home) > 1:
+            at_home["match"] = "any"
+        conditions.append(at_home)
     if not_already:
         conditions.append(
             {
@@ -472,6 +481,7 @@ def _conditions(pattern: Pattern) -> list[dict[str, Any]]:
         if isinstance(pattern, CoOccurrencePattern) and pattern.window is not None
         else None,
         dark=isinstance(pattern, CoOccurrencePattern) and pattern.after_dark,
+        home=pattern.home if isinstance(pattern, TimeOfDayPattern) else (),
     )
 
 

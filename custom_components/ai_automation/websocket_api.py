@@ -24,6 +24,7 @@ from .const import DOMAIN, MAX_DISMISS_DAYS, TRIGGER_MANUAL, WEEKDAYS
 from .coordinator import AnalysisCoordinator
 from .review import (
     CONDITION_DARK,
+    CONDITION_HOME,
     CONDITION_NOT_ALREADY,
     CONDITION_WINDOW,
     async_review,
@@ -49,6 +50,7 @@ _FORM = vol.Schema(
             vol.Optional(CONDITION_WINDOW): cv.boolean,
             vol.Optional(CONDITION_DARK): cv.boolean,
             vol.Optional(CONDITION_NOT_ALREADY): cv.boolean,
+            vol.Optional(CONDITION_HOME): cv.boolean,
         },
     }
 )

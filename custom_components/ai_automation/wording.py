@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .display import DESCRIPTION_SHOWN_MAX_CHARS, TITLE_MAX_CHARS, fit, plain_name, shorten
 from .engine.co_occurrence import CoOccurrencePattern
 from .engine.duration import DurationPattern
+from .engine.presence import ANYONE
 from .engine.time_of_day import TimeOfDayPattern
 
 if TYPE_CHECKING:
@@ -128,9 +129,14 @@ def _replayed(backtest: dict[str, Any]) -> str:
     )
 
 
-def word_time_of_day(pattern: TimeOfDayPattern, name: str, backtest: dict[str, Any]) -> Wording:
-    """Word a time-of-day (or sun-relative) suggestion from the numbers behind it."""
-    when = days_text(pattern)
+def word_time_of_day(
+    pattern: TimeOfDayPattern, name: str, backtest: dict[str, Any], who: str | None = None
+) -> Wording:
+    """Word a time-of-day (or sun-relative) suggestion from the numbers behind it.
+
+    ``who`` must be home for it ("someone", or a person's name), when it depends on that.
+    """
+    when = days_text(pattern) + (f" when {who} is home" if who else "")
     spread = round(pattern.spread_min)
     state = plain_name(pattern.to_state)
     went = f"{name} went {state}"
@@ -157,6 +163,8 @@ def word_time_of_day(pattern: TimeOfDayPattern, name: str, backtest: dict[str, A
             if spread == 0
             else f"On {counted}, {went} between {early} and {late} (typically {pattern.time})."
         )
+    if who:
+        evidence += f" Days {who} was not home are not counted."
     description = (
         f"{told}, unless it is already {state}. {_replayed(backtest)} "
         f"(within {backtest['tolerance_min']} minutes)."
@@ -291,4 +299,7 @@ def word(
         )
     if isinstance(pattern, CoOccurrencePattern):
         return word_co_occurrence(pattern, name(pattern.entity_id), name(pattern.trigger_entity_id), backtest)
-    return word_time_of_day(pattern, name(pattern.entity_id), backtest)
+    who = None
+    if pattern.presence is not None:
+        who = "someone" if pattern.presence == ANYONE else name(pattern.presence)
+    return word_time_of_day(pattern, name(pattern.entity_id), backtest, who)

@@ -9,6 +9,7 @@ from numpy.typing import NDArray
 
 from .event_log import EventLog
 from .local_time import MINUTES_PER_DAY, weekday_of
+from .presence import Presence
 from .sun_relative import SunTimes
 from .time_of_day import TimeOfDayPattern
 
@@ -40,6 +41,7 @@ def backtest_time_of_day(
     pattern: TimeOfDayPattern,
     sun: SunTimes | None = None,
     events: NDArray[np.int64] | None = None,
+    presence: Presence | None = None,
 ) -> Backtest:
     """Fire on every day of the pattern's day set on which it could have happened.
 
@@ -48,7 +50,8 @@ def backtest_time_of_day(
     would count a miss nobody could have seen.
 
     At ``pattern.minute``, or at the day's sunrise/sunset plus the offset when the
-    pattern follows the sun (then ``sun`` is required). A firing matches when the entity
+    pattern follows the sun (then ``sun`` is required); with ``pattern.home``, only when
+    one of them is home then (``presence`` says who was). A firing matches when the entity
     reached ``pattern.to_state`` within the tolerance of that day's trigger time (by
     anyone: the household, a wall switch or the automation), midnight notwithstanding.
     """
@@ -63,6 +66,11 @@ def backtest_time_of_day(
         trigger_minute = np.full(fired_days.shape, float(pattern.minute))
     # Minutes since the epoch, local wall clock: days and minutes on one axis.
     triggers = fired_days * MINUTES_PER_DAY + trigger_minute
+    if pattern.home and presence is not None:
+        # Its condition: one of them home at the moment it fires.
+        rows = [presence.index(p) for p in pattern.home if p in presence.people]
+        if rows:
+            triggers = triggers[presence.at(triggers.astype(np.float64))[rows].any(axis=0)]
     if triggers.size == 0:
         return Backtest(would_have_fired=0, matched=0, tolerance_min=tolerance)
 
@@ -81,7 +89,10 @@ def backtest_time_of_day(
 
 
 def backtest_many(
-    log: EventLog, patterns: dict[int, TimeOfDayPattern], sun: SunTimes | None = None
+    log: EventLog,
+    patterns: dict[int, TimeOfDayPattern],
+    sun: SunTimes | None = None,
+    presence: Presence | None = None,
 ) -> dict[int, Backtest]:
     """Backtest several patterns with one sort of the log instead of a scan each."""
     if not patterns:
@@ -100,5 +111,5 @@ def backtest_many(
     results: dict[int, Backtest] = {}
     for index, pattern in patterns.items():
         lo, hi = np.searchsorted(sorted_key, [wanted[index], wanted[index] + 1])
-        results[index] = backtest_time_of_day(log, pattern, sun, np.sort(stamp[lo:hi]))
+        results[index] = backtest_time_of_day(log, pattern, sun, np.sort(stamp[lo:hi]), presence)
     return results

@@ -27,8 +27,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .event_log import EventLog
+from .event_log import IGNORED_STATES, EventLog
 from .local_time import SECONDS_PER_DAY, weekday_of
+from .presence import presence_of
 from .sun_relative import SunTimes
 
 TRIGGER_TIME = "time"
@@ -36,7 +37,6 @@ TRIGGER_SUN = "sun"
 TRIGGER_STATE = "state"  # the trigger entity reached its state (and held it ``for_s``)
 TRIGGER_HELD = "held"  # the target itself has been in a state for ``for_s``
 EVERY_DAY = (0, 1, 2, 3, 4, 5, 6)
-_HOME = "home"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +59,8 @@ class Evidence:
     acts: tuple[float, ...]
     candidates: tuple[tuple[float, float], ...]  # (stamp, seconds held)
     tolerance_s: float
+    # The people a "someone home" condition may name: (entity id, change stamps, home after each).
+    people: tuple[tuple[str, tuple[float, ...], tuple[bool, ...]], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """JSON for the store (rounded to the second: the chart's finest mark)."""
@@ -72,6 +74,7 @@ class Evidence:
             "acts": [round(s) for s in self.acts],
             "candidates": [[round(s), round(h)] for s, h in self.candidates],
             "tolerance_s": self.tolerance_s,
+            "people": [[p, [round(c) for c in changes], list(home)] for p, changes, home in self.people],
         }
 
     @classmethod
@@ -87,7 +90,25 @@ class Evidence:
             acts=tuple(float(s) for s in data["acts"]),
             candidates=tuple((float(s), float(h)) for s, h in data["candidates"]),
             tolerance_s=float(data["tolerance_s"]),
+            people=tuple(
+                (str(p), tuple(float(c) for c in changes), tuple(bool(h) for h in home))
+                for p, changes, home in data.get("people", [])
+            ),
         )
+
+    def home_at(self, people: tuple[str, ...], stamps: NDArray[np.float64]) -> NDArray[np.bool_]:
+        """Per stamp: was one of ``people`` home (unknown, before their first state: yes)?"""
+        known = [(changes, home) for p, changes, home in self.people if p in people]
+        if not known:
+            return np.ones(stamps.shape, dtype=bool)
+        out = np.zeros(stamps.shape, dtype=bool)
+        for changes, home in known:
+            flags = np.asarray(home, dtype=bool)
+            last = np.searchsorted(np.asarray(changes, dtype=np.float64), stamps, side="right") - 1
+            out |= last < 0  # before their first state: unknown, counted as home
+            if flags.size:
+                out |= (last >= 0) & flags[np.clip(last, 0, None)]
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +129,7 @@ class Conditions:
     weekdays: tuple[int, ...] = EVERY_DAY  # 0 = Monday
     window: tuple[int, int] | None = None  # local minutes [start, end), may cross midnight
     dark: bool = False  # after sunset or before sunrise
+    home: tuple[str, ...] = ()  # one of these people at home
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +193,8 @@ def _passes(evidence: Evidence, conditions: Conditions, stamps: NDArray[np.float
         rise, sets = _sun_minutes(evidence, "sunrise", days), _sun_minutes(evidence, "sunset", days)
         # No sunrise or sunset that day (polar): the sun condition is never true.
         ok &= ~np.isnan(rise) & ~np.isnan(sets) & ((minute >= sets) | (minute < rise))
+    if conditions.home:
+        ok &= evidence.home_at(conditions.home, stamps)
     return ok
 
 
@@ -292,32 +316,12 @@ def _held(
 
 
 def away_days(log: EventLog) -> tuple[int, ...]:
-    """Local days on which no person was home at any time (homes with ``person.*`` entities).
-
-    Only days from the first recorded person state on: before it, nobody knows.
-    """
-    people = [i for i, e in enumerate(log.entity_ids) if e.startswith("person.")]
-    if not people or _HOME not in log.states:
+    """Local days of the window on which nobody was home (homes with ``person`` entities)."""
+    presence = presence_of(log)
+    if presence is None:
         return ()
-    home = log.states.index(_HOME)
-    occupied: set[int] = set()
-    first_known = log.last_day + 1
-    for person in people:
-        mine = np.flatnonzero(log.entity == person)
-        if mine.size == 0:
-            continue
-        mine = mine[np.argsort(log.ts[mine], kind="stable")]
-        stamps = _stamps(log, mine)
-        ends = np.append(stamps[1:], float((log.last_day + 1) * SECONDS_PER_DAY))
-        first_known = min(first_known, int(stamps[0] // SECONDS_PER_DAY))
-        for start, end in zip(stamps[log.state[mine] == home], ends[log.state[mine] == home], strict=True):
-            occupied.update(range(int(start // SECONDS_PER_DAY), int((end - 1e-6) // SECONDS_PER_DAY) + 1))
     covered = {log.first_day + int(i) for i in np.flatnonzero(log.covered)}
-    return tuple(
-        d
-        for d in range(max(first_known, log.first_day), log.last_day + 1)
-        if d in covered and d not in occupied
-    )
+    return tuple(d for d in presence.away_days(log.first_day, log.last_day) if d in covered)
 
 
 def gather(
@@ -328,12 +332,14 @@ def gather(
     trigger: tuple[str, str] | None = None,
     tolerance_s: float,
     away: tuple[int, ...] = (),
+    people: tuple[str, ...] = (),
 ) -> Evidence:
     """The evidence of one direction of a suggestion, read from the job's event log.
 
     ``target`` is the (entity, state) the automation sets. ``trigger`` is the (entity,
     state) whose changes are its candidates: the trigger entity of a state trigger, or the
     target's own state for a "has been on for" trigger; None for a clock trigger.
+    ``people``: whose whereabouts a "someone home" condition reads.
     """
     real = log.real_mask()
     known = set(log.entity_ids)
@@ -377,4 +383,14 @@ def gather(
         acts=tuple(_floats(acts)),
         candidates=candidates,
         tolerance_s=float(tolerance_s),
+        people=tuple(_whereabouts(log, person) for person in people if person in known),
     )
+
+
+def _whereabouts(log: EventLog, person: str) -> tuple[str, tuple[float, ...], tuple[bool, ...]]:
+    """A person's changes (stamps) and whether each made them home; unavailable skipped."""
+    entity = log.entity_ids.index(person)
+    skipped = [i for i, s in enumerate(log.states) if s in IGNORED_STATES]
+    mine = _by_time(log, (log.entity == entity) & ~np.isin(log.state, skipped))
+    home = log.states.index("home") if "home" in log.states else -1
+    return person, tuple(_floats(_stamps(log, mine))), tuple(bool(h) for h in log.state[mine] == home)

@@ -31,6 +31,7 @@ from .minute_histogram import (
     gaussian_kernel_fft,
     groups_with_peaks,
 )
+from .presence import ANYONE, Presence, presence_of
 from .sun_relative import SUN_EVENTS, SunTimes, axis_minutes, prefer_tighter
 
 
@@ -56,6 +57,9 @@ class TimeOfDayParams:
     # A routine is "about sunset" only near it: 11 hours before sunrise is a clock time.
     max_sun_offset_min: int = 180
     min_peak_gap_min: int = 90  # two routines of one entity/state at least this far apart
+    # A person's routine: never seen on at least this many days they were away and the
+    # others home (with fewer, a common routine missed by chance would look like theirs).
+    min_person_days: int = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +81,10 @@ class TimeOfDayPattern:
     hit_days: tuple[int, ...] = ()  # local day numbers of the occurrences
     sun_event: str | None = None  # "sunrise"/"sunset" when it follows the sun better
     sun_offset_min: int | None = None  # minutes after (negative: before) the sun event
+    # Who must be home: ``presence.ANYONE``, a person's entity id, or None (see presence.py);
+    # ``home`` the people of whom one must be (everyone recorded, or that person).
+    presence: str | None = None
+    home: tuple[str, ...] = ()
 
     @property
     def time(self) -> str:
@@ -100,6 +108,7 @@ class _Window:
     peaks: PeakTest
     sun: SunTimes | None
     params: TimeOfDayParams
+    presence: Presence | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +204,7 @@ def _window(log: EventLog, params: TimeOfDayParams, sun: SunTimes | None) -> _Wi
         ),
         sun=sun,
         params=params,
+        presence=presence_of(log),
     )
 
 
@@ -321,25 +331,87 @@ def _daily_hits(
     return chosen, anchor_day[order[first]], offsets[chosen].astype(np.float64)
 
 
-def _by_chance(group: _Group, day_set: DaySet, occurrences: int, window: _Window) -> bool:
-    """Would this many hits come from the entity's own changes at random times of day?"""
+def _by_chance(
+    group: _Group, day_set: DaySet, occurrences: int, window: _Window, could: NDArray[np.bool_]
+) -> bool:
+    """Would this many hits come from the entity's own changes at random times of day?
+
+    ``could``: per window day, whether the routine could have happened then.
+    """
     # Its changes on the day set's eligible days (one per minute, as they vote), spread
     # at random over the day: how often one would land in the window anyway.
     vote_days = np.unique(group.day * MINUTES_PER_DAY + group.minute) // MINUTES_PER_DAY
-    counted = day_set.holds(vote_days) & window.eligible[group.entity, vote_days - window.first_day]
+    counted = day_set.holds(vote_days) & could[vote_days - window.first_day]
     per_day_rate = np.count_nonzero(counted) / day_set.eligible
     per_day = 1.0 - math.exp(-per_day_rate * (2 * window.params.window_min + 1) / MINUTES_PER_DAY)
     return _chance(occurrences, day_set.eligible, per_day) > window.params.max_chance
 
 
+def _presence_options(
+    group: _Group, peak: int, window: _Window, sun_event: str | None, hit_days: NDArray[np.int64]
+) -> list[tuple[str | None, NDArray[np.bool_]]]:
+    """The ways the routine may depend on who is home, with the days it could have happened.
+
+    Nobody's whereabouts recorded: none. A routine never seen while nobody was home (at its
+    time), where that happened: it depends on someone being home, and those days are not
+    days it missed. One never seen while a person was away and the others home (on at
+    least ``min_person_days`` such days): it may be that person's.
+    """
+    could = window.eligible[group.entity]
+    presence = window.presence
+    if presence is None:
+        return [(None, could)]
+    days = np.arange(window.first_day, window.last_day + 1, dtype=np.int64)
+    if sun_event is None:
+        moments = days * MINUTES_PER_DAY + float(peak)
+    else:
+        assert window.sun is not None
+        moments = days * MINUTES_PER_DAY + window.sun.minutes(sun_event, days) + peak
+    home = presence.at(np.nan_to_num(moments, nan=-1.0))  # no sun event: before anything known
+    anyone = np.asarray(home.any(axis=0), dtype=bool)
+    hit_index = hit_days - window.first_day
+    if np.count_nonzero(could & ~anyone) == 0 or np.any(~anyone[hit_index]):
+        return [(None, could)]  # never away at its time, or it happens while away too
+    options: list[tuple[str | None, NDArray[np.bool_]]] = [(ANYONE, could & anyone)]
+    for i, person in enumerate(presence.people):
+        person_home = np.asarray(home[i], dtype=bool)
+        others_only = could & anyone & ~person_home
+        if np.count_nonzero(others_only) >= window.params.min_person_days and person_home[hit_index].all():
+            options.append((person, could & person_home))
+    return options
+
+
 def _pattern_at(group: _Group, peak: int, window: _Window, sun_event: str | None) -> TimeOfDayPattern | None:
     # The peak's window is dense enough: the screen kept only such peaks.
-    params = window.params
     hits = _daily_hits(group, peak, window, sun_event)
     if hits is None:
         return None
+    best: TimeOfDayPattern | None = None
+    for presence, could in _presence_options(group, peak, window, sun_event, hits[1]):
+        found = _fit(group, peak, window, sun_event, hits, presence, could)
+        if found is not None and (best is None or found.confidence > best.confidence):
+            best = found
+    return best
+
+
+def _fit(
+    group: _Group,
+    peak: int,
+    window: _Window,
+    sun_event: str | None,
+    hits: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]],
+    presence: str | None,
+    could: NDArray[np.bool_],
+) -> TimeOfDayPattern | None:
+    """The routine at ``peak`` on the days it ``could`` have happened (per window day)."""
+    params = window.params
     chosen, hit_days, hit_offsets = hits
-    day_set = fit_day_set(hit_days, _ints(window.eligible_per_weekday[group.entity]))
+    possible = could[hit_days - window.first_day]
+    chosen, hit_days, hit_offsets = chosen[possible], hit_days[possible], hit_offsets[possible]
+    if hit_days.size == 0:
+        return None
+    per_weekday = eligible_per_weekday(could[np.newaxis, :], window.first_day)[0]
+    day_set = fit_day_set(hit_days, _ints(per_weekday))
     in_set = day_set.holds(hit_days)
     occurrences = int(np.count_nonzero(in_set))
     if occurrences < params.min_occurrences or day_set.eligible == 0:
@@ -349,7 +421,7 @@ def _pattern_at(group: _Group, peak: int, window: _Window, sun_event: str | None
         return None
     set_offsets = hit_offsets[in_set]
     spread = float(np.std(set_offsets))
-    if spread > params.max_spread_min or _by_chance(group, day_set, occurrences, window):
+    if spread > params.max_spread_min or _by_chance(group, day_set, occurrences, window, could):
         return None
     at = round(peak + _median(set_offsets))
     sun_offset: int | None = None
@@ -381,4 +453,12 @@ def _pattern_at(group: _Group, peak: int, window: _Window, sun_event: str | None
         hit_days=tuple(int(d) for d in np.sort(hit_days[in_set])),
         sun_event=sun_event,
         sun_offset_min=sun_offset,
+        presence=presence,
+        home=_home_of(presence, window.presence),
     )
+
+
+def _home_of(presence: str | None, known: Presence | None) -> tuple[str, ...]:
+    if presence is None or known is None:
+        return ()
+    return known.people if presence == ANYONE else (presence,)

@@ -572,6 +572,7 @@ class AiAutomationPanel extends HTMLElement {
           start: pattern.window?.[0] || "",
           end: pattern.window?.[1] || "",
           state: this._stateName(record),
+          who: !pattern.presence || pattern.presence === "anyone" ? this.t("someone_home") : this._name(pattern.presence),
         };
         return `<label class="condition"><input type="checkbox" data-condition="${name}" ${checked ? "checked" : ""}>${esc(this.t(`condition_${name}`, vars))}</label>`;
       })
