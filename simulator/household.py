@@ -45,6 +45,8 @@ class PlantedRoutine:
     automated: bool = False
     sun_event: str | None = None  # planted relative to sunrise/sunset
     sun_offset_min: int | None = None
+    # Who must be home for it: presence.ANYONE, a person's entity id, or None (no one recorded).
+    presence: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from custom_components.ai_automation.const import WEEKDAYS
+from custom_components.ai_automation.engine.presence import ANYONE
 from custom_components.ai_automation.suggestions import Candidate, automation_config, back_pattern
 from custom_components.ai_automation.wording import word
 from simulator.household import DAILY, PlantedCoOccurrence, PlantedRoutine
@@ -46,6 +47,8 @@ class Shown:
     window: tuple[str, str] | None = None
     # The way back of a back-and-forth suggestion (the other trigger of the same automation).
     back: Shown | None = None
+    # The people of whom one must be home (its "someone home" condition), or ().
+    home: tuple[str, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -160,7 +163,18 @@ def _shown(
     elif trigger["trigger"] == "sun":
         minute = mean_sun[trigger["event"]] + _seconds(trigger.get("offset", 0)) / 60
     entity = action["target"]["entity_id"]
-    return Shown(trigger, entity, to_state, days, title, minute, _window_of(conditions))
+    return Shown(
+        trigger, entity, to_state, days, title, minute, _window_of(conditions), home=_home_of(conditions)
+    )
+
+
+def _home_of(conditions: list[dict[str, Any]]) -> tuple[str, ...]:
+    """Whom a "someone home" condition names."""
+    for c in conditions:
+        if c["condition"] == "state" and c.get("state") == "home":
+            entity = c["entity_id"]
+            return tuple(sorted(entity if isinstance(entity, list) else [entity]))
+    return ()
 
 
 def _window_of(conditions: list[dict[str, Any]]) -> tuple[str, str] | None:
@@ -239,12 +253,12 @@ def _classify(shown: Shown, home: RealHome) -> Verdict:
         if r.sun_event is None and kind == "time" and shown.minute is not None:
             off = _apart(shown.minute, _minute(r.time))
             if off <= TIME_TOLERANCE_MIN and _days_fit(shown, r.days):
-                return Verdict(RIGHT, f"clock routine {r.time}, {off:.0f} min off", r)
+                return _with_presence(shown, r, home, f"clock routine {r.time}, {off:.0f} min off")
         offset = shown.sun_offset_min
         if r.sun_event and kind == "sun" and offset is not None and shown.trigger["event"] == r.sun_event:
             off = abs(offset - (r.sun_offset_min or 0))
             if off <= TIME_TOLERANCE_MIN and _days_fit(shown, r.days):
-                return Verdict(RIGHT, f"{r.sun_event} routine, offset {off:.0f} min off", r)
+                return _with_presence(shown, r, home, f"{r.sun_event} routine, offset {off:.0f} min off")
     for p in home.co_occurrences:
         if p.automated or (p.entity_id, p.to_state) != target:
             continue
@@ -279,6 +293,20 @@ def _classify(shown: Shown, home: RealHome) -> Verdict:
     if kind not in kinds:
         return Verdict(WRONG_KIND, "; ".join(kinds.values()))
     return Verdict(UNPLANTED, f"right kind, wrong detail ({kinds[kind]})")
+
+
+def _with_presence(shown: Shown, planted: PlantedRoutine, home: RealHome, what: str) -> Verdict:
+    """Right when it names who must be home as the planted routine needs (or nobody)."""
+    if planted.presence is None:
+        want: tuple[str, ...] = ()
+    elif planted.presence == ANYONE:
+        want = tuple(sorted(home.people))
+    else:
+        want = (planted.presence,)
+    if shown.home == want:
+        return Verdict(RIGHT, what + (f", when {'/'.join(want)} home" if want else ""), planted)
+    said = "/".join(shown.home) or "nobody"
+    return Verdict(WRONG_CONDITION, f"{what}: needs {'/'.join(want) or 'nobody'} home, shown {said}", planted)
 
 
 def _with_window(shown: Shown, planted: PlantedCoOccurrence, what: str) -> Verdict:

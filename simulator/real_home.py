@@ -34,6 +34,7 @@ from simulator.household import (
     PlantedRoutine,
     simulate,
 )
+from simulator.household_life import PEOPLE, live, planted
 
 # A change made by a script a user started (the recorder links it to the script's run).
 SCRIPT = "script"
@@ -79,6 +80,7 @@ class RealHome(Household):
     time_zone: tzinfo | None = None
     latitude: float = 52.37
     longitude: float = 4.89
+    people: tuple[str, ...] = ()  # the person entities, where ``household_life`` planted them
 
 
 _USER_AGENTS = (
@@ -354,8 +356,12 @@ def simulate_real_home(
     numeric_sensors: int = 4,
     latitude: float = 52.37,
     longitude: float = 4.89,
+    life: bool = False,
 ) -> RealHome:
-    """``simulate``'s home of ``seed`` plus what real homes have (see the module doc)."""
+    """``simulate``'s home of ``seed`` plus what real homes have (see the module doc).
+
+    ``life``: and people who come and go (``household_life``).
+    """
     tz = ZoneInfo(time_zone) if isinstance(time_zone, str) else time_zone
     base = simulate(seed, days, end, tz, numeric_sensors, latitude=latitude, longitude=longitude)
     home = _Home(seed, days, base.end, tz)
@@ -365,11 +371,15 @@ def simulate_real_home(
     _household_acts(home)
     _driveway(home, latitude, longitude)
     hallway, tv, door = base.co_occurrences
+    # The garden light goes off between 23:00 and 23:50 every day: a routine too.
+    routines = [*base.routines, PlantedRoutine("light.garden", "off", "23:25", DAILY)]
+    if life:
+        home.changes, _life = live(home.changes, home.first_date, home.days, home.at, seed)
+        routines = planted(routines)
     changes = _finish(home)
     return RealHome(
         changes=changes,
-        # The garden light goes off between 23:00 and 23:50 every day: a routine too.
-        routines=[*base.routines, PlantedRoutine("light.garden", "off", "23:25", DAILY)],
+        routines=routines,
         negative_controls=[*base.negative_controls, *_DEVICES, *_INFO_SENSORS],
         co_occurrences=[
             hallway,
@@ -400,6 +410,7 @@ def simulate_real_home(
         time_zone=tz,
         latitude=latitude,
         longitude=longitude,
+        people=PEOPLE if life else (),
     )
 
 

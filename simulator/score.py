@@ -147,8 +147,12 @@ def score_seed(
     max_suggestions: int = MAX_SUGGESTIONS,
     min_confidence: float = MIN_CONFIDENCE,
     place: Place = Place(),  # noqa: B008 - frozen
+    life: bool = False,
 ) -> SeedFigures:
-    """Simulate, detect, rank and judge one seed's real home and noise home."""
+    """Simulate, detect, rank and judge one seed's real home and noise home.
+
+    ``life``: people come and go in the real home (``household_life``).
+    """
     began = time.perf_counter()
     home = simulate_real_home(
         seed,
@@ -157,6 +161,7 @@ def score_seed(
         place.time_zone,
         latitude=place.latitude,
         longitude=place.longitude,
+        life=life,
     )
     ranked = ranked_suggestions(home, min_confidence)
     all_verdicts = [classify(s, home) for s in ranked]
@@ -205,10 +210,14 @@ def score(
     max_suggestions: int = MAX_SUGGESTIONS,
     min_confidence: float = MIN_CONFIDENCE,
     place: Place = Place(),  # noqa: B008 - frozen
+    life: bool = False,
 ) -> Figures:
-    """Score ``seeds`` seeds from ``first_seed`` on."""
+    """Score ``seeds`` seeds from ``first_seed`` on (``life``: see ``score_seed``)."""
     return Figures(
-        [score_seed(s, max_suggestions, min_confidence, place) for s in range(first_seed, first_seed + seeds)]
+        [
+            score_seed(s, max_suggestions, min_confidence, place, life)
+            for s in range(first_seed, first_seed + seeds)
+        ]
     )
 
 
@@ -273,13 +282,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--time-zone", default=Place().time_zone)
     parser.add_argument("--latitude", type=float, default=Place().latitude)
     parser.add_argument("--longitude", type=float, default=Place().longitude)
+    parser.add_argument(
+        "--life",
+        action="store_true",
+        help="people come and go: a commute, a trip, a vacation (household_life)",
+    )
     args = parser.parse_args(argv)
     began = time.perf_counter()
     zone = ZoneInfo(args.time_zone)
     place = Place(
         datetime.combine(args.end, datetime.min.time(), zone), args.time_zone, args.latitude, args.longitude
     )
-    figures = score(args.seeds, args.first_seed, args.max_suggestions, args.min_confidence / 100, place)
+    figures = score(
+        args.seeds, args.first_seed, args.max_suggestions, args.min_confidence / 100, place, args.life
+    )
     print_figures(figures, args.verbose)
     print(f"{args.seeds} seeds in {time.perf_counter() - began:.1f} s")
     return 0

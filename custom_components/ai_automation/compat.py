@@ -21,16 +21,21 @@ from homeassistant.helpers import service as service_helper
 # version. Type checkers see the packages as installed: against current HA (Python 3.14
 # only) the schemas are probatio's, as in core's own code; and BinarySensorDeviceClass
 # is declared in binary_sensor.const, which 2026.10's package does not re-export.
+# The same for StaticPathConfig: declared in http.server since 2026 (re-exported by the
+# package, which mypy does not count as an export).
 if TYPE_CHECKING:
     if sys.version_info >= (3, 14):
         import probatio as vol
         from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+        from homeassistant.components.http.server import StaticPathConfig
     else:
         import voluptuous as vol
         from homeassistant.components.binary_sensor import BinarySensorDeviceClass
+        from homeassistant.components.http import StaticPathConfig
 else:
     import voluptuous as vol
     from homeassistant.components.binary_sensor import BinarySensorDeviceClass
+    from homeassistant.components.http import StaticPathConfig
 
 try:  # 2025.12+: target resolution lives in helpers.target (the old helper went in 2026.8).
     from homeassistant.helpers.target import TargetSelection
@@ -207,6 +212,7 @@ async def async_ai_task_generate_data(
 __all__ = [
     "AI_TASK_DOMAIN",
     "BinarySensorDeviceClass",
+    "StaticPathConfig",
     "ai_task_default_entity",
     "ai_task_generates_data",
     "ai_task_loaded",

@@ -14,9 +14,9 @@ import hashlib
 from pathlib import Path
 
 from homeassistant.components import frontend, panel_custom
-from homeassistant.components.http import StaticPathConfig
 from homeassistant.core import HomeAssistant
 
+from .compat import StaticPathConfig
 from .const import DOMAIN, LOGGER
 
 PANEL_URL_PATH = "ai-automation"

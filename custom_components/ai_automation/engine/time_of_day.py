@@ -348,28 +348,39 @@ def _by_chance(
 
 
 def _presence_options(
-    group: _Group, peak: int, window: _Window, sun_event: str | None, hit_days: NDArray[np.int64]
+    group: _Group,
+    peak: int,
+    window: _Window,
+    sun_event: str | None,
+    hits: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]],
 ) -> list[tuple[str | None, NDArray[np.bool_]]]:
     """The ways the routine may depend on who is home, with the days it could have happened.
 
     Nobody's whereabouts recorded: none. A routine never seen while nobody was home (at its
     time), where that happened: it depends on someone being home, and those days are not
     days it missed. One never seen while a person was away and the others home (on at
-    least ``min_person_days`` such days): it may be that person's.
+    least ``min_person_days`` such days): it may be that person's. A day it happened is
+    judged at the moment it did (coffee at 08:10, out of the door at 08:16), the others at
+    the routine's time.
     """
     could = window.eligible[group.entity]
     presence = window.presence
     if presence is None:
         return [(None, could)]
+    _chosen, hit_days, hit_offsets = hits
     days = np.arange(window.first_day, window.last_day + 1, dtype=np.int64)
-    if sun_event is None:
-        moments = days * MINUTES_PER_DAY + float(peak)
-    else:
+    moments: NDArray[np.float64] = (days * MINUTES_PER_DAY).astype(np.float64) + float(peak)
+    if sun_event is not None:
         assert window.sun is not None
-        moments = days * MINUTES_PER_DAY + window.sun.minutes(sun_event, days) + peak
-    home = presence.at(np.nan_to_num(moments, nan=-1.0))  # no sun event: before anything known
-    anyone = np.asarray(home.any(axis=0), dtype=bool)
+        event = window.sun.minutes(sun_event, days)
+        # No sun event that day: a moment before anything is known.
+        moments = np.where(np.isnan(event), -1.0, moments + event)
     hit_index = hit_days - window.first_day
+    moments[hit_index] += hit_offsets
+    home = presence.at(moments)
+    # Minutes are coarse: someone who left in the minute it happened was still there.
+    home[:, hit_index] |= presence.at(moments[hit_index] - 0.5)
+    anyone = np.asarray(home.any(axis=0), dtype=bool)
     if np.count_nonzero(could & ~anyone) == 0 or np.any(~anyone[hit_index]):
         return [(None, could)]  # never away at its time, or it happens while away too
     options: list[tuple[str | None, NDArray[np.bool_]]] = [(ANYONE, could & anyone)]
@@ -387,7 +398,7 @@ def _pattern_at(group: _Group, peak: int, window: _Window, sun_event: str | None
     if hits is None:
         return None
     best: TimeOfDayPattern | None = None
-    for presence, could in _presence_options(group, peak, window, sun_event, hits[1]):
+    for presence, could in _presence_options(group, peak, window, sun_event, hits):
         found = _fit(group, peak, window, sun_event, hits, presence, could)
         if found is not None and (best is None or found.confidence > best.confidence):
             best = found
