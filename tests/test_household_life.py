@@ -1,0 +1,84 @@
+"""Homes where people come and go: vacations are not missed days, and routines say who must be home.
+
+The simulated home of ``simulator.household_life`` (a commute, a trip of Sam's, a family
+vacation, Sam's desk lamp), scored as ``scripts/score --life`` does.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pytest
+
+from simulator.household import PHYSICAL, USER
+from simulator.household_life import ALEX, DESK_LAMP, PEOPLE, SAM
+from simulator.judge import RIGHT, WRONG_CONDITION, Shown, classify
+from simulator.real_home import RealHome, simulate_real_home
+from simulator.score import END, TZ, score
+
+SEEDS = 4
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations() -> None:
+    """No hass: the score calls the detectors directly."""
+
+
+@cache
+def _home(seed: int = 1) -> RealHome:
+    return simulate_real_home(seed=seed, days=31, end=END, time_zone=TZ, life=True)
+
+
+def test_nothing_is_done_by_hand_while_nobody_is_home() -> None:
+    """Only the network's doing while the house is empty: devices coming back after a drop-out
+    or a restart look physical, nothing else does."""
+    home = _home()
+    where: dict[str, str] = {}
+    last: dict[str, str] = {}
+    by_hand_while_away = []
+    for change in home.changes:
+        before = last.get(change.entity_id)
+        last[change.entity_id] = change.state
+        if change.entity_id in PEOPLE:
+            if change.state in ("home", "not_home"):
+                where[change.entity_id] = change.state
+            continue
+        coming_back = before in ("unavailable", "unknown") or change.state in ("unavailable", "unknown")
+        empty = len(where) == len(PEOPLE) and all(s == "not_home" for s in where.values())
+        if empty and change.origin in (USER, PHYSICAL) and not coming_back:
+            by_hand_while_away.append(change)
+    assert home.people == PEOPLE
+    assert by_hand_while_away == []
+
+
+def _lamp(home: tuple[str, ...]) -> Shown:
+    return Shown({"trigger": "time", "at": "20:30:00"}, DESK_LAMP, "on", minute=20 * 60 + 30, home=home)
+
+
+@pytest.mark.parametrize(
+    ("home", "label"),
+    [
+        ((SAM,), RIGHT),
+        ((), WRONG_CONDITION),
+        (tuple(sorted(PEOPLE)), WRONG_CONDITION),
+        ((ALEX,), WRONG_CONDITION),
+    ],
+)
+def test_sams_lamp_is_right_only_when_it_needs_sam(home: tuple[str, ...], label: str) -> None:
+    assert classify(_lamp(home), _home()).label == label
+
+
+def test_every_routine_shown_with_who_must_be_home() -> None:
+    """All candidates (not just the first ten): every planted routine, with its presence."""
+    figures = score(SEEDS, max_suggestions=40, life=True)
+
+    assert figures.total("routines_found") >= 0.9 * figures.total("routines_total")
+    assert figures.total(WRONG_CONDITION) == 0
+    lamps = [
+        s
+        for f in figures.seeds
+        for s, v in f.verdicts
+        if s.entity_id == DESK_LAMP and s.to_state == "on" and v.label == RIGHT
+    ]
+    assert len(lamps) == SEEDS
+    assert all(s.home == (SAM,) for s in lamps)
