@@ -1,0 +1,110 @@
+"""A home where people come and go, through a real job and the review panel's commands.
+
+The suggestion needs someone home (a state condition on the people, any of them); the
+chart shows the vacation's days as nobody home; without the condition the replay fires
+on those days too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
+
+from custom_components.ai_automation.const import DEFAULT_OPTIONS, DOMAIN
+from simulator.household_life import PEOPLE, SAM
+from simulator.real_home import RealHome, simulate_real_home
+
+from .conftest import TEST_LATITUDE, TEST_LONGITUDE, TEST_TIME_ZONE, async_run
+from .decisions_helpers import async_remove_automations, async_setup_automations, write_config
+
+
+@pytest.fixture
+def household() -> RealHome:
+    """A month of a home with a commute, a trip and a vacation, ending now."""
+    return simulate_real_home(
+        seed=7,
+        days=30,
+        end=dt_util.now(dt_util.get_time_zone(TEST_TIME_ZONE)),
+        time_zone=TEST_TIME_ZONE,
+        latitude=TEST_LATITUDE,
+        longitude=TEST_LONGITUDE,
+        life=True,
+    )
+
+
+@pytest.fixture
+def entry_options() -> dict[str, Any]:
+    """Every suggestion: these tests follow particular ones."""
+    return {**DEFAULT_OPTIONS, "max_suggestions": 50}
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path) -> Path:
+    """configuration.yaml includes automations.yaml."""
+    write_config(tmp_path, "automation: !include automations.yaml\n", "[]\n")
+    return tmp_path
+
+
+@pytest.fixture(autouse=True)
+async def remove_automations(hass: HomeAssistant) -> AsyncGenerator[None]:
+    """Created automations go before hass stops."""
+    yield
+    await async_remove_automations(hass)
+
+
+async def _review(client: Any, suggestion_id: str, **form: Any) -> dict[str, Any]:
+    msg: dict[str, Any] = {"type": f"{DOMAIN}/review", "suggestion_id": suggestion_id}
+    if form:
+        msg["form"] = form
+    await client.send_json_auto_id(msg)
+    response: dict[str, Any] = await client.receive_json()
+    assert response["success"], response
+    result: dict[str, Any] = response["result"]
+    return result
+
+
+def _home_condition(automation: dict[str, Any]) -> dict[str, Any] | None:
+    return next((c for c in automation["conditions"] if c.get("state") == "home"), None)
+
+
+async def test_a_routine_that_needs_someone_home_through_the_panel(
+    hass: HomeAssistant, config_dir: Path, load_int: MockConfigEntry, hass_ws_client: WebSocketGenerator
+) -> None:
+    await async_setup_automations(hass, config_dir)
+    suggestions = (await async_run(hass))["suggestions"]
+    blinds = next(
+        s
+        for s in suggestions
+        if s["pattern"]["entity_id"] == "cover.living_room_blinds" and s["pattern"]["to_state"] == "open"
+    )
+    lamp = next(s for s in suggestions if s["pattern"]["entity_id"] == "light.desk_lamp")
+    client = await hass_ws_client(hass)
+
+    found = await _review(client, blinds["id"])
+    anyway = await _review(client, blinds["id"], conditions={"home": False})
+
+    assert _home_condition(blinds["automation"]) == {
+        "condition": "state",
+        "entity_id": sorted(PEOPLE),
+        "state": "home",
+        "match": "any",
+    }
+    assert "when someone is home" in blinds["title"]
+    assert found["form"]["conditions"]["home"] is True
+    away_days = [d for d in found["chart"][0]["days"] if d["status"] == "away"]
+    assert len(away_days) >= 4  # the vacation's whole days
+    assert all(not d["fired"] for d in away_days)
+    # Without it, it would have fired every vacation morning, and nobody opened them.
+    assert anyway["backtest"]["would_have_fired"] >= found["backtest"]["would_have_fired"] + 4
+    assert anyway["backtest"]["precision"] < found["backtest"]["precision"]
+    assert _home_condition(yaml.safe_load(anyway["yaml"])) is None
+    # Sam's lamp needs Sam.
+    assert _home_condition(lamp["automation"]) == {"condition": "state", "entity_id": [SAM], "state": "home"}
