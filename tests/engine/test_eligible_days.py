@@ -54,11 +54,13 @@ def test_a_routine_on_all_ten_recorded_days_of_a_thirty_day_window_has_share_one
     assert 0 < pattern.confidence <= 1
 
 
-def test_the_same_ten_days_in_a_fully_recorded_window_are_no_routine() -> None:
-    """Had the recorder kept all 30 days, a light on only on the last 10 is no daily habit."""
+def test_the_same_ten_days_in_a_fully_recorded_window_are_a_habit_that_started() -> None:
+    """Had the recorder kept all 30 days, a light on only on the last 10 is a new habit:
+    its days count from its first one (see test_habits)."""
     rows = routine("light.kitchen", "on", LAST_TEN, hm(6, 45), jitter(1, 10, 8))
     log = make_log(rows, THIRTY_DAYS.start, THIRTY_DAYS.stop - 1)
-    assert detect_time_of_day(log) == []
+    pattern = only(detect_time_of_day(log), "light.kitchen")
+    assert (pattern.occurrences, pattern.eligible_days) == (10, 10)
 
 
 def test_a_weekday_routine_counts_the_recorded_weekdays() -> None:

@@ -74,6 +74,10 @@ def prefer_tighter(found: list[TimeOfDayPattern]) -> list[TimeOfDayPattern]:
         if rival is None:
             kept.append(pattern)
         elif _sun_wins(pattern, rival):
+            # The sun explains what the clock split in two (at a DST change): both go.
+            kept = [
+                k for k in kept if k is rival or not (_same_routine(k, pattern) and _sun_wins(pattern, k))
+            ]
             kept[kept.index(rival)] = pattern
     return kept
 
@@ -88,6 +92,9 @@ def _same_routine(a: TimeOfDayPattern, b: TimeOfDayPattern) -> bool:
 def _sun_wins(challenger: TimeOfDayPattern, incumbent: TimeOfDayPattern) -> bool:
     if challenger.sun_event is None:
         return False
+    if challenger.since_day is not None and incumbent.since_day is None:
+        # Tight over its last days only, where the other explains the whole window.
+        return challenger.occurrences > incumbent.occurrences
     if incumbent.sun_event is not None:  # sunrise vs sunset: the tighter one
         return challenger.spread_min < incumbent.spread_min
     if challenger.occurrences > incumbent.occurrences:  # the clock split it (a DST change)

@@ -60,6 +60,18 @@ class TimeOfDayParams:
     # A person's routine: never seen on at least this many days they were away and the
     # others home (with fewer, a common routine missed by chance would look like theirs).
     min_person_days: int = 3
+    # Habits change. A routine not seen on the last ``stopped_days`` days it could have
+    # happened on (two of them days of its day set) stopped: not suggested. One first seen
+    # after a week it could have happened on without a sign of it (three of them days of
+    # its day set) started then: its days count from there, once it has happened on
+    # ``started_min_days`` of them. One whose time moved by at
+    # least ``moved_min`` minutes, and by ``moved_spread_ratio`` times its spread, moved:
+    # its days and time count from the move.
+    stopped_days: int = 10
+    started_quiet_days: int = 7
+    started_min_days: int = 7  # a new routine: a week of it (fewer could be a few odd evenings)
+    moved_min: float = 15.0
+    moved_spread_ratio: float = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +97,8 @@ class TimeOfDayPattern:
     # ``home`` the people of whom one must be (everyone recorded, or that person).
     presence: str | None = None
     home: tuple[str, ...] = ()
+    # The local day the routine as it is now began (it moved or started in the window), or None.
+    since_day: int | None = None
 
     @property
     def time(self) -> str:
@@ -267,9 +281,20 @@ def detect_time_of_day(
         found = [
             p for e in events if g in screened[e] for p in _detect_group(clock, window, e, screened[e][g])
         ]
-        patterns.extend(prefer_tighter(found) if sun is not None else found)
+        found = prefer_tighter(found) if sun is not None else found
+        patterns.extend(_current(found))
     patterns.sort(key=lambda p: (-p.confidence, -p.occurrences, p.entity_id, p.minute))
     return patterns
+
+
+def _current(found: list[TimeOfDayPattern]) -> list[TimeOfDayPattern]:
+    """Without the routines of one entity and state that another took over: one that ended
+    before the other began is the old habit (07:00 until last week, 09:00 since)."""
+    return [
+        p
+        for p in found
+        if not any(q is not p and q.hit_days and p.hit_days and q.hit_days[0] > p.hit_days[-1] for q in found)
+    ]
 
 
 def _detect_group(
@@ -405,6 +430,41 @@ def _pattern_at(group: _Group, peak: int, window: _Window, sun_event: str | None
     return best
 
 
+def _since(
+    hit_days: NDArray[np.int64], hit_offsets: NDArray[np.float64], could: NDArray[np.bool_], window: _Window
+) -> int | None:
+    """The day the routine as it is now began, if it moved or started inside the window."""
+    params = window.params
+    order = np.argsort(hit_days, kind="stable")
+    days, offsets = hit_days[order], hit_offsets[order]
+    n = days.size
+    best: tuple[float, int] | None = None
+    # Moved: a step in its daily times, with enough days after it to be a routine.
+    for k in range(3, n - params.min_occurrences + 1):
+        before, after = offsets[:k], offsets[k:]
+        step = abs(_median(after) - _median(before))
+        spread = math.sqrt((float(np.var(before)) * k + float(np.var(after)) * (n - k)) / n)
+        if step >= params.moved_min and step >= params.moved_spread_ratio * spread:
+            ratio = step / (spread + 1.0)
+            if best is None or ratio > best[0]:
+                best = (ratio, int(days[k - 1]) + 1)
+    if best is not None:
+        return best[1]
+    # Started: a week it could have happened on, and nothing, before its first day.
+    quiet = np.count_nonzero(could[: int(days[0]) - window.first_day])
+    if quiet >= params.started_quiet_days and n >= params.started_min_days:
+        return int(days[0])
+    return None
+
+
+def _stopped(hit_days: NDArray[np.int64], day_set: DaySet, could: NDArray[np.bool_], window: _Window) -> bool:
+    """Not seen on the last ``stopped_days`` days it could have happened on."""
+    all_days = np.arange(window.first_day, window.last_day + 1, dtype=np.int64)
+    after = could & (all_days > int(hit_days.max()))
+    in_set_after = np.count_nonzero(after & day_set.holds(all_days))
+    return bool(np.count_nonzero(after) >= window.params.stopped_days and in_set_after >= 2)
+
+
 def _fit(
     group: _Group,
     peak: int,
@@ -421,8 +481,15 @@ def _fit(
     chosen, hit_days, hit_offsets = chosen[possible], hit_days[possible], hit_offsets[possible]
     if hit_days.size == 0:
         return None
+    since = _since(hit_days, hit_offsets, could, window)
+    if since is not None:
+        could = could & (np.arange(window.first_day, window.last_day + 1) >= since)
+        now = hit_days >= since
+        chosen, hit_days, hit_offsets = chosen[now], hit_days[now], hit_offsets[now]
     per_weekday = eligible_per_weekday(could[np.newaxis, :], window.first_day)[0]
     day_set = fit_day_set(hit_days, _ints(per_weekday))
+    if _stopped(hit_days, day_set, could, window):
+        return None
     in_set = day_set.holds(hit_days)
     occurrences = int(np.count_nonzero(in_set))
     if occurrences < params.min_occurrences or day_set.eligible == 0:
@@ -466,6 +533,7 @@ def _fit(
         sun_offset_min=sun_offset,
         presence=presence,
         home=_home_of(presence, window.presence),
+        since_day=since,
     )
 
 
