@@ -9,10 +9,14 @@
 - nothing is done by hand while nobody is home: every change a person makes (by hand, in
   the app, with a script) and every indoor motion in those hours is taken out;
 - **Sam's desk lamp**, on at about 20:30 whenever Sam is home (and off later): a routine
-  that depends on one person.
+  that depends on one person;
+- **habits that change**: the study light on at 07:30 on weekdays moves to 08:05 halfway
+  through the month, the kettle at 06:30 every day stops twelve days before its end, the
+  reading lamp at 21:15 every day starts nine days before its end.
 
 The ground truth: every routine done by hand needs *someone home* (``presence.ANYONE``),
-the desk lamp needs Sam. All of it is drawn from the seed, with a generator of its own.
+the desk lamp needs Sam; the study light is a routine at its new time, the reading lamp
+one too, the kettle none any more. All of it is drawn from the seed, with a generator of its own.
 """
 
 from __future__ import annotations
@@ -24,11 +28,14 @@ from datetime import date, timedelta
 import numpy as np
 
 from custom_components.ai_automation.engine.presence import ANYONE
-from simulator.household import DAILY, PHYSICAL, SYSTEM, USER, Change, PlantedRoutine
+from simulator.household import DAILY, PHYSICAL, SYSTEM, USER, WEEKDAYS, Change, PlantedRoutine
 
 ALEX, SAM = "person.alex", "person.sam"
 PEOPLE = (ALEX, SAM)
 DESK_LAMP = "light.desk_lamp"
+STUDY, KETTLE, READING = "light.study", "switch.kettle", "light.reading_lamp"
+STUDY_BEFORE, STUDY_AFTER = "07:30", "08:05"
+READING_ENOUGH_DAYS = 7  # a week of a new habit makes it one
 _BY_PEOPLE = frozenset({USER, PHYSICAL, "script"})
 _INDOOR_MOTION = (
     "binary_sensor.hallway_motion",
@@ -45,6 +52,7 @@ class Life:
     sams_trip: tuple[float, float]
     away: tuple[tuple[float, float], ...]  # nobody home
     sam_away: tuple[tuple[float, float], ...]
+    reading_days: int  # days the new reading lamp routine happened on
 
 
 def _inside(ts: float, spans: tuple[tuple[float, float], ...]) -> bool:
@@ -52,9 +60,17 @@ def _inside(ts: float, spans: tuple[tuple[float, float], ...]) -> bool:
 
 
 def live(
-    changes: list[Change], first_date: date, days: int, clock: Callable[[date, float], float], seed: int
+    changes: list[Change],
+    first_date: date,
+    days: int,
+    clock: Callable[[date, float], float],
+    seed: int,
+    end_ts: float,
 ) -> tuple[list[Change], Life]:
-    """The changes of a home where people come and go; ``clock(day, minute)`` is its UTC time."""
+    """The changes of a home where people come and go; ``clock(day, minute)`` is its UTC time.
+
+    Nothing at or after ``end_ts`` (the home's end).
+    """
     rng = np.random.default_rng([seed, 0x11FE])
     # The vacation in the second or third week, Sam's trip before or after it.
     vacation_first = int(rng.integers(8, days - 12))
@@ -110,8 +126,52 @@ def live(
         if not _inside(on, sam_away):
             kept.append(Change(DESK_LAMP, "on", on, USER))
             kept.append(Change(DESK_LAMP, "off", on + float(rng.uniform(1.0, 4.0)) * 3600, PHYSICAL))
-    kept.sort(key=lambda c: (c.ts, c.entity_id))
-    return kept, Life(vacation=vacation, sams_trip=sams_trip, away=away, sam_away=sam_away)
+    habits = [c for c in _habits(rng, first_date, days, clock, away) if c.ts < end_ts]
+    kept += habits
+    kept = sorted((c for c in kept if c.ts < end_ts), key=lambda c: (c.ts, c.entity_id))
+    reading_days = sum(c.entity_id == READING and c.state == "on" for c in habits)
+    return kept, Life(
+        vacation=vacation, sams_trip=sams_trip, away=away, sam_away=sam_away, reading_days=reading_days
+    )
+
+
+def _habits(
+    rng: np.random.Generator,
+    first_date: date,
+    days: int,
+    clock: Callable[[date, float], float],
+    away: tuple[tuple[float, float], ...],
+) -> list[Change]:
+    """The study light that moves, the kettle that stops, the reading lamp that starts.
+
+    Done by hand: never while nobody is home (``away`` holds every span of it).
+    """
+    moved_on, stopped_on, started_on = days // 2, days - 12, days - 9
+    out: list[Change] = []
+    for n in range(days):
+        d = first_date + timedelta(days=n)
+        acts: list[tuple[str, float]] = []
+        if d.weekday() < 5:
+            at = STUDY_AFTER if n >= moved_on else STUDY_BEFORE
+            acts.append((STUDY, int(at[:2]) * 60 + int(at[3:]) + rng.normal(0, 4)))
+        if n < stopped_on:
+            acts.append((KETTLE, 6 * 60 + 30 + rng.normal(0, 4)))
+        if n >= started_on:
+            acts.append((READING, 21 * 60 + 15 + rng.normal(0, 5)))
+        for entity_id, minute in acts:
+            on = clock(d, minute)
+            off = on + float(rng.uniform(0.5, 5.0)) * 3600
+            if rng.random() < 0.06 or _inside(on, away):
+                continue
+            out.append(Change(entity_id, "on", on, USER))
+            # Off by hand, or (nobody home by then) by whoever comes back first.
+            out.append(Change(entity_id, "off", _back_home(off, away), PHYSICAL))
+    return out
+
+
+def _back_home(ts: float, away: tuple[tuple[float, float], ...]) -> float:
+    """``ts``, or a minute after the end of the time away it falls in."""
+    return next((end + 60.0 for start, end in away if start <= ts < end), ts)
 
 
 def _whereabouts(person: str, out: list[tuple[float, float]], start: float) -> list[Change]:
@@ -131,8 +191,15 @@ def _whereabouts(person: str, out: list[tuple[float, float]], start: float) -> l
     return [changes[0], *merged]
 
 
-def planted(routines: list[PlantedRoutine]) -> list[PlantedRoutine]:
-    """The routines' ground truth in a home with ``live``: by hand needs someone home."""
+def planted(routines: list[PlantedRoutine], life: Life) -> list[PlantedRoutine]:
+    """The routines' ground truth in a home with ``live``: by hand needs someone home.
+
+    The reading lamp is a routine once it happened on a week of days (the vacation may
+    have taken some of its nine).
+    """
     out = [r if r.automated else replace(r, presence=ANYONE) for r in routines]
     out.append(PlantedRoutine(DESK_LAMP, "on", "20:30", DAILY, presence=SAM))
+    out.append(PlantedRoutine(STUDY, "on", STUDY_AFTER, WEEKDAYS, presence=ANYONE))
+    if life.reading_days >= READING_ENOUGH_DAYS:
+        out.append(PlantedRoutine(READING, "on", "21:15", DAILY, presence=ANYONE))
     return out

@@ -374,8 +374,10 @@ def simulate_real_home(
     # The garden light goes off between 23:00 and 23:50 every day: a routine too.
     routines = [*base.routines, PlantedRoutine("light.garden", "off", "23:25", DAILY)]
     if life:
-        home.changes, _life = live(home.changes, home.first_date, home.days, home.at, seed)
-        routines = planted(routines)
+        home.changes, lived = live(
+            home.changes, home.first_date, home.days, home.at, seed, home.end.timestamp()
+        )
+        routines = planted(routines, lived)
     changes = _finish(home)
     return RealHome(
         changes=changes,

@@ -11,7 +11,7 @@ from functools import cache
 import pytest
 
 from simulator.household import PHYSICAL, USER
-from simulator.household_life import ALEX, DESK_LAMP, PEOPLE, SAM
+from simulator.household_life import ALEX, DESK_LAMP, KETTLE, PEOPLE, READING, SAM, STUDY
 from simulator.judge import RIGHT, WRONG_CONDITION, Shown, classify
 from simulator.real_home import RealHome, simulate_real_home
 from simulator.score import END, TZ, score
@@ -82,3 +82,17 @@ def test_every_routine_shown_with_who_must_be_home() -> None:
     ]
     assert len(lamps) == SEEDS
     assert all(s.home == (SAM,) for s in lamps)
+
+
+def test_habits_that_changed_are_shown_as_they_are_now() -> None:
+    """The study light at its new time, the reading lamp that started, never the kettle that stopped."""
+    figures = score(SEEDS, max_suggestions=40, life=True)
+    shown = [(s, v) for f in figures.seeds for s, v in f.verdicts]
+
+    study = [s for s, v in shown if s.entity_id == STUDY and s.to_state == "on" and v.label == RIGHT]
+    assert len(study) == SEEDS
+    assert all(abs((s.minute or 0) - (8 * 60 + 5)) <= 10 for s in study)
+    assert not any(s.entity_id == KETTLE and s.to_state == "on" for s, _v in shown)
+    reading = [r for f in figures.seeds for r in _home(f.seed).routines if r.entity_id == READING]
+    found = [s for s, v in shown if s.entity_id == READING and s.to_state == "on" and v.label == RIGHT]
+    assert len(found) == len(reading) >= SEEDS // 2

@@ -95,6 +95,10 @@ def _sun_wins(challenger: TimeOfDayPattern, incumbent: TimeOfDayPattern) -> bool
     if challenger.since_day is not None and incumbent.since_day is None:
         # Tight over its last days only, where the other explains the whole window.
         return challenger.occurrences > incumbent.occurrences
+    if incumbent.since_day is not None and challenger.since_day is None:
+        # The clock's routine moved (or began) in the window: the sun's must be tighter
+        # over all of it to explain both parts (a DST change moves clock times too).
+        return challenger.spread_min <= incumbent.spread_min * _SUN_SPREAD_RATIO - 1.0
     if incumbent.sun_event is not None:  # sunrise vs sunset: the tighter one
         return challenger.spread_min < incumbent.spread_min
     if challenger.occurrences > incumbent.occurrences:  # the clock split it (a DST change)

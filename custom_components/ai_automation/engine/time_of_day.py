@@ -60,8 +60,8 @@ class TimeOfDayParams:
     # A person's routine: never seen on at least this many days they were away and the
     # others home (with fewer, a common routine missed by chance would look like theirs).
     min_person_days: int = 3
-    # Habits change. A routine not seen on the last ``stopped_days`` days it could have
-    # happened on (two of them days of its day set) stopped: not suggested. One first seen
+    # Habits change. A routine not seen for the last ``stopped_days`` days (on half of
+    # which it could have happened, two of them days of its day set) stopped: not suggested. One first seen
     # after a week it could have happened on without a sign of it (three of them days of
     # its day set) started then: its days count from there, once it has happened on
     # ``started_min_days`` of them. One whose time moved by at
@@ -458,11 +458,17 @@ def _since(
 
 
 def _stopped(hit_days: NDArray[np.int64], day_set: DaySet, could: NDArray[np.bool_], window: _Window) -> bool:
-    """Not seen on the last ``stopped_days`` days it could have happened on."""
+    """Not seen for the last ``stopped_days`` days, on half of which it could have happened
+    (two of them days of its day set): days away are no sign it stopped, nor are they
+    enough to keep it."""
+    params = window.params
+    last = int(hit_days.max())
+    if window.last_day - last < params.stopped_days:
+        return False
     all_days = np.arange(window.first_day, window.last_day + 1, dtype=np.int64)
-    after = could & (all_days > int(hit_days.max()))
+    after = could & (all_days > last)
     in_set_after = np.count_nonzero(after & day_set.holds(all_days))
-    return bool(np.count_nonzero(after) >= window.params.stopped_days and in_set_after >= 2)
+    return bool(2 * np.count_nonzero(after) >= params.stopped_days and in_set_after >= 2)
 
 
 def _fit(
