@@ -91,6 +91,7 @@ class TimeOfDayPattern:
     automated: bool  # most occurrences were caused by an automation or script
     origins: dict[str, int] = field(default_factory=dict)
     hit_days: tuple[int, ...] = ()  # local day numbers of the occurrences
+    hit_minutes: tuple[int, ...] = ()  # local minute of day of each, in the order of hit_days
     sun_event: str | None = None  # "sunrise"/"sunset" when it follows the sun better
     sun_offset_min: int | None = None  # minutes after (negative: before) the sun event
     # Who must be home: ``presence.ANYONE``, a person's entity id, or None (see presence.py);
@@ -521,6 +522,11 @@ def _fit(
         routine_minute = round(_median(clock)) % MINUTES_PER_DAY
     per_origin = _ints(np.bincount(group.origin[chosen][in_set], minlength=len(Origin)))
     origins = {o.label: per_origin[o] for o in Origin if per_origin[o]}
+    # Each day's clock time of it, in the order of its days.
+    set_days = hit_days[in_set]
+    day_order = np.argsort(set_days, kind="stable")
+    axis = peak + set_offsets
+    clock_times = axis if sun_event is None else window.sun.minutes(sun_event, set_days) + axis  # type: ignore[union-attr]
     return TimeOfDayPattern(
         entity_id=group.entity_id,
         to_state=group.to_state,
@@ -534,7 +540,8 @@ def _fit(
         confidence=_confidence(share, occurrences / hit_days.size, spread),
         automated=origins.get(Origin.AUTOMATION.label, 0) * 2 > occurrences,
         origins=origins,
-        hit_days=tuple(int(d) for d in np.sort(hit_days[in_set])),
+        hit_days=tuple(int(d) for d in set_days[day_order]),
+        hit_minutes=tuple(round(m) % MINUTES_PER_DAY for m in clock_times[day_order]),
         sun_event=sun_event,
         sun_offset_min=sun_offset,
         presence=presence,
