@@ -79,6 +79,24 @@ def test_summary_of_a_time_of_day_routine_wraps_midnight_and_lists_custom_days()
     assert "light.kitchen" not in prompt.system + prompt.user
 
 
+@pytest.mark.parametrize(
+    ("presence", "who", "pseudonymize"),
+    [("anyone", "someone", False), ("person.sam", "Sam", False), ("person.sam", "Device 2", True)],
+)
+def test_a_routine_that_needs_someone_home_says_who(presence: str, who: str, pseudonymize: bool) -> None:
+    """A person's name goes as any device name does (a pseudonym with the option)."""
+    names = {**NAMES, "person.sam": "Sam"}
+    prompt = build_prompt(
+        [_suggestion("ai_1", _pattern("tod_1", presence=presence))],
+        names.get,
+        language="en",
+        pseudonymize=pseudonymize,
+    )
+    (item,) = json.loads(prompt.user)["suggestions"]
+    assert item["only_when_home"] == who
+    assert "person.sam" not in prompt.user
+
+
 def test_suggestions_without_a_known_pattern_are_not_sent() -> None:
     """No pattern (a stored record), or one of a kind we do not know: that suggestion keeps
     its text and is not sent."""

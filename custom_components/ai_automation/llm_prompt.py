@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .display import DESCRIPTION_SHOWN_MAX_CHARS, TITLE_MAX_CHARS, plain_name, shorten
+from .engine.presence import ANYONE
 from .wording import DAY_SETS, usual_window
 
 # What we ask for; the checks below allow some slack over these (titles: TITLE_MAX_CHARS).
@@ -39,7 +40,8 @@ You word home automation suggestions for the people who live in a home.
 Each suggestion is an automation that is already built and checked; you only write its \
 title and description, in the language with the code "{language}".
 The input is JSON: {{"suggestions": [...]}}. Per suggestion: "kind" (time_of_day: at a clock \
-time; sun: relative to sunrise or sunset, offset_min minutes after, negative before; \
+time; sun: relative to sunrise or sunset, offset_min minutes after, negative before; both \
+only when only_when_home is home if given: "someone", or a person's name; \
 co_occurrence: right after another device changes, within only_between if given, only \
 after sunset or before sunrise if only_when_dark, and with and_back it also follows that \
 device back; \
@@ -148,6 +150,9 @@ def _time_of_day_item(pattern: Mapping[str, Any], name: Callable[[str], str]) ->
         hour, minute = (int(p) for p in str(pattern["time"]).split(":")[:2])
         early, late = usual_window(hour * 60 + minute, spread)
         item |= {"kind": "time_of_day", "time": pattern["time"], "usual_range": f"{early}-{late}"}
+    presence = pattern.get("presence")
+    if presence:
+        item["only_when_home"] = "someone" if presence == ANYONE else name(str(presence))
     return item | {
         "days": _days(pattern),
         "occurrences": pattern.get("occurrences"),
