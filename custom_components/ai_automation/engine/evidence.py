@@ -96,6 +96,14 @@ class Evidence:
             ),
         )
 
+    def sun(self) -> SunTimes:
+        """The stored sunrises and sunsets as the detectors' ``SunTimes``."""
+
+        def table(values: tuple[float | None, ...]) -> NDArray[np.float64]:
+            return np.array([np.nan if m is None else m for m in values], dtype=np.float64)
+
+        return SunTimes(first_day=self.first_day, sunrise=table(self.sunrise), sunset=table(self.sunset))
+
     def home_at(self, people: tuple[str, ...], stamps: NDArray[np.float64]) -> NDArray[np.bool_]:
         """Per stamp: was one of ``people`` home (unknown, before their first state: yes)?"""
         known = [(changes, home) for p, changes, home in self.people if p in people]
@@ -171,13 +179,8 @@ def _window_days(evidence: Evidence) -> NDArray[np.int64]:
 
 
 def _sun_minutes(evidence: Evidence, event: str, days: NDArray[np.int64]) -> NDArray[np.float64]:
-    table = evidence.sunrise if event == "sunrise" else evidence.sunset
-    values = np.array([np.nan if m is None else m for m in table], dtype=np.float64)
-    idx = days - evidence.first_day
-    out = np.full(days.shape, np.nan)
-    valid = (idx >= 0) & (idx < values.size)
-    out[valid] = values[idx[valid]]
-    return out
+    """The day's sunrise or sunset, as ``SunTimes`` answers it (NaN: none, or not known)."""
+    return evidence.sun().minutes(event, days)
 
 
 def _passes(evidence: Evidence, conditions: Conditions, stamps: NDArray[np.float64]) -> NDArray[np.bool_]:
@@ -364,22 +367,18 @@ def gather(
         stamps, held = _held(log, log.entity_ids.index(trigger[0]), selected(trigger))
         candidates = tuple(zip(_floats(stamps), _floats(held), strict=True))
 
-    def sun_table(values: NDArray[np.float64] | None) -> tuple[float | None, ...]:
-        if values is None or sun is None:
+    def sun_table(event: str) -> tuple[float | None, ...]:
+        if sun is None:
             return (None,) * log.day_count
-        idx = days - sun.first_day
-        return tuple(
-            None if not 0 <= i < values.size or np.isnan(values[i]) else float(values[i])
-            for i in idx.tolist()
-        )
+        return tuple(None if np.isnan(m) else float(m) for m in sun.minutes(event, days.astype(np.int64)))
 
     return Evidence(
         first_day=log.first_day,
         last_day=log.last_day,
         no_data=no_data,
         away=away,
-        sunrise=sun_table(sun.sunrise if sun else None),
-        sunset=sun_table(sun.sunset if sun else None),
+        sunrise=sun_table("sunrise"),
+        sunset=sun_table("sunset"),
         acts=tuple(_floats(acts)),
         candidates=candidates,
         tolerance_s=float(tolerance_s),
