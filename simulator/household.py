@@ -24,6 +24,11 @@ AUTOMATION_CHILD = "automation_child"  # state-triggered automation: context has
 SYSTEM = "system"  # sensors
 
 
+def by_hand(rng: np.random.Generator) -> str:
+    """A wall switch or the app."""
+    return PHYSICAL if rng.random() < 0.5 else USER
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
     """One state change."""
@@ -47,6 +52,8 @@ class PlantedRoutine:
     sun_offset_min: int | None = None
     # Who must be home for it: presence.ANYONE, a person's entity id, or None (no one recorded).
     presence: str | None = None
+    # Done together with the other routines of this name (one automation of all), or None.
+    group: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,13 +10,18 @@
   the app, with a script) and every indoor motion in those hours is taken out;
 - **Sam's desk lamp**, on at about 20:30 whenever Sam is home (and off later): a routine
   that depends on one person;
+- **bedtime**: at about 22:40 whenever someone is home, the lounge light and its floor
+  lamp go off and the front door is locked, in no fixed order, within a couple of
+  minutes: one routine of three devices (the lights go on in the evening, the lounge light
+  some afternoons too, the door is unlocked in the morning, all by hand);
 - **habits that change**: the study light on at 07:30 on weekdays moves to 08:05 halfway
   through the month, the kettle at 06:30 every day stops twelve days before its end, the
   reading lamp at 21:15 every day starts nine days before its end.
 
 The ground truth: every routine done by hand needs *someone home* (``presence.ANYONE``),
-the desk lamp needs Sam; the study light is a routine at its new time, the reading lamp
-one too, the kettle none any more. All of it is drawn from the seed, with a generator of its own.
+the desk lamp needs Sam; bedtime is one routine of three parts; the study light is a
+routine at its new time, the reading lamp one too, the kettle none any more. All of it is
+drawn from the seed, with a generator of its own.
 """
 
 from __future__ import annotations
@@ -28,12 +33,16 @@ from datetime import date, timedelta
 import numpy as np
 
 from custom_components.ai_automation.engine.presence import ANYONE
-from simulator.household import DAILY, PHYSICAL, SYSTEM, USER, WEEKDAYS, Change, PlantedRoutine
+from simulator.household import DAILY, PHYSICAL, SYSTEM, USER, WEEKDAYS, Change, PlantedRoutine, by_hand
 
 ALEX, SAM = "person.alex", "person.sam"
 PEOPLE = (ALEX, SAM)
 DESK_LAMP = "light.desk_lamp"
 STUDY, KETTLE, READING = "light.study", "switch.kettle", "light.reading_lamp"
+# Bedtime: the lounge light and its floor lamp off, the front door locked (in any order).
+LOUNGE, FLOOR_LAMP, FRONT_DOOR = "light.lounge", "light.lounge_floor_lamp", "lock.front_door"
+BEDTIME = "22:40"
+BEDTIME_PARTS = ((LOUNGE, "off"), (FLOOR_LAMP, "off"), (FRONT_DOOR, "locked"))
 STUDY_BEFORE, STUDY_AFTER = "07:30", "08:05"
 READING_ENOUGH_DAYS = 7  # a week of a new habit makes it one
 _BY_PEOPLE = frozenset({USER, PHYSICAL, "script"})
@@ -126,6 +135,7 @@ def live(
         if not _inside(on, sam_away):
             kept.append(Change(DESK_LAMP, "on", on, USER))
             kept.append(Change(DESK_LAMP, "off", on + float(rng.uniform(1.0, 4.0)) * 3600, PHYSICAL))
+    kept += _bedtime(rng, first_date, days, clock, away)
     habits = [c for c in _habits(rng, first_date, days, clock, away) if c.ts < end_ts]
     kept += habits
     kept = sorted((c for c in kept if c.ts < end_ts), key=lambda c: (c.ts, c.entity_id))
@@ -169,6 +179,40 @@ def _habits(
     return out
 
 
+def _bedtime(
+    rng: np.random.Generator,
+    first_date: date,
+    days: int,
+    clock: Callable[[date, float], float],
+    away: tuple[tuple[float, float], ...],
+) -> list[Change]:
+    """The lounge lights on in the evening, off at bedtime, the door locked; unlocked mornings."""
+    bedtime = int(BEDTIME[:2]) * 60 + int(BEDTIME[3:])
+    out: list[Change] = []
+    for n in range(days):
+        d = first_date + timedelta(days=n)
+        unlock = clock(d, rng.uniform(7 * 60, 9 * 60))
+        if not _inside(unlock, away):
+            out.append(Change(FRONT_DOOR, "unlocked", unlock, PHYSICAL))
+        evening = clock(d, rng.uniform(18 * 60, 20 * 60))
+        night = clock(d, bedtime + rng.normal(0, 6))
+        if rng.random() < 0.07 or _inside(evening, away) or _inside(night, away):
+            continue
+        # Some afternoons the lounge light is on for a while too.
+        if rng.random() < 0.4:
+            noon = clock(d, rng.uniform(12 * 60, 16 * 60))
+            if not _inside(noon, away):
+                out.append(Change(LOUNGE, "on", noon, PHYSICAL))
+                out.append(Change(LOUNGE, "off", noon + float(rng.uniform(10, 90)) * 60, PHYSICAL))
+        out.append(Change(LOUNGE, "on", evening, PHYSICAL))
+        out.append(Change(FLOOR_LAMP, "on", evening + float(rng.uniform(5, 60)) * 60, USER))
+        # In no fixed order, a minute or two apart.
+        for k, entity_id in enumerate(rng.permutation([LOUNGE, FLOOR_LAMP, FRONT_DOOR])):
+            state = "locked" if entity_id == FRONT_DOOR else "off"
+            out.append(Change(str(entity_id), state, night + k * float(rng.uniform(20, 80)), by_hand(rng)))
+    return out
+
+
 def _back_home(ts: float, away: tuple[tuple[float, float], ...]) -> float:
     """``ts``, or a minute after the end of the time away it falls in."""
     return next((end + 60.0 for start, end in away if start <= ts < end), ts)
@@ -200,6 +244,10 @@ def planted(routines: list[PlantedRoutine], life: Life) -> list[PlantedRoutine]:
     out = [r if r.automated else replace(r, presence=ANYONE) for r in routines]
     out.append(PlantedRoutine(DESK_LAMP, "on", "20:30", DAILY, presence=SAM))
     out.append(PlantedRoutine(STUDY, "on", STUDY_AFTER, WEEKDAYS, presence=ANYONE))
+    out += [
+        PlantedRoutine(entity_id, state, BEDTIME, DAILY, presence=ANYONE, group="bedtime")
+        for entity_id, state in BEDTIME_PARTS
+    ]
     if life.reading_days >= READING_ENOUGH_DAYS:
         out.append(PlantedRoutine(READING, "on", "21:15", DAILY, presence=ANYONE))
     return out

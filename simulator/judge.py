@@ -15,7 +15,12 @@ import numpy as np
 
 from custom_components.ai_automation.const import WEEKDAYS
 from custom_components.ai_automation.engine.presence import ANYONE
-from custom_components.ai_automation.suggestions import Candidate, automation_config, back_pattern
+from custom_components.ai_automation.suggestions import (
+    Candidate,
+    automation_config,
+    back_pattern,
+    part_patterns,
+)
 from custom_components.ai_automation.wording import word
 from simulator.household import DAILY, PlantedCoOccurrence, PlantedRoutine
 from simulator.real_home import PlantedDuration, RealHome
@@ -49,6 +54,9 @@ class Shown:
     back: Shown | None = None
     # The people of whom one must be home (its "someone home" condition), or ().
     home: tuple[str, ...] = ()
+    # Routines done together: each action as a suggestion of the group's trigger and
+    # conditions (the group's own fields are its first part's).
+    parts: tuple[Shown, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -85,6 +93,8 @@ class Shown:
         text = f"{self.kind:9} {when}{days}{during} => {self.entity_id} {self.to_state}"
         if self.back is not None:
             text += ", and back: " + self.back.describe().split("  (")[0].removeprefix(f"{self.back.kind:9} ")
+        if self.parts:
+            text += "".join(f", {p.entity_id} {p.to_state}" for p in self.parts[1:])
         return f"{text}  ({self.title})"
 
 
@@ -96,6 +106,13 @@ class Verdict:
     reason: str
     planted: object | None = None
     also: object | None = None  # what the way back of a back-and-forth suggestion is right for
+    parts: tuple[object, ...] = ()  # what each part of a grouped suggestion is right for
+
+    @property
+    def right_for(self) -> tuple[object, ...]:
+        """Every planted thing this verdict finds."""
+        found = (self.planted, self.also, *self.parts)
+        return tuple(p for p in found if p is not None)
 
 
 def _seconds(value: Any) -> float:
@@ -127,8 +144,16 @@ def shown_of(candidate: Candidate, home: RealHome, mean_sun: dict[str, float]) -
     option's id, the option's conditions and action.
     """
     back = back_pattern(candidate)
-    wording = word(candidate.pattern, candidate.backtest, home.friendly_names.get, back=back)
+    parts = part_patterns(candidate)
+    wording = word(candidate.pattern, candidate.backtest, home.friendly_names.get, back=back, parts=parts)
     config = automation_config(candidate, wording.title, wording.description)
+    if parts:
+        trigger, conditions = config["triggers"][0], config["conditions"]
+        each = tuple(
+            _shown(trigger, conditions, action, part.to_state, wording.title, mean_sun)
+            for action, part in zip(config["actions"], parts, strict=True)
+        )
+        return replace(each[0], parts=each)
     if back is None:
         branches = [(config["triggers"][0], config["conditions"], config["actions"][0])]
     else:
@@ -230,7 +255,15 @@ def classify(shown: Shown, home: RealHome) -> Verdict:
     """``right``, ``wrong_kind``, ``wrong_cond`` or ``unplanted``, with the reason.
 
     Back and forth: right when both ways are; else the verdict of the way that is not.
+    Routines done together: right when every part is; else the verdict of the first that is not.
     """
+    if shown.parts:
+        each = [_classify(part, home) for part in shown.parts]
+        wrong = next((v for v in each if v.label != RIGHT), None)
+        if wrong is not None:
+            return Verdict(wrong.label, f"a part: {wrong.reason}", wrong.planted)
+        found = tuple(v.planted for v in each if v.planted is not None)
+        return Verdict(RIGHT, "together: " + "; ".join(v.reason for v in each), parts=found)
     forth = _classify(shown, home)
     if shown.back is None:
         return forth
@@ -340,6 +373,19 @@ def contradictions(shown: Sequence[Shown], verdicts: Sequence[Verdict]) -> list[
         if reverse and not (va.label == vb.label == RIGHT):
             found.append((a, b))
     return found
+
+
+def groups_found(verdicts: Sequence[Verdict], home: RealHome) -> tuple[int, int]:
+    """(planted groups shown as one right suggestion of all their parts, planted groups)."""
+    groups: dict[str, list[PlantedRoutine]] = {}
+    for r in home.routines:
+        if r.group is not None:
+            groups.setdefault(r.group, []).append(r)
+    found = sum(
+        any(all(any(p is q for q in v.parts) for p in members) for v in verdicts if v.label == RIGHT)
+        for members in groups.values()
+    )
+    return found, len(groups)
 
 
 def is_absurd_sun(shown: Shown) -> bool:

@@ -32,6 +32,7 @@ from simulator.household import (
     Household,
     PlantedCoOccurrence,
     PlantedRoutine,
+    by_hand,
     simulate,
 )
 from simulator.household_life import PEOPLE, live, planted
@@ -252,11 +253,6 @@ def _info_sensors(home: _Home, latitude: float, longitude: float) -> None:
             )
 
 
-def _by_hand(rng: np.random.Generator) -> str:
-    """A wall switch or the app."""
-    return PHYSICAL if rng.random() < 0.5 else USER
-
-
 def _household_acts(home: _Home) -> None:
     """The stairs light, the coffee machine, movie mode and the guest room."""
     lo, hi = (int(t[:2]) * 60 + int(t[3:]) for t in STAIRS_WINDOW)
@@ -274,9 +270,9 @@ def _household_acts(home: _Home) -> None:
         # Coffee machine: on by hand some time in the morning, off again ~25 minutes later.
         if home.rng.random() < 0.85:
             on = home.at(day, home.u(6 * 60, 10.5 * 60))
-            home.add("switch.coffee_machine", "on", on, _by_hand(home.rng))
+            home.add("switch.coffee_machine", "on", on, by_hand(home.rng))
             after = COFFEE_MIN + float(np.clip(home.rng.normal(0, 1.5), -3, 3))
-            home.add("switch.coffee_machine", "off", on + after * 60, _by_hand(home.rng))
+            home.add("switch.coffee_machine", "off", on + after * 60, by_hand(home.rng))
         # The living room lamp by hand; movie mode (a script a user runs) turns it off.
         if home.rng.random() < 0.8:
             home.add("light.living_room_lamp", "on", home.at(day, home.u(17 * 60, 19.5 * 60)), PHYSICAL)
@@ -330,7 +326,7 @@ def _noise(home: _Home, plugs: int, numeric_sensors: int) -> None:
         for i in range(plugs):
             for ts in np.sort(day_start + home.rng.uniform(0, 86_400, int(home.rng.integers(1, 6)))):
                 state = "on" if home.rng.random() < 0.5 else "off"
-                home.add(f"switch.plug_{i + 1}", state, float(ts), _by_hand(home.rng))
+                home.add(f"switch.plug_{i + 1}", state, float(ts), by_hand(home.rng))
         for ts in np.sort(day_start + home.rng.uniform(0, 86_400, int(home.rng.integers(150, 250)))):
             home.add("binary_sensor.living_room_motion", "on", float(ts), SYSTEM)
             home.add("binary_sensor.living_room_motion", "off", float(ts) + 20.0, SYSTEM)

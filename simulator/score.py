@@ -51,6 +51,7 @@ from simulator.judge import (
     Verdict,
     classify,
     contradictions,
+    groups_found,
     is_absurd_sun,
     loops,
     planted_text,
@@ -103,6 +104,8 @@ class SeedFigures:
     durations_total: int
     routines_found: int
     routines_total: int
+    groups_found: int
+    groups_total: int
     absurd_sun: int
     contradictions: int
     loops: int
@@ -166,18 +169,17 @@ def score_seed(
     ranked = ranked_suggestions(home, min_confidence)
     all_verdicts = [classify(s, home) for s in ranked]
     shown, verdicts = ranked[:max_suggestions], all_verdicts[:max_suggestions]
-    right = [p for v in verdicts if v.label == RIGHT for p in (v.planted, v.also) if p is not None]
+    right = [p for v in verdicts if v.label == RIGHT for p in v.right_for]
     pairs = [p for p in home.co_occurrences if not p.automated]
     routines = [r for r in home.routines if not r.automated]
     missed = []
     for planted in (*routines, *pairs, *home.durations):
         if any(planted is r for r in right):
             continue
-        rank = next(
-            (i for i, v in enumerate(all_verdicts) if planted is v.planted or planted is v.also), None
-        )
+        rank = next((i for i, v in enumerate(all_verdicts) if any(planted is p for p in v.right_for)), None)
         where = "not a candidate" if rank is None else f"ranked #{rank + 1}"
         missed.append(f"{where}: {planted_text(planted)}")
+    groups = groups_found(verdicts, home)
     noise = simulate_noise_home(
         seed,
         LOOKBACK_DAYS + 1,
@@ -195,6 +197,8 @@ def score_seed(
         durations_total=len(home.durations),
         routines_found=sum(any(p is r for r in right) for p in routines),
         routines_total=len(routines),
+        groups_found=groups[0],
+        groups_total=groups[1],
         absurd_sun=sum(map(is_absurd_sun, shown)),
         contradictions=len(contradictions(shown, verdicts)),
         loops=len(loops(shown, home)),
@@ -223,7 +227,7 @@ def score(
 
 _HEADER = (
     f"{'seed':>5} {'shown':>5} {'right':>5} {'wrong':>5} {'cond':>5} {'unpl':>5} {'right%':>6} {'pairs':>6}"
-    f" {'durat':>5} {'rout':>6} {'sun>3h':>6} {'contra':>6} {'loops':>5} {'noise':>5} {'s':>5}"
+    f" {'durat':>5} {'rout':>6} {'group':>5} {'sun>3h':>6} {'contra':>6} {'loops':>5} {'noise':>5} {'s':>5}"
 )
 
 
@@ -235,6 +239,7 @@ def _row(label: str, f: Figures | SeedFigures) -> str:
         f" {g.right_share:6.0%} {g.total('pairs_found'):>3d}/{g.total('pairs_total'):<2d}"
         f" {g.total('durations_found'):>2d}/{g.total('durations_total'):<2d}"
         f" {g.total('routines_found'):>3d}/{g.total('routines_total'):<2d}"
+        f" {g.total('groups_found'):>2d}/{g.total('groups_total'):<2d}"
         f" {g.total('absurd_sun'):6d} {g.total('contradictions'):6d} {g.total('loops'):5d}"
         f" {g.total('noise_shown'):5d} {sum(s.seconds for s in g.seeds):5.2f}"
     )
@@ -249,6 +254,7 @@ def print_figures(figures: Figures, verbose: bool = False) -> None:
     print(
         "right% = right / shown; wrong (kind of trigger); cond: right trigger, wrong condition;"
         " pairs, durat(ions), rout(ines): planted ones shown right (found/total);"
+        " group: planted routines done together shown right as one suggestion;"
         " sun>3h: absurd sun offsets; contra(dicting pairs); loops into existing automations;"
         " noise: shown on the noise home; s: seconds per seed"
     )

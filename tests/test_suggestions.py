@@ -11,7 +11,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import async_mock_service
+from pytest_homeassistant_custom_component.common import async_fire_time_changed, async_mock_service
 
 from custom_components.ai_automation.engine.co_occurrence import CoOccurrencePattern
 from custom_components.ai_automation.engine.time_of_day import TimeOfDayPattern
@@ -21,11 +21,18 @@ from custom_components.ai_automation.suggestions import (
     async_is_valid,
     automation_config,
     back_and_forth,
+    grouped,
     pattern_id,
 )
 from tests.wording_cases import async_suggestions
 
-BACKTEST = {"would_have_fired": 21, "matched": 19, "precision": 0.905, "tolerance_min": 15}
+BACKTEST = {
+    "would_have_fired": 21,
+    "matched": 19,
+    "precision": 0.905,
+    "tolerance_min": 15,
+    "correct_per_week": 6.33,
+}
 
 
 def _routine(entity_id: str, to_state: str, **extra: Any) -> TimeOfDayPattern:
@@ -247,3 +254,77 @@ async def test_back_and_forth_in_the_dark_runs_as_built(
     hass.states.async_set(motion, "on")
     await hass.async_block_till_done()
     assert len(turned_on) == 1
+
+
+def _bedtime_part(entity_id: str, to_state: str, offset: int) -> TimeOfDayPattern:
+    """A routine at 22:40 + ``offset`` minutes on the weekdays of three weeks."""
+    days = tuple(d for d in range(20_400, 20_421) if (d + 3) % 7 < 5)  # day 0 was a Thursday
+    return _routine(
+        entity_id,
+        to_state,
+        minute=22 * 60 + 40 + offset,
+        hit_days=days,
+        hit_minutes=tuple(22 * 60 + 40 + offset + (d % 3) for d in days),
+    )
+
+
+async def test_routines_done_together_are_one_automation_that_runs_as_built(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Bedtime: the lounge light, the floor lamp, the front door, a minute or two apart on
+    the same weekdays: one automation at the first one's time doing the three in order
+    (a real automation; the services are mocked: no light or lock integration runs here)."""
+    routines = [
+        ("lock.front_door", "locked", 2),
+        ("light.lounge", "off", 0),
+        ("light.lounge_floor_lamp", "off", 1),
+    ]
+    for entity_id, _state, _offset in routines:
+        hass.states.async_set(entity_id, "on" if entity_id.startswith("light") else "unlocked")
+    alone = _candidate(hass, _routine("light.kitchen", "on"))
+    found = [_candidate(hass, _bedtime_part(*r)) for r in routines] + [alone]
+
+    (group,) = [c for c in grouped(found) if c.parts]
+    assert [p.pattern.entity_id for p in group.parts] == [
+        "light.lounge",
+        "light.lounge_floor_lamp",
+        "lock.front_door",
+    ]
+    assert alone in grouped(found) and group.backtest["would_have_fired"] == 3 * 21
+    config = automation_config(group, "Bedtime", "D")
+    assert config["triggers"] == [{"trigger": "time", "at": "22:41:00"}]
+    assert [a["action"] for a in config["actions"]] == ["light.turn_off", "light.turn_off", "lock.lock"]
+    assert await async_is_valid(hass, config)
+    turned_off = async_mock_service(hass, "light", "turn_off")
+    locked = async_mock_service(hass, "lock", "lock")
+    tz = dt_util.get_default_time_zone()
+    freezer.move_to(datetime(2026, 11, 9, 22, 0, tzinfo=tz))  # a Monday
+    assert await async_setup_component(hass, "automation", {"automation": [config]})
+    freezer.move_to(datetime(2026, 11, 9, 22, 41, tzinfo=tz))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert [c.data["entity_id"] for c in turned_off] == [["light.lounge"], ["light.lounge_floor_lamp"]]
+    assert [c.data["entity_id"] for c in locked] == [["lock.front_door"]]
+    # Saturday: not a weekday.
+    freezer.move_to(datetime(2026, 11, 14, 22, 41, tzinfo=tz))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert len(locked) == 1
+    # Its time trigger would wait for the next 22:41 past the test's end.
+    await hass.services.async_call("automation", "turn_off", {"entity_id": "all"}, blocking=True)
+
+
+async def test_routines_on_other_days_or_for_other_people_stay_apart(hass: HomeAssistant) -> None:
+    """One automation has one set of days and one "someone home": routines that differ in
+    those are not one, however close in time."""
+    lounge = _candidate(hass, _bedtime_part("light.lounge", "off", 0))
+    hass.states.async_set("light.lounge_floor_lamp", "on")
+    hass.states.async_set("lock.front_door", "unlocked")
+    daily = _bedtime_part("light.lounge_floor_lamp", "off", 1)
+    sams = _bedtime_part("lock.front_door", "locked", 2)
+    found = [
+        lounge,
+        _candidate(hass, replace(daily, days=(0, 1, 2, 3, 4, 5, 6), day_set="daily")),
+        _candidate(hass, replace(sams, home=("person.sam",), presence="person.sam")),
+    ]
+    assert grouped(found) == found

@@ -20,6 +20,7 @@ from .engine.backtest import Backtest
 from .engine.co_occurrence import CoOccurrencePattern
 from .engine.duration import DurationPattern
 from .engine.event_log import EventLog
+from .engine.grouping import group_routines
 from .engine.time_of_day import TimeOfDayPattern
 from .wording import friendly_name, hhmm, word
 
@@ -49,6 +50,10 @@ _OPTION_DOMAINS = frozenset({"input_select", "select"})
 _SECURITY_COVER_CLASSES = frozenset({"door", "garage", "gate"})
 
 
+# A co-occurrence between two parts of a group is the group's when the follower's routine
+# is at least this share of its follows (see ``_within_groups``).
+TOGETHER_SHARE = 0.7
+
 type Pattern = TimeOfDayPattern | CoOccurrencePattern | DurationPattern
 
 
@@ -64,6 +69,10 @@ class Candidate:
     # The same follower following the same trigger back (the light off when the motion
     # is over): one suggestion of both; ``backtest`` is then of both (see ``back_and_forth``).
     back: Candidate | None = None
+    # Routines done together (bedtime: the TV off, the lounge light off, the door locked):
+    # one suggestion of all, its parts in the order done. ``pattern`` is then the first
+    # part's at the group's start and ``backtest`` is of all (see ``grouped``).
+    parts: tuple[Candidate, ...] = ()
 
     @property
     def precision(self) -> float:
@@ -96,8 +105,17 @@ def pattern_id(pattern: Pattern) -> str:
     return "tod_" + hashlib.sha1(raw.encode()).hexdigest()[:12]
 
 
+def group_id(parts: tuple[Candidate, ...]) -> str:
+    """Stable id of routines done together: of their parts, in any order."""
+    raw = "group|" + "|".join(sorted(p.pattern_id for p in parts))
+    return "grp_" + hashlib.sha1(raw.encode()).hexdigest()[:12]
+
+
 def suggestion_id(candidate: Candidate) -> str:
     """Stable id of the suggested automation (also its automation ``id`` when accepted)."""
+    if candidate.parts:
+        raw = "|".join(sorted(f"{p.pattern_id}|{p.service}" for p in candidate.parts))
+        return "ai_" + hashlib.sha1(raw.encode()).hexdigest()[:16]
     raw = f"{candidate.pattern_id}|{candidate.service}"
     if candidate.back is not None:
         raw += f"|{candidate.back.pattern_id}|{candidate.back.service}"
@@ -112,7 +130,14 @@ def back_pattern(candidate: Candidate) -> CoOccurrencePattern | None:
 
 def pattern_ids(candidate: Candidate) -> list[str]:
     """The patterns a suggestion is made of."""
+    if candidate.parts:
+        return [p.pattern_id for p in candidate.parts]
     return [candidate.pattern_id] + ([candidate.back.pattern_id] if candidate.back else [])
+
+
+def part_patterns(candidate: Candidate) -> list[TimeOfDayPattern]:
+    """The routines of a grouped suggestion, in the order done ([] for one of a single routine)."""
+    return [p.pattern for p in candidate.parts if isinstance(p.pattern, TimeOfDayPattern)]
 
 
 def pattern_to_dict(pattern: Pattern) -> dict[str, Any]:
@@ -167,6 +192,17 @@ def pattern_to_dict(pattern: Pattern) -> dict[str, Any]:
         "home": list(pattern.home),
         "origins": dict(pattern.origins),
     }
+
+
+def suggested_pattern(candidate: Candidate) -> dict[str, Any]:
+    """What a suggestion's words are made of: its pattern, with its way back or its parts."""
+    pattern = pattern_to_dict(candidate.pattern)
+    if candidate.back is not None:
+        pattern["back"] = pattern_to_dict(candidate.back.pattern)
+    if candidate.parts:
+        pattern["id"] = candidate.pattern_id
+        pattern["parts"] = [pattern_to_dict(p.pattern) for p in candidate.parts]
+    return pattern
 
 
 def patterns_to_dicts(detection: Detection) -> list[dict[str, Any]]:
@@ -310,13 +346,10 @@ def candidates(
     strong = _one_kind_per_end(
         [(p, b) for p, b in scored if suggestable(p) and p.confidence >= min_confidence]
     )
-    explained = explained_by_triggers([p for p, _b in strong])
     # What the home's automations do when an entity changes: (trigger entity, entity it sets).
     automated = {(p.trigger_entity_id, p.entity_id) for p in detection.co_occurrence if p.automated}
     automated |= links
     for pattern, backtest in strong:
-        if isinstance(pattern, TimeOfDayPattern) and (pattern.entity_id, pattern.to_state) in explained:
-            continue
         # A loop: its action triggers an automation of the home that changes its trigger.
         if (
             isinstance(pattern, CoOccurrencePattern)
@@ -327,7 +360,100 @@ def candidates(
         if action is None:
             continue
         found.append(Candidate(pattern_id(pattern), pattern, backtest, action[0], action[1]))
-    return back_and_forth(found)
+    routines = [c for c in found if isinstance(c.pattern, TimeOfDayPattern)]
+    within = _within_groups(routine_groups(routines), [p for p, _b in strong])
+    explained = explained_by_triggers([p for p, _b in strong if pattern_id(p) not in within])
+    kept = [
+        c
+        for c in found
+        if c.pattern_id not in within
+        and not (
+            isinstance(c.pattern, TimeOfDayPattern) and (c.pattern.entity_id, c.pattern.to_state) in explained
+        )
+    ]
+    return back_and_forth(grouped(kept))
+
+
+def _together_key(pattern: TimeOfDayPattern) -> tuple[tuple[int, ...], tuple[str, ...], str | None]:
+    """What routines must share to be one automation: its days, who is home, its axis."""
+    return pattern.days, pattern.home, pattern.sun_event
+
+
+def routine_groups(found: list[Candidate]) -> list[tuple[tuple[Candidate, ...], int]]:
+    """The clock and sun routines among ``found`` done together, and each group's start.
+
+    Only routines one automation can do: the same days, the same people home, the same
+    clock or sun event (see ``engine.grouping`` for "together").
+    """
+    by_key: dict[tuple[tuple[int, ...], tuple[str, ...], str | None], list[Candidate]] = {}
+    for candidate in found:
+        if isinstance(pattern := candidate.pattern, TimeOfDayPattern):
+            by_key.setdefault(_together_key(pattern), []).append(candidate)
+    groups = []
+    for members in by_key.values():
+        patterns = [m.pattern for m in members if isinstance(m.pattern, TimeOfDayPattern)]
+        groups += [(tuple(members[i] for i in g.members), g.minute) for g in group_routines(patterns)]
+    return groups
+
+
+def _within_groups(groups: list[tuple[tuple[Candidate, ...], int]], patterns: list[Pattern]) -> set[str]:
+    """Ids of the co-occurrences that are routines done together, not one device following another.
+
+    At bedtime the floor lamp goes off a minute after the lounge light, so it "follows" it;
+    but both are parts of the bedtime routine, and the follower's routine is most of its
+    follows (``TOGETHER_SHARE``): the group says why, the lounge light is no trigger.
+    """
+    routine_of = {
+        (c.pattern.entity_id, c.pattern.to_state): (index, c.pattern.occurrences)
+        for index, (parts, _minute) in enumerate(groups)
+        for c in parts
+    }
+    within = set()
+    for pattern in patterns:
+        if not isinstance(pattern, CoOccurrencePattern):
+            continue
+        trigger = routine_of.get((pattern.trigger_entity_id, pattern.trigger_to_state))
+        follower = routine_of.get((pattern.entity_id, pattern.to_state))
+        if (
+            trigger is not None
+            and follower is not None
+            and trigger[0] == follower[0]
+            and follower[1] >= TOGETHER_SHARE * pattern.occurrences
+        ):
+            within.add(pattern_id(pattern))
+    return within
+
+
+def grouped(found: list[Candidate]) -> list[Candidate]:
+    """``found`` with each group of routines done together made one suggestion.
+
+    It fires when the first part is usually done and does the parts in the order the
+    household does them.
+    """
+    used: set[str] = set()
+    groups: list[Candidate] = []
+    for parts, minute in routine_groups(found):
+        used.update(p.pattern_id for p in parts)
+        groups.append(_group_candidate(parts, minute))
+    return [c for c in found if c.pattern_id not in used] + groups
+
+
+def _group_candidate(parts: tuple[Candidate, ...], minute: int) -> Candidate:
+    """One candidate of routines done together, starting at ``minute`` (local)."""
+    first = parts[0].pattern
+    assert isinstance(first, TimeOfDayPattern)
+    # Clock: at the group's start. Sun: the first part's offset (the parts follow it).
+    lead = first if first.sun_event is not None else replace(first, minute=minute)
+    fired = sum(int(p.backtest["would_have_fired"]) for p in parts)
+    matched = sum(int(p.backtest["matched"]) for p in parts)
+    backtest = {
+        "would_have_fired": fired,
+        "matched": matched,
+        "precision": round(matched / fired, 3) if fired else 0.0,
+        "tolerance_min": max(int(p.backtest["tolerance_min"]) for p in parts),
+        "correct_per_week": round(sum(float(p.backtest["correct_per_week"]) for p in parts), 2),
+    }
+    return Candidate(group_id(parts), lead, backtest, parts[0].service, parts[0].data, parts=parts)
 
 
 def _rank(candidate: Candidate) -> tuple[float, float, float, str]:
@@ -508,6 +634,24 @@ def automation_config(candidate: Candidate, title: str, description: str) -> dic
     carries that direction's conditions.
     """
     common = {"id": suggestion_id(candidate), "alias": title, "description": description}
+    if candidate.parts:
+        # One trigger, the days and who is home; each part as the household does it (a
+        # part already in its state is no harm: turning off what is off changes nothing).
+        pattern = candidate.pattern
+        assert isinstance(pattern, TimeOfDayPattern)
+        return {
+            **common,
+            "triggers": [_trigger(pattern)],
+            "conditions": condition_list(
+                pattern.entity_id,
+                pattern.to_state,
+                weekdays=pattern.day_names,
+                home=pattern.home,
+                not_already=False,
+            ),
+            "actions": [_action(part) for part in candidate.parts],
+            "mode": "single",
+        }
     if candidate.back is None:
         return {
             **common,
@@ -548,6 +692,8 @@ def actionable(hass: HomeAssistant, candidate: Candidate) -> bool:
     """
     if candidate.back is not None and not actionable(hass, candidate.back):
         return False
+    if candidate.parts:
+        return all(actionable(hass, part) for part in candidate.parts)
     entity_id = candidate.pattern.entity_id
     domain, service = candidate.service.split(".", 1)
     if hass.states.get(entity_id) is None or not hass.services.has_service(domain, service):
@@ -593,6 +739,7 @@ async def async_build_suggestions(
             candidate.backtest,
             partial(friendly_name, hass),
             back=back_pattern(candidate),
+            parts=part_patterns(candidate),
         )
         config = automation_config(candidate, wording.title, wording.description)
         if not await async_is_valid(hass, config):
@@ -610,8 +757,7 @@ async def async_build_suggestions(
                 "automation": config,
                 "backtest": dict(candidate.backtest),
                 # What the words are made of: an LLM writer words it again from this.
-                "pattern": pattern_to_dict(candidate.pattern)
-                | ({"back": pattern_to_dict(candidate.back.pattern)} if candidate.back else {}),
+                "pattern": suggested_pattern(candidate),
             }
         )
     return suggestions, invalid

@@ -172,6 +172,63 @@ def word_time_of_day(
     return Wording(title, shorten(description, DESCRIPTION_SHOWN_MAX_CHARS), evidence)
 
 
+def _group_actions(parts: list[TimeOfDayPattern]) -> str:
+    """'Turn off {n0} and {n1}, then lock {n2}': the parts in order, one verb for a run of
+    parts that reach the same state (a ``fit`` template over ``n0``, ``n1``, ...)."""
+    runs: list[tuple[str, list[int]]] = []
+    for index, part in enumerate(parts):
+        if runs and runs[-1][0] == part.to_state:
+            runs[-1][1].append(index)
+        else:
+            runs.append((part.to_state, [index]))
+    phrases = []
+    for state, indices in runs:
+        names = _listed([f"{{n{i}}}" for i in indices])
+        verb = _VERB.get(state)
+        phrase = f"{verb} {names}" if verb else f"Set {names} to {plain_name(state)}"
+        phrases.append(phrase if not phrases else phrase[0].lower() + phrase[1:])
+    return phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + ", then " + phrases[-1]
+
+
+def _part_told(part: TimeOfDayPattern, name: str) -> str:
+    """'Lounge went off around 22:31 on 25 of the last 28 days'."""
+    counted = f"{part.occurrences} of the last {part.eligible_days} {days_noun(part)}"
+    return f"{name} went {plain_name(part.to_state)} around {part.time} on {counted}"
+
+
+def word_group(
+    lead: TimeOfDayPattern,
+    parts: list[TimeOfDayPattern],
+    names: list[str],
+    backtest: dict[str, Any],
+    who: str | None = None,
+) -> Wording:
+    """Word routines done together: one automation at the first one's time doing them all."""
+    when = days_text(lead) + (f" when {who} is home" if who else "")
+    if lead.sun_event is not None and lead.sun_offset_min is not None:
+        at = sun_phrase(lead.sun_event, lead.sun_offset_min)
+    else:
+        at = f"at {lead.time}"
+    values = {f"n{i}": name for i, name in enumerate(names)}
+    title = fit(f"{_group_actions(parts)} {at} {when}", TITLE_MAX_CHARS, **values)
+    told = "; ".join(_part_told(p, n) for p, n in zip(parts, names, strict=True))
+    description = (
+        f"These are done together, a few minutes apart: {told}. This automation does all of "
+        f"them {at} {when}, in that order. {_replayed(backtest)} "
+        f"(within {backtest['tolerance_min']} minutes)."
+    )
+    evidence = (
+        f"Done together {when}: "
+        + ", ".join(
+            f"{n} {plain_name(p.to_state)} around {p.time}" for p, n in zip(parts, names, strict=True)
+        )
+        + "."
+    )
+    if who:
+        evidence += f" Days {who} was not home are not counted."
+    return Wording(title, shorten(description, DESCRIPTION_SHOWN_MAX_CHARS), evidence)
+
+
 def _during(pattern: CoOccurrencePattern) -> str:
     """' between 18:00 and 23:30', ' after dark', or '' (all day)."""
     if pattern.after_dark:
@@ -281,11 +338,13 @@ def word(
     backtest: dict[str, Any],
     name_of: Callable[[str], str | None],
     back: CoOccurrencePattern | None = None,
+    parts: list[TimeOfDayPattern] | None = None,
 ) -> Wording:
     """Word any suggestion; ``name_of`` gives an entity's name (see ``friendly_name``).
 
     An entity without a name is shown by its id. ``back``: the same follower following
-    the same trigger back (one suggestion of both).
+    the same trigger back (one suggestion of both); ``parts``: routines done together
+    (one suggestion of all, ``pattern`` the first at the group's start).
     """
 
     def name(entity_id: str) -> str:
@@ -302,4 +361,6 @@ def word(
     who = None
     if pattern.presence is not None:
         who = "someone" if pattern.presence == ANYONE else name(pattern.presence)
+    if parts:
+        return word_group(pattern, parts, [name(p.entity_id) for p in parts], backtest, who)
     return word_time_of_day(pattern, name(pattern.entity_id), backtest, who)
