@@ -44,7 +44,8 @@ LOUNGE, FLOOR_LAMP, FRONT_DOOR = "light.lounge", "light.lounge_floor_lamp", "loc
 BEDTIME = "22:40"
 BEDTIME_PARTS = ((LOUNGE, "off"), (FLOOR_LAMP, "off"), (FRONT_DOOR, "locked"))
 STUDY_BEFORE, STUDY_AFTER = "07:30", "08:05"
-READING_ENOUGH_DAYS = 7  # a week of a new habit makes it one
+ENOUGH_DAYS = 7  # a week of a new habit makes it one
+MOVED_ENOUGH_DAYS = 5  # a working week at its new time moves a habit
 _BY_PEOPLE = frozenset({USER, PHYSICAL, "script"})
 _INDOOR_MOTION = (
     "binary_sensor.hallway_motion",
@@ -62,6 +63,7 @@ class Life:
     away: tuple[tuple[float, float], ...]  # nobody home
     sam_away: tuple[tuple[float, float], ...]
     reading_days: int  # days the new reading lamp routine happened on
+    moved_study_days: int  # days the study light went on at its new time
 
 
 def _inside(ts: float, spans: tuple[tuple[float, float], ...]) -> bool:
@@ -140,8 +142,15 @@ def live(
     kept += habits
     kept = sorted((c for c in kept if c.ts < end_ts), key=lambda c: (c.ts, c.entity_id))
     reading_days = sum(c.entity_id == READING and c.state == "on" for c in habits)
+    moved = clock(day(days // 2), 0)
+    study_days = sum(c.entity_id == STUDY and c.state == "on" and c.ts >= moved for c in habits)
     return kept, Life(
-        vacation=vacation, sams_trip=sams_trip, away=away, sam_away=sam_away, reading_days=reading_days
+        vacation=vacation,
+        sams_trip=sams_trip,
+        away=away,
+        sam_away=sam_away,
+        reading_days=reading_days,
+        moved_study_days=study_days,
     )
 
 
@@ -239,15 +248,17 @@ def planted(routines: list[PlantedRoutine], life: Life) -> list[PlantedRoutine]:
     """The routines' ground truth in a home with ``live``: by hand needs someone home.
 
     The reading lamp is a routine once it happened on a week of days (the vacation may
-    have taken some of its nine).
+    have taken some of its nine); the study light is one at its new time once that
+    happened on a working week of days, before that still at its old one.
     """
     out = [r if r.automated else replace(r, presence=ANYONE) for r in routines]
     out.append(PlantedRoutine(DESK_LAMP, "on", "20:30", DAILY, presence=SAM))
-    out.append(PlantedRoutine(STUDY, "on", STUDY_AFTER, WEEKDAYS, presence=ANYONE))
+    study = STUDY_AFTER if life.moved_study_days >= MOVED_ENOUGH_DAYS else STUDY_BEFORE
+    out.append(PlantedRoutine(STUDY, "on", study, WEEKDAYS, presence=ANYONE))
     out += [
         PlantedRoutine(entity_id, state, BEDTIME, DAILY, presence=ANYONE, group="bedtime")
         for entity_id, state in BEDTIME_PARTS
     ]
-    if life.reading_days >= READING_ENOUGH_DAYS:
+    if life.reading_days >= ENOUGH_DAYS:
         out.append(PlantedRoutine(READING, "on", "21:15", DAILY, presence=ANYONE))
     return out
