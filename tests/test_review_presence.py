@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.ai_automation.const import DEFAULT_OPTIONS, DOMAIN
-from simulator.household_life import PEOPLE, SAM
+from simulator.household_life import BEDTIME_PARTS, FLOOR_LAMP, FRONT_DOOR, LOUNGE, PEOPLE, SAM
 from simulator.real_home import RealHome, simulate_real_home
 
 from .conftest import TEST_LATITUDE, TEST_LONGITUDE, TEST_TIME_ZONE, async_run
@@ -108,3 +108,56 @@ async def test_a_routine_that_needs_someone_home_through_the_panel(
     assert _home_condition(yaml.safe_load(anyway["yaml"])) is None
     # Sam's lamp needs Sam.
     assert _home_condition(lamp["automation"]) == {"condition": "state", "entity_id": [SAM], "state": "home"}
+
+
+async def test_bedtime_is_one_suggestion_and_a_part_can_be_left_out(
+    hass: HomeAssistant, config_dir: Path, load_int: MockConfigEntry, hass_ws_client: WebSocketGenerator
+) -> None:
+    """The lounge lights off and the front door locked at about 22:40: one suggestion with a
+    chart per part; the door left out, the replay and the created automation do the lights."""
+    await async_setup_automations(hass, config_dir)
+    suggestions = (await async_run(hass))["suggestions"]
+    bedtime = next(s for s in suggestions if s["pattern"].get("parts"))
+    parts = {(p["entity_id"], p["to_state"]) for p in bedtime["pattern"]["parts"]}
+    client = await hass_ws_client(hass)
+
+    found = await _review(client, bedtime["id"])
+    lights = await _review(client, bedtime["id"], parts={FRONT_DOOR: False})
+
+    assert parts == set(BEDTIME_PARTS)
+    assert bedtime["pattern_ids"] == [p["id"] for p in bedtime["pattern"]["parts"]]
+    assert [a["target"]["entity_id"] for a in bedtime["automation"]["actions"]] == [
+        p["entity_id"] for p in bedtime["pattern"]["parts"]
+    ]
+    assert bedtime["automation"]["triggers"][0]["trigger"] == "time"
+    assert found["form"]["parts"] == dict.fromkeys((e for e, _s in BEDTIME_PARTS), True)
+    assert {row["entity_id"] for row in found["chart"]} == {e for e, _s in BEDTIME_PARTS}
+    for key in ("would_have_fired", "matched"):
+        assert found["backtest"][key] == bedtime["backtest"][key]
+    assert {row["entity_id"] for row in lights["chart"]} == {LOUNGE, FLOOR_LAMP}
+    assert lights["backtest"]["would_have_fired"] < found["backtest"]["would_have_fired"]
+    edited = yaml.safe_load(lights["yaml"])
+    assert {a["target"]["entity_id"] for a in edited["actions"]} == {LOUNGE, FLOOR_LAMP}
+
+    await client.send_json_auto_id(
+        {"type": f"{DOMAIN}/accept", "suggestion_id": bedtime["id"], "form": {"parts": {FRONT_DOOR: False}}}
+    )
+    accepted = await client.receive_json()
+    assert accepted["success"], accepted
+    (written,) = yaml.safe_load((config_dir / "automations.yaml").read_text(encoding="utf-8"))
+    assert [a["action"] for a in written["actions"]] == ["light.turn_off", "light.turn_off"]
+
+    await client.send_json_auto_id(
+        {
+            "type": f"{DOMAIN}/review",
+            "suggestion_id": bedtime["id"],
+            "form": {"parts": dict.fromkeys(parts_of(bedtime), False)},
+        }
+    )
+    nothing = await client.receive_json()
+    assert not nothing["success"] and nothing["error"]["translation_key"] == "edit_not_possible"
+
+
+def parts_of(suggestion: dict[str, Any]) -> list[str]:
+    """The entities a grouped suggestion acts on."""
+    return [p["entity_id"] for p in suggestion["pattern"]["parts"]]

@@ -56,9 +56,16 @@ type Gathered = dict[tuple[str, ...], list[dict[str, Any]]]
 
 
 def directions(record: dict[str, Any]) -> list[dict[str, Any]]:
-    """The patterns a suggestion acts on: one, or a way there and a way back."""
+    """The patterns a suggestion acts on: one, a way there and a way back, or its parts."""
     pattern = record.get("pattern") or {}
+    if pattern.get("parts"):
+        return list(pattern["parts"])
     return [pattern, pattern["back"]] if pattern.get("back") else [pattern]
+
+
+def is_group(record: dict[str, Any]) -> bool:
+    """Routines done together: one trigger, an action per part (each may be left out)."""
+    return bool((record.get("pattern") or {}).get("parts"))
 
 
 def _tolerance_s(pattern: dict[str, Any], backtest: dict[str, Any]) -> float:
@@ -156,7 +163,7 @@ def _for_s(automation_trigger: dict[str, Any]) -> int:
 def form_of(record: dict[str, Any]) -> dict[str, Any]:
     """The suggestion as the panel's edit form starts: what the job suggested."""
     ways = directions(record)
-    pattern = ways[0]
+    pattern = record["pattern"] if is_group(record) else ways[0]
     kind = _trigger_kind(pattern)
     triggers = record["automation"]["triggers"]
     form: dict[str, Any] = {
@@ -165,9 +172,12 @@ def form_of(record: dict[str, Any]) -> dict[str, Any]:
         "weekdays": list(pattern.get("days") or WEEKDAYS)
         if kind in (TRIGGER_TIME, TRIGGER_SUN)
         else list(WEEKDAYS),
-        "conditions": {CONDITION_NOT_ALREADY: True},
+        "conditions": {} if is_group(record) else {CONDITION_NOT_ALREADY: True},
         "alias": record["automation"].get("alias") or record.get("title") or "",
     }
+    if is_group(record):
+        # Which parts to do: all, as suggested (the target is each part's own).
+        form["parts"] = {p["entity_id"]: True for p in ways}
     if kind == TRIGGER_TIME:
         form["time"] = pattern["time"]
     elif kind == TRIGGER_SUN:
@@ -192,18 +202,25 @@ def checked_form(hass: HomeAssistant, record: dict[str, Any], edits: dict[str, A
     if not edits:
         return form
     kind = form["trigger"]
-    allowed = {"target", "weekdays", "conditions", "alias"}
+    allowed = {"parts"} if "parts" in form else {"target"}
+    allowed |= {"weekdays", "conditions", "alias"}
     allowed |= {"time"} if kind == TRIGGER_TIME else {"sun_offset_min"} if kind == TRIGGER_SUN else {"for_s"}
     if "back_for_s" in form:
         allowed.add("back_for_s")
     for field in edits:
         if field not in allowed:
             raise _error("edit_not_possible", field=field)
+    for entity_id, keep in (edits.get("parts") or {}).items():
+        if entity_id not in form["parts"]:
+            raise _error("edit_not_possible", field=f"parts.{entity_id}")
+        form["parts"][entity_id] = bool(keep)
+    if "parts" in form and not any(form["parts"].values()):
+        raise _error("edit_not_possible", field="parts")
     for name, keep in (edits.get("conditions") or {}).items():
         if name not in form["conditions"]:
             raise _error("edit_not_possible", field=f"conditions.{name}")
         form["conditions"][name] = bool(keep)
-    for field in allowed - {"conditions"}:
+    for field in allowed - {"conditions", "parts"}:
         if field in edits:
             form[field] = edits[field]
     original = form_of(record)["target"]
@@ -258,7 +275,7 @@ def _alias(record: dict[str, Any], form: dict[str, Any]) -> str:
     """The user's name; else the suggested one, its time following an edited time."""
     suggested = record["automation"].get("alias") or ""
     alias = str(form.get("alias") or suggested)
-    pattern = directions(record)[0]
+    pattern = record.get("pattern") or {}
     if alias == suggested and form["trigger"] == TRIGGER_TIME and pattern.get("time"):
         alias = alias.replace(pattern["time"], form["time"])
     return alias
@@ -280,6 +297,19 @@ def edited_automation(record: dict[str, Any], form: dict[str, Any]) -> dict[str,
         "alias": _alias(record, form),
         "description": original.get("description", ""),
     }
+    if "parts" in form:
+        kept = [
+            action
+            for action, way in zip(original["actions"], ways, strict=True)
+            if form["parts"].get(way["entity_id"])
+        ]
+        return {
+            **common,
+            "triggers": [_trigger_config(form, record["pattern"], 0)],
+            "conditions": _conditions_config(form, record["pattern"]),
+            "actions": copy.deepcopy(kept),
+            "mode": original.get("mode", "single"),
+        }
     if len(ways) == 1:
         return {
             **common,
@@ -343,9 +373,13 @@ def replay_form(record: dict[str, Any], stored: list[dict[str, Any]], form: dict
     Runs in the executor (numpy over a month of events).
     """
     ways = directions(record)
-    fors = (int(form.get("for_s") or 0), int(form.get("back_for_s") or 0))
+    fors: tuple[int, ...] = (int(form.get("for_s") or 0), int(form.get("back_for_s") or 0))
     suggested = form_of(record)
     results: list[tuple[Replay, Evidence]] = []
+    if "parts" in form:
+        # Each part kept, on its own evidence, with the group's trigger and conditions.
+        kept = [(w, d) for w, d in zip(ways, stored, strict=False) if form["parts"].get(w["entity_id"])]
+        ways, stored, fors = [w for w, _ in kept], [d for _, d in kept], (0,) * len(kept)
     for way, data, for_s in zip(ways, stored, fors, strict=False):
         evidence = Evidence.from_dict(data)
         trigger, conditions = _replay_spec(form, way, for_s)
@@ -358,7 +392,7 @@ def replay_form(record: dict[str, Any], stored: list[dict[str, Any]], form: dict
         days = chart(evidence, result)
         for row in days:
             row["date"] = _day_name(row.pop("day"))
-        rows.append({"to_state": way["to_state"], "days": days})
+        rows.append({"entity_id": way["entity_id"], "to_state": way["to_state"], "days": days})
     return {
         "backtest": {
             "would_have_fired": fired,

@@ -45,6 +45,8 @@ _FORM = vol.Schema(
         vol.Optional("back_for_s"): vol.All(vol.Coerce(int), vol.Range(min=0, max=_DAY_S)),
         vol.Optional("weekdays"): vol.All([vol.In(WEEKDAYS)], vol.Length(min=1), vol.Unique()),
         vol.Optional("target"): cv.entity_id,
+        # Routines done together: which parts to do (entity id -> keep).
+        vol.Optional("parts"): {cv.entity_id: cv.boolean},
         vol.Optional("alias"): vol.All(str, vol.Strip, vol.Length(min=1, max=_ALIAS_MAX_CHARS)),
         vol.Optional("conditions"): {
             vol.Optional(CONDITION_WINDOW): cv.boolean,

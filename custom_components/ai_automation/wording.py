@@ -181,7 +181,7 @@ def _group_actions(parts: list[TimeOfDayPattern]) -> str:
             runs[-1][1].append(index)
         else:
             runs.append((part.to_state, [index]))
-    phrases = []
+    phrases: list[str] = []
     for state, indices in runs:
         names = _listed([f"{{n{i}}}" for i in indices])
         verb = _VERB.get(state)
