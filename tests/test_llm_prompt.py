@@ -97,6 +97,22 @@ def test_a_routine_that_needs_someone_home_says_who(presence: str, who: str, pse
     assert "person.sam" not in prompt.user
 
 
+def test_routines_done_together_go_as_one_with_the_other_parts() -> None:
+    """Bedtime: when it runs (the group's start), the first part as the device, the others
+    with their usual times; every part's name is checked like the device's."""
+    parts = [
+        _pattern("tod_1", entity_id="light.kitchen", to_state="off", time="22:41"),
+        _pattern("tod_2", entity_id="switch.hall", to_state="off", time="22:42"),
+    ]
+    group = _pattern("grp_1", to_state="off", time="22:40", parts=parts)
+    prompt = build_prompt([_suggestion("ai_1", group)], NAMES.get, language="en", pseudonymize=True)
+    (item,) = json.loads(prompt.user)["suggestions"]
+    assert item["device"] == "Device 1" and item["time"] == "22:40"
+    assert item["also"] == [{"device": "Device 2", "to_state": "off", "usual_time": "22:42"}]
+    assert prompt.names == {"s1": ("Device 1", "Device 2")}
+    assert "switch.hall" not in prompt.user and "Hall switch" not in prompt.user
+
+
 def test_suggestions_without_a_known_pattern_are_not_sent() -> None:
     """No pattern (a stored record), or one of a kind we do not know: that suggestion keeps
     its text and is not sent."""

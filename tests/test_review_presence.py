@@ -161,3 +161,32 @@ async def test_bedtime_is_one_suggestion_and_a_part_can_be_left_out(
 def parts_of(suggestion: dict[str, Any]) -> list[str]:
     """The entities a grouped suggestion acts on."""
     return [p["entity_id"] for p in suggestion["pattern"]["parts"]]
+
+
+async def test_a_part_the_home_already_automates_leaves_the_others_together(
+    hass: HomeAssistant, config_dir: Path, load_int: MockConfigEntry
+) -> None:
+    """An automation of the home locks the front door at night: bedtime is suggested of the
+    two lights, still as one, and never of the lock."""
+    write_config(
+        config_dir,
+        "automation: !include automations.yaml\n",
+        yaml.safe_dump(
+            [
+                {
+                    "id": "night_lock",
+                    "alias": "Lock up at night",
+                    "triggers": [{"trigger": "time", "at": "22:45:00"}],
+                    "actions": [{"action": "lock.lock", "target": {"entity_id": FRONT_DOOR}}],
+                }
+            ]
+        ),
+    )
+    await async_setup_automations(hass, config_dir)
+    response = await async_run(hass)
+    suggestions = response["suggestions"]
+
+    (bedtime,) = [s for s in suggestions if s["pattern"].get("parts")]
+    assert set(parts_of(bedtime)) == {LOUNGE, FLOOR_LAMP}
+    assert not any(FRONT_DOOR in str(s["automation"]["actions"]) for s in suggestions)
+    assert response["job"]["deduplicated"] >= 1

@@ -296,21 +296,26 @@ class Deduplicator:
         self._taken: list[Fingerprint] = []
         self.dropped: Counter[str] = Counter()
 
+    def _reason(self, mine: list[Fingerprint], config: Mapping[str, Any]) -> str | None:
+        if any(fp.target in self._maybe_automated for fp in mine):
+            return REASON_MAYBE_AUTOMATED
+        if matches_any(mine, self._automations):
+            return REASON_AUTOMATION
+        for suggestion_id, why, theirs in self._decided:
+            if config.get("id") == suggestion_id or matches_any(mine, theirs):
+                return why
+        if matches_any(mine, self._taken):
+            return REASON_REPEATED
+        return None
+
+    def known(self, config: Mapping[str, Any]) -> bool:
+        """Whether this automation is not new, without taking it (a part of a group)."""
+        return self._reason(fingerprints(self._hass, config), config) is not None
+
     def duplicate(self, config: Mapping[str, Any]) -> str | None:
         """Why this suggested automation is not new, or None (and then it is taken)."""
         mine = fingerprints(self._hass, config)
-        reason: str | None = None
-        if any(fp.target in self._maybe_automated for fp in mine):
-            reason = REASON_MAYBE_AUTOMATED
-        elif matches_any(mine, self._automations):
-            reason = REASON_AUTOMATION
-        else:
-            for suggestion_id, why, theirs in self._decided:
-                if config.get("id") == suggestion_id or matches_any(mine, theirs):
-                    reason = why
-                    break
-        if reason is None and matches_any(mine, self._taken):
-            reason = REASON_REPEATED
+        reason = self._reason(mine, config)
         if reason is None:
             self._taken += mine
             return None

@@ -113,6 +113,7 @@ async def async_suggest(
         options[CONF_MIN_CONFIDENCE] / 100,
         int(options[CONF_MAX_SUGGESTIONS]),
         skip=duplicate,
+        known=duplicate.known,
     )
     job["suggestions"] = len(suggestions)
     job["invalid_suggestions"] = invalid

@@ -41,7 +41,8 @@ Each suggestion is an automation that is already built and checked; you only wri
 title and description, in the language with the code "{language}".
 The input is JSON: {{"suggestions": [...]}}. Per suggestion: "kind" (time_of_day: at a clock \
 time; sun: relative to sunrise or sunset, offset_min minutes after, negative before; both \
-only when only_when_home is home if given: "someone", or a person's name; \
+only when only_when_home is home if given: "someone", or a person's name; with "also" it \
+does those devices too, in that order, as the household does them together; \
 co_occurrence: right after another device changes, within only_between if given, only \
 after sunset or before sunrise if only_when_dark, and with and_back it also follows that \
 device back; \
@@ -160,6 +161,17 @@ def _time_of_day_item(pattern: Mapping[str, Any], name: Callable[[str], str]) ->
     }
 
 
+def _group_item(pattern: Mapping[str, Any], name: Callable[[str], str]) -> dict[str, Any]:
+    """Routines done together: when the automation runs, and the other parts it does."""
+    lead = _time_of_day_item(pattern, name)
+    when = {k: lead[k] for k in ("kind", "time", "sun_event", "offset_min") if k in lead}
+    also = [
+        {"device": name(p["entity_id"]), "to_state": p["to_state"], "usual_time": p["time"]}
+        for p in pattern["parts"][1:]
+    ]
+    return when | {"also": also}
+
+
 def _item(short_id: str, suggestion: Mapping[str, Any], name: Callable[[str], str]) -> dict[str, Any] | None:
     """The compact summary of one suggestion, from the pattern it carries; None without one."""
     pattern = suggestion.get("pattern")
@@ -170,6 +182,8 @@ def _item(short_id: str, suggestion: Mapping[str, Any], name: Callable[[str], st
         facts = _co_occurrence_item(pattern, name)
     elif kind == "time_of_day":
         facts = _time_of_day_item(pattern, name)
+        if pattern.get("parts"):
+            facts = _time_of_day_item(pattern["parts"][0], name) | _group_item(pattern, name)
     elif kind == "duration":
         facts = _duration_item(pattern, name)
     else:
@@ -212,7 +226,9 @@ def build_prompt(
             continue
         items.append(item)
         ids[short_id] = index
-        names[short_id] = tuple(item[k] for k in ("device", "trigger_device") if k in item)
+        names[short_id] = tuple(item[k] for k in ("device", "trigger_device") if k in item) + tuple(
+            part["device"] for part in item.get("also", ())
+        )
     system = SYSTEM_PROMPT.format(
         language=language, title_chars=TITLE_ASK_CHARS, description_chars=DESCRIPTION_ASK_CHARS
     )

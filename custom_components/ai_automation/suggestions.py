@@ -521,6 +521,17 @@ def back_and_forth(found: list[Candidate]) -> list[Candidate]:
     return result
 
 
+def smaller(candidate: Candidate, keep: Callable[[Candidate], bool]) -> list[Candidate]:
+    """A group's parts that ``keep`` keeps, together while they still are, best first.
+
+    Nothing when it keeps every part (the group itself was the matter) or none.
+    """
+    kept = [part for part in candidate.parts if keep(part)]
+    if not kept or len(kept) == len(candidate.parts):
+        return []
+    return sorted(grouped(kept), key=_rank)
+
+
 def sun_offset(minutes: int) -> str:
     """A sun trigger's offset: minutes as "[-]HH:MM:00"."""
     sign = "-" if minutes < 0 else ""
@@ -720,17 +731,25 @@ async def async_build_suggestions(
     min_confidence: float,
     max_suggestions: int,
     skip: Callable[[dict[str, Any]], bool] | None = None,
+    known: Callable[[dict[str, Any]], bool] | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """Return ``(suggestions, invalid_count)``, at most ``max_suggestions``, best first.
 
-    ``skip`` drops a valid automation that is not new (see ``dedupe``) before the cap.
+    ``skip`` drops a valid automation that is not new (see ``dedupe``) before the cap;
+    ``known`` says so without taking it: a group skipped for one of its parts is
+    suggested again of its other parts.
     """
     suggestions: list[dict[str, Any]] = []
     invalid = 0
     found = candidates(detection, min_confidence, partial(device_class_of, hass), automation_links(hass))
-    for candidate in found:
-        if len(suggestions) >= max_suggestions:
-            break
+    queue = list(found)
+    while queue and len(suggestions) < max_suggestions:
+        candidate = queue.pop(0)
+        if candidate.parts and not actionable(hass, candidate):
+            # A part's device is gone: the others, together if they still are.
+            queue[0:0] = smaller(candidate, partial(actionable, hass))
+            invalid += 1
+            continue
         if not actionable(hass, candidate):
             invalid += 1
             continue
@@ -746,6 +765,9 @@ async def async_build_suggestions(
             invalid += 1
             continue
         if skip is not None and skip(config):
+            if known is not None:
+                # A part already automated or decided: the other parts are still new.
+                queue[0:0] = smaller(candidate, lambda part: not known(automation_config(part, "", "")))
             continue
         suggestions.append(
             {

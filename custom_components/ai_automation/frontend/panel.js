@@ -202,13 +202,15 @@ class AiAutomationPanel extends HTMLElement {
     if (!review?.original?.form) return;
     const form = review.original.form;
     const edits = { ...review.edits };
-    if (field.startsWith("conditions.")) {
-      const name = field.slice("conditions.".length);
-      const conditions = { ...(edits.conditions || {}) };
-      if (form.conditions[name] === value) delete conditions[name];
-      else conditions[name] = value;
-      if (Object.keys(conditions).length) edits.conditions = conditions;
-      else delete edits.conditions;
+    const group = ["conditions", "parts"].find((name) => field.startsWith(`${name}.`));
+    if (group) {
+      // A condition kept or not, a part done or left out: only what differs is an edit.
+      const name = field.slice(group.length + 1);
+      const changed = { ...(edits[group] || {}) };
+      if (form[group][name] === value) delete changed[name];
+      else changed[name] = value;
+      if (Object.keys(changed).length) edits[group] = changed;
+      else delete edits[group];
     } else if (JSON.stringify(form[field]) === JSON.stringify(value)) {
       delete edits[field];
     } else {
@@ -457,8 +459,10 @@ class AiAutomationPanel extends HTMLElement {
       </div>`;
     const charts = result.chart
       .map((part) => {
-        const title =
-          result.chart.length > 1 ? `<div class="chart-title">${esc(this.t("direction", { state: this._state(part.to_state) }))}</div>` : "";
+        const label = record.pattern?.parts
+          ? this.t("part_title", { name: this._name(part.entity_id), state: this._state(part.to_state) })
+          : this.t("direction", { state: this._state(part.to_state) });
+        const title = result.chart.length > 1 || record.pattern?.parts ? `<div class="chart-title">${esc(label)}</div>` : "";
         return `${title}${this._chart(part.days)}`;
       })
       .join("");
@@ -545,16 +549,7 @@ class AiAutomationPanel extends HTMLElement {
       fields.push(`<label>${esc(this.t(form.trigger === "held" ? "field_held" : "field_for"))}<input type="number" min="${form.trigger === "held" ? 1 : 0}" max="86400" step="1" data-field="for_s" value="${esc(this._value("for_s"))}"></label>`);
     if ("back_for_s" in form)
       fields.push(`<label>${esc(this.t("field_back_for"))}<input type="number" min="0" max="86400" step="1" data-field="back_for_s" value="${esc(this._value("back_for_s"))}"></label>`);
-    const domain = form.target.split(".")[0];
-    const original = this._review.original.form.target;
-    const choices = Object.keys(this._hass.states)
-      .filter((id) => id.startsWith(`${domain}.`))
-      .sort((a, b) => this._name(a).localeCompare(this._name(b)));
-    if (!choices.includes(original)) choices.unshift(original);
-    const target = this._value("target");
-    fields.push(`<label>${esc(this.t("field_target"))}<select data-field="target">${choices
-      .map((id) => `<option value="${esc(id)}" ${id === target ? "selected" : ""}>${esc(this._name(id))} (${esc(id)})</option>`)
-      .join("")}</select></label>`);
+    if (!form.parts) fields.push(this._target(form));
     fields.push(`<label>${esc(this.t("field_name"))}<input type="text" maxlength="255" data-field="alias" value="${esc(this._value("alias"))}"></label>`);
     const days = this._value("weekdays");
     const dayNames = WEEKDAYS.map((_, i) => {
@@ -579,9 +574,38 @@ class AiAutomationPanel extends HTMLElement {
       .join("");
     return `<div class="form">
       <div class="fields">${fields.join("")}</div>
+      ${this._parts(form, record)}
       ${weekdays}
-      <fieldset class="conditions"><legend>${esc(this.t("field_conditions"))}</legend>${conditions}</fieldset>
+      ${conditions ? `<fieldset class="conditions"><legend>${esc(this.t("field_conditions"))}</legend>${conditions}</fieldset>` : ""}
     </div>`;
+  }
+
+  _target(form) {
+    const domain = form.target.split(".")[0];
+    const original = this._review.original.form.target;
+    const choices = Object.keys(this._hass.states)
+      .filter((id) => id.startsWith(`${domain}.`))
+      .sort((a, b) => this._name(a).localeCompare(this._name(b)));
+    if (!choices.includes(original)) choices.unshift(original);
+    const target = this._value("target");
+    return `<label>${esc(this.t("field_target"))}<select data-field="target">${choices
+      .map((id) => `<option value="${esc(id)}" ${id === target ? "selected" : ""}>${esc(this._name(id))} (${esc(id)})</option>`)
+      .join("")}</select></label>`;
+  }
+
+  _parts(form, record) {
+    // Routines done together: each part can be left out (one at least stays).
+    if (!form.parts) return "";
+    const edits = this._review.edits.parts || {};
+    const rows = (record.pattern?.parts || [])
+      .map((part) => {
+        const id = part.entity_id;
+        const checked = id in edits ? edits[id] : form.parts[id];
+        const label = this.t("part_title", { name: this._name(id), state: this._state(part.to_state) });
+        return `<label class="condition"><input type="checkbox" data-part="${esc(id)}" ${checked ? "checked" : ""}>${esc(label)} <span class="note">${esc(this.t("part_usual", { time: part.time || "" }))}</span></label>`;
+      })
+      .join("");
+    return `<fieldset class="parts"><legend>${esc(this.t("field_parts"))}</legend>${rows}</fieldset>`;
   }
 
   _state(state) {
@@ -660,6 +684,16 @@ class AiAutomationPanel extends HTMLElement {
     );
     detail.querySelectorAll("[data-condition]").forEach((el) =>
       el.addEventListener("change", () => this._edit(`conditions.${el.dataset.condition}`, el.checked))
+    );
+    detail.querySelectorAll("[data-part]").forEach((el) =>
+      el.addEventListener("change", () => {
+        const kept = [...detail.querySelectorAll("[data-part]")].filter((box) => box.checked);
+        if (!kept.length) {
+          el.checked = true; // at least one part
+          return;
+        }
+        this._edit(`parts.${el.dataset.part}`, el.checked);
+      })
     );
     detail.querySelectorAll("[data-action]").forEach((el) =>
       el.addEventListener("click", () => this._onAction(el.dataset.action))
