@@ -212,6 +212,8 @@ def test_review_create_undo_and_dismiss_in_the_browser(home: DemoHome, browser: 
     expect(own.locator(".parties li")).to_have_text(
         ["Night turn_on · turns it on", "Night turn_off · turns it off"]
     )
+    own.scroll_into_view_if_needed()
+    _shoot(page, "panel-insights")
     own.locator("a[data-edit=night_off]").click()
     page.wait_for_url(re.compile(r"/config/automation/edit/night_off$"))
     assert {a["id"] for a in _automations(home)} == {"night_on", "night_off"}  # read, never changed
