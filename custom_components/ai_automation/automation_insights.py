@@ -38,6 +38,7 @@ def _behaviours(found: Iterable[Fingerprint]) -> tuple[Behaviour, ...]:
             days=fp.days,
             offset_min=fp.offset_min,
             to_states=fp.to_states,
+            hold_s=fp.hold_s,
         )
         for fp in found
     )

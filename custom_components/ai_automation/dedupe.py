@@ -71,9 +71,11 @@ class Fingerprint:
     minute: int | None = None
     days: frozenset[str] | None = None
     # Insights only, left out of equality: sun triggers' minutes after the event (None:
-    # unknown, e.g. a template) and state triggers' ``to`` states (None: any change).
+    # unknown, e.g. a template), state triggers' ``to`` states (None: any change, or an
+    # attribute's) and their ``for`` in seconds (None: a template).
     offset_min: int | None = field(default=None, compare=False)
     to_states: frozenset[str] | None = field(default=None, compare=False)
+    hold_s: int | None = field(default=None, compare=False)
 
     def matches(self, other: Fingerprint) -> bool:
         """The same thing, allowing a shifted time on overlapping days."""
@@ -121,17 +123,23 @@ class _Kind(NamedTuple):
     minute: int | None = None
     offset_min: int | None = None
     to_states: frozenset[str] | None = None
+    hold_s: int | None = None
+
+
+def _period_s(period: Any) -> int | None:
+    """An offset or ``for`` in seconds, written any way HA accepts (None: not readable)."""
+    if period is None:
+        return 0
+    try:
+        parsed: timedelta = cv.time_period(period)
+    except vol.Invalid:
+        return None  # a template, decided when it fires
+    return round(parsed.total_seconds())
 
 
 def _offset_min(offset: Any) -> int | None:
-    """A sun trigger's offset in minutes, written any way HA accepts (None: not readable)."""
-    if offset is None:
-        return 0
-    try:
-        period: timedelta = cv.time_period(offset)
-    except vol.Invalid:
-        return None  # a template, decided when it fires
-    return round(period.total_seconds() / 60)
+    seconds = _period_s(offset)
+    return None if seconds is None else round(seconds / 60)
 
 
 def _to_states(value: Any) -> frozenset[str] | None:
@@ -157,16 +165,22 @@ def _trigger_kinds(hass: HomeAssistant, trigger: Mapping[str, Any]) -> Iterator[
         entity = trigger.get("entity_id")
         resolved = _resolve(hass, entity) if isinstance(entity, str) else None
         if resolved:
-            yield _Kind(f"state:{resolved}", to_states=_to_states(f"device:{trigger.get('type')}"))
+            yield _Kind(
+                f"state:{resolved}",
+                to_states=_to_states(f"device:{trigger.get('type')}"),
+                hold_s=_period_s(trigger.get("for")),
+            )
         else:
             yield _Kind(f"device:{trigger.get('device_id')}")
         return
     entities = _entity_ids(trigger.get("entity_id"))
     if not entities:
         yield _Kind(platform)
-    to_states = _to_states(trigger.get("to")) if platform == "state" else None
+    state = platform == "state" and "attribute" not in trigger
+    to_states = _to_states(trigger.get("to")) if state else None
+    hold_s = _period_s(trigger.get("for")) if state else None
     for entity_id in entities:
-        yield _Kind(f"{platform}:{entity_id}", to_states=to_states)
+        yield _Kind(f"{platform}:{entity_id}", to_states=to_states, hold_s=hold_s)
 
 
 def _targets(hass: HomeAssistant, service: str, action: Mapping[str, Any]) -> set[str]:
@@ -256,6 +270,7 @@ def fingerprints(hass: HomeAssistant, config: Mapping[str, Any]) -> list[Fingerp
             days=days if kind.kind == "time" else None,
             offset_min=kind.offset_min,
             to_states=kind.to_states,
+            hold_s=kind.hold_s,
         )
         for service, target in dict.fromkeys(_actions(hass, actions))
         for kind in kinds

@@ -26,8 +26,10 @@ def _sun(service: str, target: str, event: str = "sunset", offset_min: int | Non
     return Behaviour(service, target, f"sun:{event}", offset_min=offset_min)
 
 
-def _state(service: str, target: str, entity: str, *to: str) -> Behaviour:
-    return Behaviour(service, target, f"state:{entity}", to_states=frozenset(to) if to else None)
+def _state(service: str, target: str, entity: str, *to: str, hold_s: int | None = 0) -> Behaviour:
+    return Behaviour(
+        service, target, f"state:{entity}", to_states=frozenset(to) if to else None, hold_s=hold_s
+    )
 
 
 def _automation(key: str, *behaviours: Behaviour) -> Subject:
@@ -114,6 +116,19 @@ def test_motion_on_turns_on_and_motion_off_turns_off_is_a_pair_not_a_contradicti
     assert found == [(KIND_CONTRADICTION, "light.hall", ("automation.on", "automation.off"))]
 
 
+def test_off_after_a_quarter_hour_of_no_motion_is_another_moment_than_at_once() -> None:
+    motion = "binary_sensor.hall_motion"
+    assert not _found(
+        _automation("automation.night", _state("light.turn_on", "light.hall", motion, "off")),
+        _automation("automation.off", _state("light.turn_off", "light.hall", motion, "off", hold_s=900)),
+    )
+    found = _found(
+        _automation("automation.a", _state("light.turn_off", "light.hall", motion, "off", hold_s=900)),
+        _automation("automation.b", _state("light.turn_off", "light.hall", motion, "off", hold_s=300)),
+    )
+    assert found == [(KIND_DUPLICATE, "light.hall", ("automation.a", "automation.b"))]
+
+
 def test_an_unknown_moment_is_never_said_to_clash() -> None:
     """A helper's time, a state trigger on any change, a numeric threshold: could be any moment."""
     assert not _found(
@@ -131,6 +146,10 @@ def test_an_unknown_moment_is_never_said_to_clash() -> None:
     assert not _found(
         _automation("automation.a", _sun("light.turn_on", "light.x", offset_min=None)),
         _automation("automation.b", _sun("light.turn_off", "light.x")),
+    )
+    assert not _found(
+        _automation("automation.a", _state("light.turn_on", "light.x", "sensor.door", "open", hold_s=None)),
+        _automation("automation.b", _state("light.turn_off", "light.x", "sensor.door", "open")),
     )
 
 

@@ -6,9 +6,10 @@ thing to one target at about the same moment (a *duplicate*: one of them is enou
 which do opposite things to it then (a *contradiction*: one undoes the other).
 
 Only triggers whose moment is understood are compared: a clock time, a sun event with its
-offset, a state trigger with the states it fires on. Anything else (a numeric threshold, an
-event, a template, a helper's time) could fire at any moment and is never said to clash,
-for a false alarm about the user's own automations costs more trust than a missed one.
+offset, a state trigger with the states it fires on and how long they must last first.
+Anything else (a numeric threshold, an event, a template, a helper's time) could fire at
+any moment and is never said to clash, for a false alarm about the user's own
+automations costs more trust than a missed one.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class Behaviour:
     days: frozenset[str] | None = None  # time: weekdays it is limited to (None: every day)
     offset_min: int | None = None  # sun: minutes after the event (None: unknown)
     to_states: frozenset[str] | None = None  # state: what it fires on (None: not one known state)
+    hold_s: int | None = 0  # state: seconds the state must last first (``for``; None: unknown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +117,15 @@ def same_moment(a: Behaviour, b: Behaviour) -> bool:
             and abs(a.offset_min - b.offset_min) <= SAME_MOMENT_MIN
         )
     if kind == "state":
-        return a.to_states is not None and b.to_states is not None and bool(a.to_states & b.to_states)
+        return (
+            a.to_states is not None
+            and b.to_states is not None
+            and bool(a.to_states & b.to_states)
+            and a.hold_s is not None
+            and b.hold_s is not None
+            # Off after a quarter of an hour without motion is another moment than off at once.
+            and abs(a.hold_s - b.hold_s) <= SAME_MOMENT_MIN * 60
+        )
     return False
 
 
