@@ -50,14 +50,15 @@ def _hhmm(minute: int | None) -> str | None:
 
 def _detail(insight: Insight) -> dict[str, Any]:
     """When the two clash, in fields the panel words in the user's language."""
-    first, second = (side.behaviour for side in insight.sides)
-    kind, _, rest = first.trigger.partition(":")
+    behaviours = [side.behaviour for side in insight.sides]
+    kind, _, rest = behaviours[0].trigger.partition(":")
     if kind == "time":
-        return {"trigger": "time", "times": [_hhmm(first.minute), _hhmm(second.minute)]}
+        return {"trigger": "time", "times": [_hhmm(b.minute) for b in behaviours]}
     if kind == "sun":
-        return {"trigger": "sun", "event": rest, "offsets_min": [first.offset_min, second.offset_min]}
-    both = (first.to_states or frozenset()) & (second.to_states or frozenset())
-    return {"trigger": kind, "entity_id": rest, "to_states": sorted(both)}
+        return {"trigger": "sun", "event": rest, "offsets_min": [b.offset_min for b in behaviours]}
+    # The states all of them fire on.
+    common = frozenset.intersection(*(b.to_states or frozenset() for b in behaviours))
+    return {"trigger": kind, "entity_id": rest, "to_states": sorted(common)}
 
 
 def _automation(side: Side, automation: LoadedAutomation) -> dict[str, Any]:

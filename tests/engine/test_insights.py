@@ -40,11 +40,12 @@ def _suggestion(key: str, *behaviours: Behaviour) -> Subject:
     return Subject(key, True, behaviours)
 
 
-def _found(*subjects: Subject) -> list[tuple[str, str, tuple[str, str]]]:
+def _found(*subjects: Subject) -> list[tuple[str, str, tuple[str, ...]]]:
     automations = [s for s in subjects if not s.suggestion]
     suggestions = [s for s in subjects if s.suggestion]
     return [
-        (i.kind, i.target, (i.sides[0].key, i.sides[1].key)) for i in find_insights(automations, suggestions)
+        (i.kind, i.target, tuple(side.key for side in i.sides))
+        for i in find_insights(automations, suggestions)
     ]
 
 
@@ -54,6 +55,21 @@ def test_two_automations_turning_the_porch_on_at_sunset_are_a_duplicate() -> Non
         _automation("automation.porch_too", _sun("light.turn_on", "light.porch", offset_min=5)),
     )
     assert found == [(KIND_DUPLICATE, "light.porch", ("automation.porch", "automation.porch_too"))]
+
+
+def test_three_automations_doing_one_thing_are_one_duplicate() -> None:
+    """Linked through each other (18:00 ~ 18:08 ~ 18:16), not three pairs; an off stays apart."""
+    found = _found(
+        _automation("automation.a", _at("light.turn_on", "light.porch", 1080)),
+        _automation("automation.off", _at("light.turn_off", "light.porch", 1083)),
+        _automation("automation.b", _at("light.turn_on", "light.porch", 1088)),
+        _automation("automation.c", _at("light.turn_on", "light.porch", 1096)),
+    )
+    assert found == [
+        (KIND_CONTRADICTION, "light.porch", ("automation.a", "automation.off")),
+        (KIND_DUPLICATE, "light.porch", ("automation.a", "automation.b", "automation.c")),
+        (KIND_CONTRADICTION, "light.porch", ("automation.off", "automation.b")),
+    ]
 
 
 def test_on_at_2230_and_off_at_2231_contradict() -> None:

@@ -15,7 +15,7 @@ automations costs more trust than a missed one.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -78,14 +78,15 @@ class Side:
 
 @dataclass(frozen=True, slots=True)
 class Insight:
-    """Two parties that duplicate or contradict each other on one target.
+    """Parties that duplicate or contradict each other on one target.
 
-    ``sides``: automations in the order given, a suggestion always last.
+    ``sides``: two, or for a duplicate every automation doing that same thing; automations
+    in the order given, a suggestion always last.
     """
 
     kind: str  # KIND_DUPLICATE | KIND_CONTRADICTION
     target: str
-    sides: tuple[Side, Side]
+    sides: tuple[Side, ...]
 
 
 def _apart_min(a: int, b: int) -> int:
@@ -171,12 +172,49 @@ def _clashes(first: Subject, second: Subject, target: str) -> Iterable[Insight]:
     return found.values()
 
 
+def _root(parent: dict[str, str], key: str) -> str:
+    while parent.setdefault(key, key) != key:
+        key = parent[key]
+    return key
+
+
+def _grouped(pairs: Sequence[Insight], order: Mapping[str, int]) -> list[Insight]:
+    """Duplicates among automations linked through each other are one insight.
+
+    Three automations turning the porch on at sunset are one "these do the same thing",
+    not three pairs. Linked only within one (target, service): an automation that turns it
+    on and off joins no group of ons with a group of offs. Pairs with a suggestion stay
+    pairs (the record names one suggestion).
+    """
+    kept: list[Insight] = []
+    linked: dict[tuple[str, str], list[Insight]] = defaultdict(list)
+    for pair in pairs:
+        if pair.kind == KIND_DUPLICATE and not any(side.suggestion for side in pair.sides):
+            linked[(pair.target, pair.sides[0].behaviour.service)].append(pair)
+        else:
+            kept.append(pair)
+    for (target, _service), duplicates in linked.items():
+        parent: dict[str, str] = {}
+        for pair in duplicates:
+            parent[_root(parent, pair.sides[0].key)] = _root(parent, pair.sides[1].key)
+        groups: dict[str, dict[str, Side]] = defaultdict(dict)
+        for pair in duplicates:
+            group = groups[_root(parent, pair.sides[0].key)]
+            for side in pair.sides:
+                group.setdefault(side.key, side)
+        kept += [
+            Insight(KIND_DUPLICATE, target, tuple(sorted(group.values(), key=lambda side: order[side.key])))
+            for group in groups.values()
+        ]
+    return sorted(kept, key=lambda i: (i.target, [order[side.key] for side in i.sides]))
+
+
 def find_insights(automations: Sequence[Subject], suggestions: Sequence[Subject] = ()) -> list[Insight]:
-    """Every pair of automations, and of an automation and a suggestion, that clashes.
+    """Every group of automations, and pair of an automation and a suggestion, that clashes.
 
     Suggestions are not compared with each other (the run that made them kept only one of
-    any two that do the same thing). Three automations doing one thing are three pairs.
-    Ordered by target, then the order the subjects were given in.
+    any two that do the same thing). Ordered by target, then the order the subjects were
+    given in.
     """
     subjects = [*automations, *suggestions]
     by_target: dict[str, list[int]] = defaultdict(list)
@@ -189,4 +227,4 @@ def find_insights(automations: Sequence[Subject], suggestions: Sequence[Subject]
             if subjects[i].suggestion and subjects[j].suggestion:
                 continue
             insights += _clashes(subjects[i], subjects[j], target)
-    return insights
+    return _grouped(insights, {subject.key: index for index, subject in enumerate(subjects)})
