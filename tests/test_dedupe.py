@@ -207,3 +207,54 @@ async def test_deduplicator_reasons(hass: HomeAssistant) -> None:
         REASON_REPEATED: 1,
         REASON_ACCEPTED: 1,
     }
+
+
+@pytest.mark.parametrize(
+    ("trigger", "offset_min", "to_states", "hold_s"),
+    [
+        ({"trigger": "sun", "event": "sunset"}, 0, None, None),
+        ({"trigger": "sun", "event": "sunset", "offset": "-00:30:00"}, -30, None, None),
+        ({"platform": "sun", "event": "sunrise", "offset": {"hours": 1, "minutes": 15}}, 75, None, None),
+        ({"trigger": "sun", "event": "sunset", "offset": 900}, 15, None, None),
+        ({"trigger": "sun", "event": "sunset", "offset": "{{ states('input_number.x') }}"}, None, None, None),
+        ({"trigger": "state", "entity_id": "binary_sensor.a", "to": "on"}, None, {"on"}, 0),
+        (
+            {
+                "trigger": "state",
+                "entity_id": "binary_sensor.a",
+                "to": ["on", "unavailable"],
+                "for": "00:05:00",
+            },
+            None,
+            {"on", "unavailable"},
+            300,
+        ),
+        (
+            {"trigger": "state", "entity_id": "binary_sensor.a", "to": "off", "for": {"minutes": 10}},
+            None,
+            {"off"},
+            600,
+        ),
+        ({"trigger": "state", "entity_id": "binary_sensor.a", "from": "off"}, None, None, 0),
+        (
+            {"trigger": "state", "entity_id": "light.a", "attribute": "brightness", "to": 255},
+            None,
+            None,
+            None,
+        ),
+    ],
+)
+async def test_what_the_insights_read_of_a_trigger(
+    hass: HomeAssistant,
+    trigger: dict[str, Any],
+    offset_min: int | None,
+    to_states: set[str] | None,
+    hold_s: int | None,
+) -> None:
+    """A sun trigger's offset, a state trigger's ``to`` and ``for``: not in equality (dedupe ignores them)."""
+    config = {"triggers": [trigger], "actions": [{"action": "light.turn_on", "entity_id": "light.kitchen"}]}
+    (fingerprint,) = fingerprints(hass, config)
+    assert fingerprint.offset_min == offset_min
+    assert fingerprint.to_states == (frozenset(to_states) if to_states is not None else None)
+    assert fingerprint.hold_s == hold_s
+    assert fingerprint == Fingerprint(*KITCHEN_ON, fingerprint.trigger, fingerprint.minute, fingerprint.days)

@@ -3,7 +3,8 @@
 Debian's chromium, driven by Playwright for Python (its own browser download is not used):
 log in, open the panel, see the list and a chart, edit a time and see the backtest change,
 create it, find the automation, open it in the editor, undo it, dismiss another, reload
-and find the decisions kept; a non-admin gets no panel and is refused by the commands.
+and find the decisions kept, see two of the home's own automations that contradict each
+other under "Your automations"; a non-admin gets no panel and is refused by the commands.
 With ``AI_AUTOMATION_SCREENSHOTS=DIR`` the README's screenshots are written to DIR.
 """
 
@@ -180,11 +181,42 @@ def test_review_create_undo_and_dismiss_in_the_browser(home: DemoHome, browser: 
     panel.locator(".item", has_text="Turn on Kitchen light at").wait_for()
     assert panel.locator(".tab", has_text="Created").locator(".count").inner_text() == "0"
 
+    # Two automations of the home's own that undo each other (saved as the editor saves them).
+    assert panel.locator(".own").count() == 0
+    for config_id, service, at in (
+        ("night_on", "turn_on", "03:10:00"),
+        ("night_off", "turn_off", "03:12:00"),
+    ):
+        home.client.request(
+            "POST",
+            f"/api/config/automation/config/{config_id}",
+            {
+                "alias": f"Night {service}",
+                "triggers": [{"trigger": "time", "at": at}],
+                "actions": [{"action": f"light.{service}", "target": {"entity_id": "light.kitchen"}}],
+            },
+        )
+
     # Run the analysis from the panel: its progress, then the finished job; the decisions stay.
     panel.locator("button.run").click()
     panel.get_by_text("The analysis has finished.").wait_for()
     expect(panel.locator(".job")).to_contain_text("done")
     expect(panel.locator(".tab", has_text="Dismissed").locator(".count")).to_have_text("1")
+
+    # The run compared the home's automations: "Your automations" says they contradict.
+    own = panel.locator(".own")
+    expect(own.locator("h2")).to_have_text("Your automations")
+    expect(own.locator(".insight.contradiction")).to_contain_text(
+        "These work against each other on Kitchen light at about 03:10 / 03:12"
+    )
+    expect(own.locator(".parties li")).to_have_text(
+        ["Night turn_on · turns it on", "Night turn_off · turns it off"]
+    )
+    own.scroll_into_view_if_needed()
+    _shoot(page, "panel-insights")
+    own.locator("a[data-edit=night_off]").click()
+    page.wait_for_url(re.compile(r"/config/automation/edit/night_off$"))
+    assert {a["id"] for a in _automations(home)} == {"night_on", "night_off"}  # read, never changed
 
     # Dark theme and a phone-sized screen (the screenshots of the README).
     if SHOTS:

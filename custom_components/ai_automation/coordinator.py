@@ -47,6 +47,7 @@ from .job_phases import (
     async_publish,
     async_suggest,
     final_status,
+    record_insights,
     record_wording,
 )
 from .jobs import (
@@ -327,6 +328,7 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
             self.patterns = patterns
             self.suggestions = wording.suggestions
             await async_publish(hass, entry, job, self.decisions, wording.suggestions, options)
+            record_insights(hass, job, self.decisions)
             kept = {r["id"] for r in (*self.decisions.pending, *self.decisions.accepted)}
             await self.evidence.async_update(window, wording.suggestions, gathered, kept)
 

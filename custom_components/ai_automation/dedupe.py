@@ -7,6 +7,10 @@ this week and at 06:52 the next is the same thing. Time triggers keep their minu
 weekdays only to tell two *different* routines of one entity apart (the light at 06:45 on
 weekdays is not the light at 19:00): they match within ``SHIFT_TOLERANCE_MIN`` on
 overlapping days.
+
+For the insights on the home's own automations (``automation_insights``) a fingerprint
+also carries what dedupe leaves out: a sun trigger's offset and the states a state trigger
+fires on. They take no part in a fingerprint's equality or ``matches``.
 """
 
 from __future__ import annotations
@@ -14,12 +18,15 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, NamedTuple
 
+import voluptuous as vol
 from homeassistant.components.automation import DATA_COMPONENT
-from homeassistant.const import WEEKDAYS
+from homeassistant.const import STATE_ON, WEEKDAYS
 from homeassistant.core import HomeAssistant, valid_entity_id
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import entity_registry as er
 
 from .compat import referenced_entity_ids
@@ -63,6 +70,12 @@ class Fingerprint:
     # the weekdays a condition limits it to (None: every day).
     minute: int | None = None
     days: frozenset[str] | None = None
+    # Insights only, left out of equality: sun triggers' minutes after the event (None:
+    # unknown, e.g. a template), state triggers' ``to`` states (None: any change, or an
+    # attribute's) and their ``for`` in seconds (None: a template).
+    offset_min: int | None = field(default=None, compare=False)
+    to_states: frozenset[str] | None = field(default=None, compare=False)
+    hold_s: int | None = field(default=None, compare=False)
 
     def matches(self, other: Fingerprint) -> bool:
         """The same thing, allowing a shifted time on overlapping days."""
@@ -103,29 +116,71 @@ def _minute(at: Any) -> int | None:
     return None
 
 
-def _trigger_kinds(hass: HomeAssistant, trigger: Mapping[str, Any]) -> Iterator[tuple[str, int | None]]:
-    """(kind, minute) of one trigger; a trigger on several entities or times gives several."""
+class _Kind(NamedTuple):
+    """What one trigger is: its kind, and the details a fingerprint keeps of it."""
+
+    kind: str
+    minute: int | None = None
+    offset_min: int | None = None
+    to_states: frozenset[str] | None = None
+    hold_s: int | None = None
+
+
+def _period_s(period: Any) -> int | None:
+    """An offset or ``for`` in seconds, written any way HA accepts (None: not readable)."""
+    if period is None:
+        return 0
+    try:
+        parsed: timedelta = cv.time_period(period)
+    except vol.Invalid:
+        return None  # a template, decided when it fires
+    return round(parsed.total_seconds())
+
+
+def _offset_min(offset: Any) -> int | None:
+    seconds = _period_s(offset)
+    return None if seconds is None else round(seconds / 60)
+
+
+def _to_states(value: Any) -> frozenset[str] | None:
+    states = frozenset(str(v) for v in _as_list(value) if isinstance(v, str | int | float | bool))
+    return states or None
+
+
+def _trigger_kinds(hass: HomeAssistant, trigger: Mapping[str, Any]) -> Iterator[_Kind]:
+    """What one trigger is; a trigger on several entities or times gives several."""
     platform = trigger.get("trigger") or trigger.get("platform")
     if not isinstance(platform, str):
         return
     if platform == "time":
         for at in _as_list(trigger.get("at")):
-            yield "time", _minute(at)
+            yield _Kind("time", minute=_minute(at))
         return
     if platform == "sun":
-        yield f"sun:{trigger.get('event')}", None
+        yield _Kind(f"sun:{trigger.get('event')}", offset_min=_offset_min(trigger.get("offset")))
         return
     if platform == "device":
-        # A device trigger on an entity ("motion detected") is a state trigger in disguise.
+        # A device trigger on an entity ("motion detected") is a state trigger in disguise;
+        # its ``type`` stands for the state it fires on (two types never fire together).
         entity = trigger.get("entity_id")
         resolved = _resolve(hass, entity) if isinstance(entity, str) else None
-        yield (f"state:{resolved}" if resolved else f"device:{trigger.get('device_id')}"), None
+        if resolved:
+            yield _Kind(
+                f"state:{resolved}",
+                to_states=_to_states(f"device:{trigger.get('type')}"),
+                hold_s=_period_s(trigger.get("for")),
+            )
+        else:
+            yield _Kind(f"device:{trigger.get('device_id')}")
         return
     entities = _entity_ids(trigger.get("entity_id"))
     if not entities:
-        yield platform, None
+        yield _Kind(platform)
+    state = platform == "state" and "attribute" not in trigger
+    to_states = _to_states(trigger.get("to")) if state else None
+    hold_s = _period_s(trigger.get("for")) if state else None
     for entity_id in entities:
-        yield f"{platform}:{entity_id}", None
+        yield _Kind(f"{platform}:{entity_id}", to_states=to_states, hold_s=hold_s)
 
 
 def _targets(hass: HomeAssistant, service: str, action: Mapping[str, Any]) -> set[str]:
@@ -210,32 +265,66 @@ def fingerprints(hass: HomeAssistant, config: Mapping[str, Any]) -> list[Fingerp
         Fingerprint(
             service=service,
             target=target,
-            trigger=kind,
-            minute=minute,
-            days=days if kind == "time" else None,
+            trigger=kind.kind,
+            minute=kind.minute,
+            days=days if kind.kind == "time" else None,
+            offset_min=kind.offset_min,
+            to_states=kind.to_states,
+            hold_s=kind.hold_s,
         )
         for service, target in dict.fromkeys(_actions(hass, actions))
-        for kind, minute in kinds
+        for kind in kinds
     ]
 
 
-def existing_automations(hass: HomeAssistant) -> list[tuple[str | None, Fingerprint]]:
-    """(unique id, fingerprint) of every automation Home Assistant has loaded.
+@dataclass(frozen=True, slots=True)
+class LoadedAutomation:
+    """An automation Home Assistant has loaded, and what it does."""
+
+    entity_id: str
+    config_id: str | None  # its ``id`` (None: a YAML automation without one, not editable in the UI)
+    alias: str | None
+    enabled: bool  # on: it runs (off, or unavailable for an invalid config: it does not)
+    fingerprints: tuple[Fingerprint, ...]
+
+
+def loaded_automations(hass: HomeAssistant) -> list[LoadedAutomation]:
+    """Every automation Home Assistant has loaded whose config could be read.
 
     Blueprint automations are read after substitution (``raw_config`` holds the result).
     """
     component = hass.data.get(DATA_COMPONENT)
     if component is None:
         return []
-    found: list[tuple[str | None, Fingerprint]] = []
+    found: list[LoadedAutomation] = []
     for entity in component.entities:
         if entity.raw_config is None:
             continue
         try:
-            found += [(entity.unique_id, fp) for fp in fingerprints(hass, entity.raw_config)]
+            done = tuple(fingerprints(hass, entity.raw_config))
         except Exception:  # noqa: BLE001 - one odd hand-written automation must not stop a run
             LOGGER.debug("Cannot read what %s does", entity.entity_id, exc_info=True)
+            continue
+        alias = entity.raw_config.get("alias")
+        found.append(
+            LoadedAutomation(
+                entity_id=entity.entity_id,
+                config_id=entity.unique_id,
+                alias=alias
+                if isinstance(alias, str)
+                else entity.name
+                if isinstance(entity.name, str)
+                else None,
+                enabled=hass.states.is_state(entity.entity_id, STATE_ON),
+                fingerprints=done,
+            )
+        )
     return found
+
+
+def existing_automations(hass: HomeAssistant) -> list[tuple[str | None, Fingerprint]]:
+    """(unique id, fingerprint) of every automation Home Assistant has loaded."""
+    return [(a.config_id, fp) for a in loaded_automations(hass) for fp in a.fingerprints]
 
 
 def automation_links(hass: HomeAssistant) -> frozenset[tuple[str, str]]:

@@ -15,11 +15,13 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 
+from .automation_insights import find_automation_insights
 from .const import (
     CONF_MAX_SUGGESTIONS,
     CONF_MIN_CONFIDENCE,
     CONF_NOTIFY_SERVICES,
     DOMAIN,
+    LOGGER,
     STATUS_NO_DATA,
     STATUS_NO_PATTERNS,
     STATUS_SUCCESS,
@@ -155,3 +157,22 @@ async def async_publish(
             async_push_new(hass, services, [dict(r) for r in new]),
             name=f"{DOMAIN} push {job['id']}",
         )
+
+
+def record_insights(hass: HomeAssistant, job: JobRecord, decisions: Decisions) -> None:
+    """The home's automations that duplicate or contradict each other or a pending suggestion.
+
+    After publishing, so the pending suggestions are this run's. Read-only and a bonus: a
+    failure is logged and recorded in ``insights_error``, never the job's.
+    """
+    try:
+        found = find_automation_insights(hass, decisions.pending)
+    except Exception as err:  # noqa: BLE001 - any odd automation config; the job has done its work
+        LOGGER.warning("Cannot compare the home's automations: %s", err, exc_info=True)
+        job["insights"] = []
+        job["insights_error"] = str(err) or type(err).__name__
+        return
+    job["insights"] = found.insights
+    job["insights_error"] = None
+    job["automations_compared"] = found.compared
+    job["automations_disabled"] = found.disabled

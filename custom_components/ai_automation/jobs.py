@@ -57,6 +57,12 @@ class JobRecord(TypedDict):
     source: str | None  # how the history was read: recorder_sql | history_api
     origin_known: bool | None  # whether who caused each change was read
     error: str | None
+    # The home's own automations that duplicate or contradict each other or a pending
+    # suggestion (read-only, see ``automation_insights``); a failure there fails no job.
+    insights: list[dict[str, Any]]
+    insights_error: str | None  # why they could not be compared this run (None: they were)
+    automations_compared: int  # automations that are on
+    automations_disabled: int  # left out: off or unavailable
 
 
 def new_job(job_id: str, trigger: str, started_at: str, lookback_days: int) -> JobRecord:
@@ -86,6 +92,10 @@ def new_job(job_id: str, trigger: str, started_at: str, lookback_days: int) -> J
         source=None,
         origin_known=None,
         error=None,
+        insights=[],
+        insights_error=None,
+        automations_compared=0,
+        automations_disabled=0,
     )
 
 

@@ -151,6 +151,8 @@ class AiAutomationPanel extends HTMLElement {
     root.querySelector(".job").innerHTML = this._jobLine();
     const alerts = root.querySelector(".alerts");
     alerts.innerHTML = this._alerts();
+    root.querySelector(".insights").innerHTML = this._insights();
+    this._bindInsights();
   }
 
   _alerts() {
@@ -277,6 +279,87 @@ class AiAutomationPanel extends HTMLElement {
     window.dispatchEvent(new CustomEvent("location-changed", { detail: { replace: false } }));
   }
 
+  // --- insights on the home's own automations (read-only) ----------------------------
+  // The last job's insights: automations that duplicate or contradict each other or a
+  // pending suggestion, each linked to the automation editor. Nothing here changes them.
+
+  _insights() {
+    const insights = this._data?.last_job?.insights || [];
+    if (!insights.length) return "";
+    return `<section class="own" aria-labelledby="own-title">
+      <h2 id="own-title">${esc(this.t("insights_title"))}</h2>
+      <div class="note">${esc(this.t("insights_note"))}</div>
+      <ul class="own-list">${insights.map((insight) => this._insight(insight)).join("")}</ul>
+    </section>`;
+  }
+
+  _insight(insight) {
+    const text = this.t(`insight_${insight.kind}`, {
+      target: this._name(insight.target),
+      when: this._insightWhen(insight.detail || {}),
+    });
+    const parties = (insight.automations || []).map((automation) => this._insightAutomation(automation));
+    if (insight.suggestion_id) parties.push(this._insightSuggestion(insight));
+    return `<li class="insight ${esc(insight.kind)}">
+      <div><span class="chip">${esc(this.t(`insight_kind_${insight.kind}`))}</span> ${esc(text)}</div>
+      <ul class="parties">${parties.join("")}</ul>
+    </li>`;
+  }
+
+  _insightWhen(detail) {
+    if (detail.trigger === "time")
+      return this.t("insight_when_time", { time: [...new Set(detail.times || [])].join(" / ") });
+    if (detail.trigger === "sun") return this.t("insight_when_sun", { event: this.t(`sun_${detail.event}`) });
+    if (detail.trigger === "state") {
+      const states = (detail.to_states || []).map((state) => this._state(state.replace(/^device:/, "")));
+      return this.t("insight_when_state", { entity: this._name(detail.entity_id), state: states.join(" / ") });
+    }
+    return "";
+  }
+
+  _insightAction(service) {
+    const key = `insight_action_${String(service || "").split(".")[1] || ""}`;
+    const worded = this.t(key);
+    return worded === key ? service || "" : worded;
+  }
+
+  _insightAutomation(automation) {
+    const name = esc(automation.alias || this._name(automation.entity_id));
+    const link = automation.id
+      ? `<a href="/config/automation/edit/${encodeURIComponent(automation.id)}" data-edit="${esc(automation.id)}">${name}</a>`
+      : `${name} <span class="note">${esc(this.t("insight_no_id"))}</span>`;
+    return `<li>${link} · ${esc(this._insightAction(automation.service))}</li>`;
+  }
+
+  _insightSuggestion(insight) {
+    const id = insight.suggestion_id;
+    const found = this._record(id);
+    const title = esc(found?.record?.title || id);
+    const link = found ? `<a href="?suggestion=${encodeURIComponent(id)}" data-suggestion="${esc(id)}">${title}</a>` : title;
+    return `<li>${esc(this.t("insight_suggestion"))} ${link} · ${esc(this._insightAction(insight.detail?.suggestion_service))}</li>`;
+  }
+
+  _bindInsights() {
+    const own = this.shadowRoot.querySelector(".own");
+    if (!own) return;
+    // A plain click stays in the app; a middle or modified click opens a new tab as usual.
+    const plain = (ev) => !(ev.button || ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.altKey);
+    own.querySelectorAll("[data-edit]").forEach((el) =>
+      el.addEventListener("click", (ev) => {
+        if (!plain(ev)) return;
+        ev.preventDefault();
+        this._navigate(`/config/automation/edit/${encodeURIComponent(el.dataset.edit)}`);
+      })
+    );
+    own.querySelectorAll("[data-suggestion]").forEach((el) =>
+      el.addEventListener("click", (ev) => {
+        if (!plain(ev)) return;
+        ev.preventDefault();
+        this._openSuggestion(el.dataset.suggestion);
+      })
+    );
+  }
+
   // --- rendering -------------------------------------------------------------------
 
   _name(entityId) {
@@ -333,6 +416,7 @@ class AiAutomationPanel extends HTMLElement {
           ).join("")}
         </div>
         <div class="list">${data ? this._list() : `<div class="empty">${esc(this.t("loading"))}</div>`}</div>
+        <div class="insights">${this._insights()}</div>
       </div>`;
     root.querySelector(".menu").addEventListener("click", () =>
       this.dispatchEvent(new Event("hass-toggle-menu", { bubbles: true, composed: true }))
@@ -357,6 +441,7 @@ class AiAutomationPanel extends HTMLElement {
       })
     );
     this._bindDetail();
+    this._bindInsights();
   }
 
   _jobLine() {
@@ -762,6 +847,13 @@ const STYLE = `
   .tabs { display: flex; gap: 4px; border-bottom: 1px solid var(--divider-color, #ddd); margin-bottom: 12px; overflow-x: auto; }
   .tab { border: none; border-bottom: 2px solid transparent; border-radius: 0; background: none; color: var(--secondary-text-color); padding: 10px 14px; }
   .tab.active { color: var(--primary-color); border-bottom-color: var(--primary-color); }
+  .own { margin-top: 24px; }
+  .own h2 { font-size: 16px; font-weight: 500; margin: 0 0 4px; }
+  .own-list, .parties { list-style: none; padding: 0; margin: 8px 0 0; }
+  .insight { padding: 10px 16px; margin-bottom: 8px; border-radius: var(--ha-card-border-radius, 12px); border: 1px solid var(--divider-color, #e0e0e0); background: var(--card-background-color, #fff); }
+  .insight.contradiction .chip { background: rgba(255, 152, 0, 0.18); }
+  .parties li { margin-top: 4px; }
+  .own a { color: var(--primary-color); }
   .count { display: inline-block; min-width: 18px; padding: 0 5px; border-radius: 9px; background: var(--secondary-background-color, #eee); color: var(--primary-text-color); font-size: 12px; }
   .item {
     background: var(--card-background-color, #fff); border-radius: var(--ha-card-border-radius, 12px);
