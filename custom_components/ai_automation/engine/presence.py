@@ -73,17 +73,20 @@ class Presence:
         return self.people.index(person)
 
 
-def presence_of(log: EventLog) -> Presence | None:
-    """The household's presence from the log; None where nobody's whereabouts are recorded.
-
-    ``person`` entities when there are any (they combine a person's trackers); else the
-    ``device_tracker`` entities.
-    """
+def people_of(log: EventLog) -> list[int]:
+    """The log's people: ``person`` entities when there are any (they combine a person's
+    trackers); else the ``device_tracker`` entities."""
     for prefix in _PEOPLE_DOMAINS:
         people = [i for i, e in enumerate(log.entity_ids) if e.startswith(prefix)]
         if people:
-            break
-    else:
+            return people
+    return []
+
+
+def presence_of(log: EventLog) -> Presence | None:
+    """The household's presence from the log; None where nobody's whereabouts are recorded."""
+    people = people_of(log)
+    if not people:
         return None
     home_state = log.states.index(HOME) if HOME in log.states else -1
     ignored = np.fromiter((s in IGNORED_STATES for s in log.states), dtype=bool, count=len(log.states))
