@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from homeassistant.core import split_entity_id
 
@@ -57,6 +57,9 @@ class JobRecord(TypedDict):
     source: str | None  # how the history was read: recorder_sql | history_api
     origin_known: bool | None  # whether who caused each change was read
     error: str | None
+    # What happened after accept: accepted automations undone, pre-empted or idle.
+    after_accept: list[dict[str, Any]]
+    after_accept_error: NotRequired[str]  # only when that check failed (the job did not)
 
 
 def new_job(job_id: str, trigger: str, started_at: str, lookback_days: int) -> JobRecord:
@@ -86,6 +89,7 @@ def new_job(job_id: str, trigger: str, started_at: str, lookback_days: int) -> J
         source=None,
         origin_known=None,
         error=None,
+        after_accept=[],
     )
 
 
