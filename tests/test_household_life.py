@@ -6,12 +6,17 @@ vacation, Sam's desk lamp), scored as ``scripts/score --life`` does.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cache
 
 import pytest
 
+from custom_components.ai_automation.detection import build_event_log
+from custom_components.ai_automation.engine.after_accept import PROPOSE_MOVE, REVERTED, Watched, check
+from custom_components.ai_automation.engine.presence import presence_of
+from simulator.fetched import fetched_history
 from simulator.household import PHYSICAL, USER
-from simulator.household_life import ALEX, DESK_LAMP, KETTLE, PEOPLE, READING, SAM, STUDY
+from simulator.household_life import ALEX, DESK_LAMP, KETTLE, LANDING, PEOPLE, READING, SAM, STUDY
 from simulator.judge import RIGHT, WRONG_CONDITION, Shown, classify
 from simulator.real_home import RealHome, simulate_real_home
 from simulator.score import END, TZ, score
@@ -96,3 +101,38 @@ def test_habits_that_changed_are_shown_as_they_are_now() -> None:
     reading = [r for f in figures.seeds for r in _home(f.seed).routines if r.entity_id == READING]
     found = [s for s, v in shown if s.entity_id == READING and s.to_state == "on" and v.label == RIGHT]
     assert len(found) == len(reading) >= SEEDS // 2
+
+
+@pytest.mark.parametrize("seed", range(1, SEEDS + 1))
+def test_an_accepted_automation_the_household_keeps_undoing_is_found(seed: int) -> None:
+    """The landing light, accepted halfway: undone by hand within minutes, on by hand at 07:00.
+
+    Found from the history a job reads, with the household's own time as the fix.
+    """
+    home = simulate_real_home(seed=seed, days=31, end=END, time_zone=TZ, life=True, reverting=True)
+    accepted = home.accepted
+    assert accepted is not None
+    assert accepted.entity_id == LANDING
+    start = (END - timedelta(days=30)).replace(hour=0)
+    log = build_event_log(fetched_history(home, start, END), TZ, start, END)
+    hour, minute = (int(p) for p in accepted.time.split(":"))
+    watched = Watched(
+        key="ai_landing",
+        entity_id=accepted.entity_id,
+        to_state=accepted.to_state,
+        since_ts=accepted.accepted_ts,
+        weekdays=accepted.days,
+        minute=hour * 60 + minute,
+    )
+
+    found = check(log, watched, END.timestamp(), presence=presence_of(log))
+
+    last = accepted.fired[-7:]
+    assert found is not None
+    assert (found.problem, found.proposal) == (REVERTED, PROPOSE_MOVE)
+    assert (found.fired, found.undone) == (len(last), len(set(last) & set(accepted.undone)))
+    assert found.new_minute is not None
+    assert abs(found.new_minute - (7 * 60)) <= 5
+    # Without the household undoing it, the same automation is no problem.
+    kept = build_event_log(fetched_history(_home(seed), start, END), TZ, start, END)
+    assert check(kept, watched, END.timestamp(), presence=presence_of(kept)) is None

@@ -28,7 +28,7 @@ the same to the household. The automation entity's own history cannot do better:
 Each problem comes with what to change, most specific first:
 
 - *weekdays*: every problem on weekdays where it never went right, and right on others
-  → keep only the days without problems;
+  (each weekday seen at least twice) → keep only the days without problems;
 - *someone_home* (reverted only): undone each time nobody was home (from the app),
   kept each time someone was → a condition that someone is home;
 - *move* (clock triggers): the household's own acts (to the automation's state, since
@@ -242,12 +242,20 @@ def usual_minute(stamps: NDArray[np.float64]) -> int | None:
 
 
 def _weekday_split(watched: Watched, bad: NDArray[np.float64], good: NDArray[np.float64]) -> tuple[int, ...]:
-    """Its days without problems, when the problems keep to other weekdays; else ()."""
-    bad_days = {int(d) for d in weekday_of(np.floor_divide(bad, MINUTES_PER_DAY).astype(np.int64))}
-    good_days = {int(d) for d in weekday_of(np.floor_divide(good, MINUTES_PER_DAY).astype(np.int64))}
-    if not good_days or bad_days & good_days:
+    """Its days without problems, when the problems keep to other weekdays; else ().
+
+    Each weekday it ran on went wrong every time or right every time, at least twice: one
+    lucky Tuesday is no reason to run only on Tuesdays.
+    """
+    bad_days = weekday_of(np.floor_divide(bad, MINUTES_PER_DAY).astype(np.int64))
+    good_days = weekday_of(np.floor_divide(good, MINUTES_PER_DAY).astype(np.int64))
+    bad_count = np.bincount(bad_days, minlength=7)
+    good_count = np.bincount(good_days, minlength=7)
+    runs = bad_count + good_count
+    mixed = (bad_count > 0) & (good_count > 0)
+    if mixed.any() or ((runs > 0) & (runs < 2)).any() or not good_count.any():
         return ()
-    return tuple(d for d in watched.weekdays if d not in bad_days)
+    return tuple(d for d in watched.weekdays if bad_count[d] == 0)
 
 
 def _move_to(watched: Watched, acts: NDArray[np.float64]) -> int | None:
