@@ -122,9 +122,17 @@ def finding_to_dict(finding: Finding, record: dict[str, Any]) -> dict[str, Any]:
 
 
 async def async_check_accepted(
-    hass: HomeAssistant, entry_id: str, job: JobRecord, detection: Detection, decisions: Decisions
+    hass: HomeAssistant,
+    entry_id: str,
+    job: JobRecord,
+    detection: Detection,
+    decisions: Decisions,
+    origin_known: bool = True,
 ) -> None:
-    """Check every accepted automation; a failure is logged and recorded, never the job's."""
+    """Check every accepted automation; a failure is logged and recorded, never the job's.
+
+    ``origin_known``: whether the history says who caused each change (see ``check``).
+    """
     try:
         records = {r["id"]: r for r in decisions.accepted}
         watched = [w for r in records.values() if (w := watched_of(hass, r)) is not None]
@@ -136,6 +144,7 @@ async def async_check_accepted(
                 dt_util.utcnow().timestamp(),
                 sun=detection.sun,
                 presence=detection.presence,
+                origin_known=origin_known,
             )
         )
         job["after_accept"] = [finding_to_dict(f, records[f.key]) for f in findings]

@@ -314,7 +314,9 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
         with self._phase(job, PHASE_DETECT):
             detection = await async_detect(hass, job, fetched, window)
             patterns = patterns_to_dicts(detection)
-            await async_check_accepted(hass, entry.entry_id, job, detection, self.decisions)
+            await async_check_accepted(
+                hass, entry.entry_id, job, detection, self.decisions, fetched.origin_known
+            )
         with self._phase(job, PHASE_SUGGEST):
             suggestions = await async_suggest(hass, job, fetched, detection, options, self.decisions)
             gathered = await hass.async_add_executor_job(gather_evidence, detection, suggestions)

@@ -73,7 +73,8 @@ def async_report_after_accept(
             DOMAIN,
             issue_id,
             is_fixable=True,
-            is_persistent=False,
+            # Kept over a restart: the next job clears it when it no longer holds.
+            is_persistent=True,
             severity=ir.IssueSeverity.WARNING,
             translation_key=f"{AFTER_ACCEPT_PREFIX}{finding['problem']}_{finding['proposal']}",
             translation_placeholders={
@@ -94,8 +95,14 @@ def async_report_after_accept(
                 "people": ",".join(people),
             },
         )
+    async_clear_after_accept(hass, keep=raised)
+
+
+@callback
+def async_clear_after_accept(hass: HomeAssistant, keep: set[str] | None = None) -> None:
+    """Delete the after-accept issues (but those in ``keep``): also when the entry is deleted."""
     for domain, issue_id in list(ir.async_get(hass).issues):
-        if domain == DOMAIN and issue_id.startswith(AFTER_ACCEPT_PREFIX) and issue_id not in raised:
+        if domain == DOMAIN and issue_id.startswith(AFTER_ACCEPT_PREFIX) and issue_id not in (keep or set()):
             ir.async_delete_issue(hass, DOMAIN, issue_id)
 
 

@@ -249,3 +249,17 @@ def test_a_usual_time_needs_most_acts_close_together() -> None:
     assert usual_minute(np.array([400.0, 402.0, 405.0, 1300.0])) == 402
     assert usual_minute(np.array([400.0, 402.0, 900.0, 1300.0])) is None
     assert usual_minute(np.array([1435.0, 1438.0, 2.0])) == 1438
+
+
+def test_without_origins_only_idleness_is_told() -> None:
+    """The history API fallback: the automation's change and the wall switch look alike."""
+    days = on_weekdays(AFTER, WEEKDAYS)
+    log = make_log(
+        before_accept() + fires(days) + by_hand("off", days, hm(6, 50)), FOUR_WEEKS[0], FOUR_WEEKS[-1]
+    )
+    old = replace(KITCHEN, since_ts=NOW - 40 * SECONDS_PER_DAY)
+
+    assert check(log, KITCHEN, NOW, origin_known=False) is None
+    found = check(log, old, NOW, origin_known=False)
+    assert found is not None
+    assert found.problem == NOT_TRIGGERED

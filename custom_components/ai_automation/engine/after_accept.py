@@ -375,9 +375,14 @@ def check(
     now_ts: float,
     sun: SunTimes | None = None,
     presence: Presence | None = None,
+    origin_known: bool = True,
 ) -> Finding | None:
-    """The problem of one accepted automation (reverted before done_before before idle), or None."""
-    own = _own_changes(log, watched)
+    """The problem of one accepted automation (reverted before done_before before idle), or None.
+
+    ``origin_known`` False (the history API fallback): no change is known to be an
+    automation's or a person's, so only idleness (by ``last_triggered``) can be told.
+    """
+    own = _own_changes(log, watched) if origin_known else None
     fired = firings(log, watched, own, sun) if own is not None else np.empty(0, dtype=np.int64)
     last_fired = float(log.ts[own.rows[fired[-1]]]) if own is not None and fired.size else None
     found = None
@@ -394,7 +399,8 @@ def check_all(
     now_ts: float,
     sun: SunTimes | None = None,
     presence: Presence | None = None,
+    origin_known: bool = True,
 ) -> list[Finding]:
     """The problems of every watched automation (those without one are left out)."""
-    found = (check(log, w, now_ts, sun, presence) for w in watched)
+    found = (check(log, w, now_ts, sun, presence, origin_known) for w in watched)
     return [f for f in found if f is not None]
