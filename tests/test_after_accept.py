@@ -13,6 +13,7 @@ from collections.abc import AsyncGenerator
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 import yaml
@@ -31,11 +32,15 @@ from simulator.household import Household
 
 from .conftest import async_run
 from .decisions_helpers import (
+    WORKDAYS,
     async_accept,
     async_list,
     async_remove_automations,
     async_setup_automations,
+    kitchen_automation,
     kitchen_morning,
+    record,
+    store_records,
     write_config,
 )
 
@@ -190,3 +195,97 @@ async def test_kept_on_is_no_repair(
     assert job["after_accept"] == []
     assert "after_accept_error" not in job
     assert _issues(hass) == {}
+
+
+OURS = "ai_00000000000000aa"
+OURS_ENTITY = "automation.turn_on_kitchen_light_at_06_45"
+THEIRS = {
+    **kitchen_automation("1700000000000", "06:45:00", WORKDAYS),
+    "alias": "Our own kitchen light",
+}
+
+
+@pytest.fixture
+def accepted_long_ago(hass_storage: dict[str, Any], config_entry: MockConfigEntry, config_dir: Path) -> str:
+    """Ours, accepted 40 days ago and never fired, beside one the household wrote itself."""
+    ours = kitchen_automation(OURS, "06:45:00", WORKDAYS)
+    write_config(config_dir, "automation: !include automations.yaml\n", yaml.safe_dump([ours, THEIRS]))
+    accepted_at = (dt_util.utcnow() - timedelta(days=40)).isoformat()
+    stored = record(
+        OURS,
+        ours,
+        status="accepted",
+        accepted_at=accepted_at,
+        automation_entity_id=OURS_ENTITY,
+        enabled=True,
+        pattern={"type": "time_of_day", "entity_id": KITCHEN, "to_state": "on"},
+    )
+    store_records(hass_storage, config_entry.entry_id, [stored])
+    return OURS
+
+
+async def test_ours_idle_for_thirty_days_is_a_repair_that_removes_it(
+    hass: HomeAssistant, accepted_long_ago: str, config_dir: Path, load_int: MockConfigEntry
+) -> None:
+    """Never fired in 40 days: the repair removes it (and it is not suggested again); the
+    household's own automation, as idle, is not ours to report."""
+    await async_setup_automations(hass, config_dir)
+    assert hass.states.get(OURS_ENTITY) is not None
+
+    job = (await async_run(hass))["job"]
+
+    [finding] = job["after_accept"]
+    assert (finding["suggestion_id"], finding["automation_entity_id"]) == (OURS, OURS_ENTITY)
+    assert (finding["problem"], finding["proposal"], finding["fired"]) == ("not_triggered", "remove", 0)
+    [issue] = _issues(hass).values()
+    assert issue.translation_key == "after_accept_not_triggered_remove"
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["name"] == "Turn on Kitchen light at 06:45"
+
+    assert await async_setup_component(hass, "repairs", {})
+    manager = repairs_flow_manager(hass)
+    assert manager is not None
+    flow = await manager.async_init(DOMAIN, data={"issue_id": issue.issue_id})
+    result = await manager.async_configure(flow["flow_id"], {})
+    await hass.async_block_till_done()
+
+    assert result["type"] == "create_entry"
+    written = yaml.safe_load((config_dir / "automations.yaml").read_text(encoding="utf-8"))
+    assert [a["id"] for a in written] == [THEIRS["id"]]
+    assert hass.states.get(OURS_ENTITY) is None
+    listed = await async_list(hass)
+    assert [r["id"] for r in listed["dismissed"]] == [OURS]
+    assert _issues(hass) == {}
+
+
+async def test_the_issue_goes_once_it_is_undone(
+    hass: HomeAssistant, accepted_long_ago: str, config_dir: Path, load_int: MockConfigEntry
+) -> None:
+    await async_setup_automations(hass, config_dir)
+    await async_run(hass)
+    assert list(_issues(hass)) == [f"after_accept_{OURS}"]
+
+    await load_int.runtime_data.coordinator.decisions.async_undo(OURS, context=None)
+    job = (await async_run(hass))["job"]
+
+    assert job["after_accept"] == []
+    assert _issues(hass) == {}
+
+
+async def test_a_failed_check_is_recorded_and_the_job_goes_on(
+    hass: HomeAssistant, accepted_long_ago: str, config_dir: Path, load_int: MockConfigEntry
+) -> None:
+    """The issue of the last good check stays: a failure says nothing about the automation."""
+    await async_setup_automations(hass, config_dir)
+    await async_run(hass)
+    with patch(
+        "custom_components.ai_automation.accepted_checks.check_all", side_effect=RuntimeError("broken check")
+    ):
+        response = await async_run(hass)
+
+    job = response["job"]
+    assert job["status"] == "success"
+    assert job["after_accept"] == []
+    assert job["after_accept_error"] == "broken check"
+    assert response["suggestions"]
+    assert list(_issues(hass)) == [f"after_accept_{OURS}"]
