@@ -137,6 +137,28 @@ async def _live(
     return fired
 
 
+async def _done_first(hass: HomeAssistant, freezer: FrozenDateTimeFactory, kitchen: dict[str, Any]) -> int:
+    """``DAYS`` days: on by hand 25 minutes before the automation is due, off an hour after it.
+
+    Returns on how many of them it was due (its conditions then find the light on).
+    """
+    at = time.fromisoformat(kitchen["automation"]["triggers"][0]["at"])
+    tz = dt_util.get_default_time_zone()
+    weekdays = next(c["weekday"] for c in kitchen["automation"]["conditions"] if "weekday" in c)
+    due = 0
+    for _day in range(DAYS):
+        trigger = datetime.combine(dt_util.now().date() + timedelta(days=1), at, tz)
+        await _at(hass, freezer, trigger - timedelta(minutes=25))
+        hass.states.async_set(KITCHEN, "on", context=Context())
+        await _at(hass, freezer, trigger + timedelta(seconds=1))
+        due += trigger.strftime("%a").lower() in weekdays
+        await _at(hass, freezer, trigger + timedelta(hours=1))
+        hass.states.async_set(KITCHEN, "off", context=Context())
+    await _at(hass, freezer, datetime.combine(dt_util.now().date() + timedelta(days=1), time(9, 0), tz))
+    await async_wait_recording_done(hass)
+    return due
+
+
 def _issues(hass: HomeAssistant) -> dict[str, ir.IssueEntry]:
     return {
         issue_id: issue
@@ -181,6 +203,32 @@ async def test_undone_by_hand_and_done_later_is_a_repair_that_moves_it(
     [accepted] = (await async_list(hass))["accepted"]
     assert accepted["accepted_automation"]["triggers"] == written["triggers"]
     assert _issues(hass) == {}
+
+
+async def test_done_by_hand_before_it_is_due_is_a_repair_that_moves_it_earlier(
+    hass: HomeAssistant, config_dir: Path, load_int: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """On by hand 25 minutes early every day: it never fires (the light is on), the repair says so."""
+    kitchen = await _accept_kitchen(hass, config_dir)
+    due = await _done_first(hass, freezer, kitchen)
+    assert due >= 3
+    automation = hass.states.get(
+        load_int.runtime_data.coordinator.decisions.accepted[0]["automation_entity_id"]
+    )
+    assert automation is not None
+    assert automation.attributes["last_triggered"] is None  # its condition stopped it every time
+
+    job = (await async_run(hass))["job"]
+
+    [finding] = job["after_accept"]
+    assert (finding["problem"], finding["proposal"]) == ("done_before", "move")
+    assert finding["fired"] == finding["undone"] == min(due, 7)
+    at = datetime.combine(
+        datetime(2026, 1, 1), time.fromisoformat(kitchen["automation"]["triggers"][0]["at"])
+    )
+    assert finding["new_time"] == (at - timedelta(minutes=25)).strftime("%H:%M")
+    [issue] = _issues(hass).values()
+    assert issue.translation_key == "after_accept_done_before_move"
 
 
 async def test_kept_on_is_no_repair(
