@@ -16,7 +16,12 @@
   some afternoons too, the door is unlocked in the morning, all by hand);
 - **habits that change**: the study light on at 07:30 on weekdays moves to 08:05 halfway
   through the month, the kettle at 06:30 every day stops twelve days before its end, the
-  reading lamp at 21:15 every day starts nine days before its end.
+  reading lamp at 21:15 every day starts nine days before its end;
+- with ``reverting``, **an accepted automation the household keeps undoing**: the landing
+  light, on by hand at 06:15 on weekdays, was accepted as an automation halfway through
+  the month; since then it fires at 06:15 and, on most mornings someone is home, is
+  switched off again by hand within minutes and on by hand at about 07:00 (the ground
+  truth is ``Life.accepted``).
 
 The ground truth: every routine done by hand needs *someone home* (``presence.ANYONE``),
 the desk lamp needs Sam; bedtime is one routine of three parts; the study light is a
@@ -33,7 +38,17 @@ from datetime import date, timedelta
 import numpy as np
 
 from custom_components.ai_automation.engine.presence import ANYONE
-from simulator.household import DAILY, PHYSICAL, SYSTEM, USER, WEEKDAYS, Change, PlantedRoutine, by_hand
+from simulator.household import (
+    AUTOMATION,
+    DAILY,
+    PHYSICAL,
+    SYSTEM,
+    USER,
+    WEEKDAYS,
+    Change,
+    PlantedRoutine,
+    by_hand,
+)
 
 ALEX, SAM = "person.alex", "person.sam"
 PEOPLE = (ALEX, SAM)
@@ -46,12 +61,28 @@ BEDTIME_PARTS = ((LOUNGE, "off"), (FLOOR_LAMP, "off"), (FRONT_DOOR, "locked"))
 STUDY_BEFORE, STUDY_AFTER = "07:30", "08:05"
 ENOUGH_DAYS = 7  # a week of a new habit makes it one
 MOVED_ENOUGH_DAYS = 5  # a working week at its new time moves a habit
+LANDING, LANDING_AUTOMATION_AT, LANDING_BY_HAND_AT = "light.landing", "06:15", "07:00"
+LANDING_UNDONE_SHARE = 0.85
 _BY_PEOPLE = frozenset({USER, PHYSICAL, "script"})
 _INDOOR_MOTION = (
     "binary_sensor.hallway_motion",
     "binary_sensor.stairs_motion",
     "binary_sensor.living_room_motion",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptedAutomation:
+    """An accepted suggestion's automation and what the household did after: the ground truth."""
+
+    entity_id: str
+    to_state: str
+    time: str  # its time trigger, local HH:MM
+    days: tuple[int, ...]  # 0 = Monday
+    accepted_ts: float  # UTC seconds
+    fired: tuple[float, ...]  # UTC seconds of its firings since
+    undone: tuple[float, ...]  # those switched back by hand within minutes
+    by_hand: str  # the household's own time for it since, local HH:MM
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +95,7 @@ class Life:
     sam_away: tuple[tuple[float, float], ...]
     reading_days: int  # days the new reading lamp routine happened on
     moved_study_days: int  # days the study light went on at its new time
+    accepted: AcceptedAutomation | None = None  # with ``reverting``: the one undone by hand
 
 
 def _inside(ts: float, spans: tuple[tuple[float, float], ...]) -> bool:
@@ -77,10 +109,13 @@ def live(
     clock: Callable[[date, float], float],
     seed: int,
     end_ts: float,
+    reverting: bool = False,
 ) -> tuple[list[Change], Life]:
     """The changes of a home where people come and go; ``clock(day, minute)`` is its UTC time.
 
-    Nothing at or after ``end_ts`` (the home's end).
+    Nothing at or after ``end_ts`` (the home's end). ``reverting``: and the accepted
+    automation the household keeps undoing (drawn from a generator of its own, so the
+    rest of the home stays as it was).
     """
     rng = np.random.default_rng([seed, 0x11FE])
     # The vacation in the second or third week, Sam's trip before or after it.
@@ -140,6 +175,12 @@ def live(
     kept += _bedtime(rng, first_date, days, clock, away)
     habits = [c for c in _habits(rng, first_date, days, clock, away) if c.ts < end_ts]
     kept += habits
+    accepted = None
+    if reverting:
+        landing, accepted = _reverted_automation(
+            np.random.default_rng([seed, 0xACCE]), first_date, days, clock, away
+        )
+        kept += [c for c in landing if c.ts < end_ts]
     kept = sorted((c for c in kept if c.ts < end_ts), key=lambda c: (c.ts, c.entity_id))
     reading_days = sum(c.entity_id == READING and c.state == "on" for c in habits)
     moved = clock(day(days // 2), 0)
@@ -151,6 +192,7 @@ def live(
         sam_away=sam_away,
         reading_days=reading_days,
         moved_study_days=study_days,
+        accepted=accepted,
     )
 
 
@@ -220,6 +262,65 @@ def _bedtime(
             state = "locked" if entity_id == FRONT_DOOR else "off"
             out.append(Change(str(entity_id), state, night + k * float(rng.uniform(20, 80)), by_hand(rng)))
     return out
+
+
+def _reverted_automation(
+    rng: np.random.Generator,
+    first_date: date,
+    days: int,
+    clock: Callable[[date, float], float],
+    away: tuple[tuple[float, float], ...],
+) -> tuple[list[Change], AcceptedAutomation]:
+    """The landing light: by hand at 06:15 on weekdays, accepted halfway, then undone by hand.
+
+    Nobody home, nobody undoes it: it stays on until someone comes back.
+    """
+    accepted_on = days // 2
+    automation_at = int(LANDING_AUTOMATION_AT[:2]) * 60 + int(LANDING_AUTOMATION_AT[3:])
+    by_hand_at = int(LANDING_BY_HAND_AT[:2]) * 60 + int(LANDING_BY_HAND_AT[3:])
+    out: list[Change] = []
+    fired: list[float] = []
+    undone: list[float] = []
+    on_until = 0.0
+    for n in range(days):
+        d = first_date + timedelta(days=n)
+        if d.weekday() not in WEEKDAYS:
+            continue
+        if n < accepted_on:
+            on = clock(d, automation_at + rng.normal(0, 4))
+            if rng.random() < 0.06 or _inside(on, away):
+                continue
+            out.append(Change(LANDING, "on", on, USER))
+            out.append(
+                Change(LANDING, "off", _back_home(on + float(rng.uniform(0.5, 2.0)) * 3600, away), PHYSICAL)
+            )
+            continue
+        # Its time trigger: the change lands a fraction of a second after the minute.
+        fire = clock(d, automation_at) + float(rng.uniform(0.05, 0.8))
+        if fire < on_until:
+            continue  # still on since a morning nobody was home: its condition skips it
+        fired.append(fire)
+        out.append(Change(LANDING, "on", fire, AUTOMATION))
+        if _inside(fire, away) or rng.random() >= LANDING_UNDONE_SHARE:
+            on_until = _back_home(fire + float(rng.uniform(0.5, 2.0)) * 3600, away)
+            out.append(Change(LANDING, "off", on_until, PHYSICAL))
+            continue
+        undone.append(fire)
+        out.append(Change(LANDING, "off", fire + float(rng.uniform(1.0, 6.0)) * 60, PHYSICAL))
+        on = clock(d, by_hand_at + rng.normal(0, 5))
+        out.append(Change(LANDING, "on", on, USER))
+        out.append(Change(LANDING, "off", on + float(rng.uniform(0.5, 2.0)) * 3600, PHYSICAL))
+    accepted = AcceptedAutomation(
+        entity_id=LANDING,
+        to_state="on",
+        time=LANDING_AUTOMATION_AT,
+        days=WEEKDAYS,
+        accepted_ts=clock(first_date + timedelta(days=accepted_on - 1), 20 * 60),
+        fired=tuple(fired),
+        undone=tuple(undone),
+        by_hand=LANDING_BY_HAND_AT,
+    )
+    return out, accepted
 
 
 def _back_home(ts: float, away: tuple[tuple[float, float], ...]) -> float:

@@ -35,7 +35,7 @@ from simulator.household import (
     by_hand,
     simulate,
 )
-from simulator.household_life import PEOPLE, live, planted
+from simulator.household_life import PEOPLE, AcceptedAutomation, live, planted
 
 # A change made by a script a user started (the recorder links it to the script's run).
 SCRIPT = "script"
@@ -82,6 +82,7 @@ class RealHome(Household):
     latitude: float = 52.37
     longitude: float = 4.89
     people: tuple[str, ...] = ()  # the person entities, where ``household_life`` planted them
+    accepted: AcceptedAutomation | None = None  # the accepted automation undone by hand, if planted
 
 
 _USER_AGENTS = (
@@ -353,10 +354,12 @@ def simulate_real_home(
     latitude: float = 52.37,
     longitude: float = 4.89,
     life: bool = False,
+    reverting: bool = False,
 ) -> RealHome:
     """``simulate``'s home of ``seed`` plus what real homes have (see the module doc).
 
-    ``life``: and people who come and go (``household_life``).
+    ``life``: and people who come and go (``household_life``); ``reverting`` (with
+    ``life``): and an accepted automation the household keeps undoing.
     """
     tz = ZoneInfo(time_zone) if isinstance(time_zone, str) else time_zone
     base = simulate(seed, days, end, tz, numeric_sensors, latitude=latitude, longitude=longitude)
@@ -369,9 +372,10 @@ def simulate_real_home(
     hallway, tv, door = base.co_occurrences
     # The garden light goes off between 23:00 and 23:50 every day: a routine too.
     routines = [*base.routines, PlantedRoutine("light.garden", "off", "23:25", DAILY)]
+    lived = None
     if life:
         home.changes, lived = live(
-            home.changes, home.first_date, home.days, home.at, seed, home.end.timestamp()
+            home.changes, home.first_date, home.days, home.at, seed, home.end.timestamp(), reverting
         )
         routines = planted(routines, lived)
     changes = _finish(home)
@@ -409,6 +413,7 @@ def simulate_real_home(
         latitude=latitude,
         longitude=longitude,
         people=PEOPLE if life else (),
+        accepted=lived.accepted if lived is not None else None,
     )
 
 

@@ -6,10 +6,15 @@ vacation, Sam's desk lamp), scored as ``scripts/score --life`` does.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cache
 
 import pytest
 
+from custom_components.ai_automation.detection import build_event_log
+from custom_components.ai_automation.engine.after_accept import PROPOSE_MOVE, REVERTED, Watched, check
+from custom_components.ai_automation.engine.presence import presence_of
+from simulator.fetched import fetched_history
 from simulator.household import PHYSICAL, USER, PlantedRoutine
 from simulator.household_life import (
     ALEX,
@@ -17,6 +22,7 @@ from simulator.household_life import (
     DESK_LAMP,
     FLOOR_LAMP,
     KETTLE,
+    LANDING,
     LOUNGE,
     PEOPLE,
     READING,
@@ -137,3 +143,38 @@ def test_bedtime_is_one_suggestion_of_its_three_parts() -> None:
         if s.trigger_key and s.trigger_key[0] in {LOUNGE, FLOOR_LAMP}
     ]
     assert followers == []
+
+
+@pytest.mark.parametrize("seed", range(1, SEEDS + 1))
+def test_an_accepted_automation_the_household_keeps_undoing_is_found(seed: int) -> None:
+    """The landing light, accepted halfway: undone by hand within minutes, on by hand at 07:00.
+
+    Found from the history a job reads, with the household's own time as the fix.
+    """
+    home = simulate_real_home(seed=seed, days=31, end=END, time_zone=TZ, life=True, reverting=True)
+    accepted = home.accepted
+    assert accepted is not None
+    assert accepted.entity_id == LANDING
+    start = (END - timedelta(days=30)).replace(hour=0)
+    log = build_event_log(fetched_history(home, start, END), TZ, start, END)
+    hour, minute = (int(p) for p in accepted.time.split(":"))
+    watched = Watched(
+        key="ai_landing",
+        entity_id=accepted.entity_id,
+        to_state=accepted.to_state,
+        since_ts=accepted.accepted_ts,
+        weekdays=accepted.days,
+        minute=hour * 60 + minute,
+    )
+
+    found = check(log, watched, END.timestamp(), presence=presence_of(log))
+
+    last = accepted.fired[-7:]
+    assert found is not None
+    assert (found.problem, found.proposal) == (REVERTED, PROPOSE_MOVE)
+    assert (found.fired, found.undone) == (len(last), len(set(last) & set(accepted.undone)))
+    assert found.new_minute is not None
+    assert abs(found.new_minute - (7 * 60)) <= 5
+    # Without the household undoing it, the same automation is no problem.
+    kept = build_event_log(fetched_history(_home(seed), start, END), TZ, start, END)
+    assert check(kept, watched, END.timestamp(), presence=presence_of(kept)) is None

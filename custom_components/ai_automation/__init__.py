@@ -15,6 +15,7 @@ from .decisions import Decisions
 from .llm_state import async_check_at_setup, async_load_state
 from .panel import async_register_panel, async_remove_panel
 from .push import async_listen_for_actions
+from .repairs import async_clear_after_accept
 from .services import async_setup_services
 from .websocket_api import async_setup_websocket_api
 
@@ -77,4 +78,5 @@ async def async_unload_entry(hass: HomeAssistant, entry: AIAutomationConfigEntry
 async def async_remove_entry(hass: HomeAssistant, entry: AIAutomationConfigEntry) -> None:
     """Deleting the entry deletes what it stored: the suggestions' notifications and every store."""
     await Decisions(hass, entry.entry_id, lambda: None).async_remove_notifications()
+    async_clear_after_accept(hass)
     await storage.async_remove_all(hass, entry.entry_id)

@@ -19,6 +19,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 from homeassistant.util.ulid import ulid_now
 
+from .accepted_checks import async_check_accepted
 from .const import (
     CONF_LOOKBACK_DAYS,
     DEFAULT_OPTIONS,
@@ -314,6 +315,9 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
         with self._phase(job, PHASE_DETECT):
             detection = await async_detect(hass, job, fetched, window)
             patterns = patterns_to_dicts(detection)
+            await async_check_accepted(
+                hass, entry.entry_id, job, detection, self.decisions, fetched.origin_known
+            )
         with self._phase(job, PHASE_SUGGEST):
             suggestions = await async_suggest(hass, job, fetched, detection, options, self.decisions)
             gathered = await hass.async_add_executor_job(gather_evidence, detection, suggestions)

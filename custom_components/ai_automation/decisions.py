@@ -393,6 +393,33 @@ class Decisions:
         self._changed()
         return record
 
+    async def async_replace_accepted(
+        self, suggestion_id: str, automation: dict[str, Any], *, context: Context | None
+    ) -> dict[str, Any]:
+        """An accepted suggestion's automation rewritten (a repair's fix), as accept writes it.
+
+        On or off as it is now; the record keeps the new automation as the accepted one.
+        """
+        async with self._lock:
+            record = self._records.get(suggestion_id)
+            if record is None or record["status"] != SUGGESTION_ACCEPTED:
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key="not_accepted",
+                    translation_placeholders={"suggestion_id": suggestion_id},
+                )
+            state = self.hass.states.get(record.get("automation_entity_id") or "")
+            enabled = state is None or state.state != "off"
+            entity_id = await async_create_automation(self.hass, automation, enabled=enabled, context=context)
+            record.update(
+                automation_entity_id=entity_id,
+                accepted_automation=automation,
+                updated_at=_now().isoformat(),
+            )
+            await self._async_save()
+        self._changed()
+        return record
+
     async def async_undo(self, suggestion_id: str, *, context: Context | None) -> dict[str, Any]:
         """An accepted suggestion back to pending: its automation taken out of automations.yaml.
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from homeassistant.core import split_entity_id
 
@@ -63,6 +63,9 @@ class JobRecord(TypedDict):
     insights_error: str | None  # why they could not be compared this run (None: they were)
     automations_compared: int  # automations that are on
     automations_disabled: int  # left out: off or unavailable
+    # What happened after accept: accepted automations undone, pre-empted or idle.
+    after_accept: list[dict[str, Any]]
+    after_accept_error: NotRequired[str]  # only when that check failed (the job did not)
 
 
 def new_job(job_id: str, trigger: str, started_at: str, lookback_days: int) -> JobRecord:
@@ -96,6 +99,7 @@ def new_job(job_id: str, trigger: str, started_at: str, lookback_days: int) -> J
         insights_error=None,
         automations_compared=0,
         automations_disabled=0,
+        after_accept=[],
     )
 
 
