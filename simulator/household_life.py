@@ -8,6 +8,10 @@
   afternoon) and a **trip of Sam's** of 4 to 6 days (Alex home), not overlapping;
 - nothing is done by hand while nobody is home: every change a person makes (by hand, in
   the app, with a script) and every indoor motion in those hours is taken out;
+- **Sam's errands**: out for an hour or two on about a third of the weekday afternoons;
+- **on the way out and on coming home**: the last one out turns the heating off a few
+  minutes before leaving, the first one back turns it on again; whoever comes home in the
+  dark turns the porch lamp on;
 - **Sam's desk lamp**, on at about 20:30 whenever Sam is home (and off later): a routine
   that depends on one person;
 - **bedtime**: at about 22:40 whenever someone is home, the lounge light and its floor
@@ -38,6 +42,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from custom_components.ai_automation.engine.presence import ANYONE
+from custom_components.ai_automation.engine.presence_triggers import ARRIVE, LEAVE
 from simulator.household import (
     AUTOMATION,
     DAILY,
@@ -61,6 +66,10 @@ BEDTIME_PARTS = ((LOUNGE, "off"), (FLOOR_LAMP, "off"), (FRONT_DOOR, "locked"))
 STUDY_BEFORE, STUDY_AFTER = "07:30", "08:05"
 ENOUGH_DAYS = 7  # a week of a new habit makes it one
 MOVED_ENOUGH_DAYS = 5  # a working week at its new time moves a habit
+# On the way out and on coming home (see ``_on_the_way``).
+HEATING, PORCH_LAMP = "climate.heating", "light.porch_lamp"
+ON_THE_WAY_SHARE = 0.9
+ERRAND_SHARE = 0.35
 LANDING, LANDING_AUTOMATION_AT, LANDING_BY_HAND_AT = "light.landing", "06:15", "07:00"
 LANDING_UNDONE_SHARE = 0.85
 _BY_PEOPLE = frozenset({USER, PHYSICAL, "script"})
@@ -68,6 +77,24 @@ _INDOOR_MOTION = (
     "binary_sensor.hallway_motion",
     "binary_sensor.stairs_motion",
     "binary_sensor.living_room_motion",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PlantedPresence:
+    """``entity_id`` to ``to_state`` when the last one leaves or someone arrives: the ground truth."""
+
+    entity_id: str
+    to_state: str
+    event: str  # engine.presence_triggers.LEAVE | ARRIVE
+    after_dark: bool = False
+
+
+# Always planted with ``live`` (see ``_on_the_way``).
+ON_THE_WAY = (
+    PlantedPresence(HEATING, "off", LEAVE),
+    PlantedPresence(HEATING, "heat", ARRIVE),
+    PlantedPresence(PORCH_LAMP, "on", ARRIVE, after_dark=True),
 )
 
 
@@ -110,14 +137,16 @@ def live(
     seed: int,
     end_ts: float,
     reverting: bool = False,
+    dark: Callable[[float], bool] = lambda _ts: False,
 ) -> tuple[list[Change], Life]:
     """The changes of a home where people come and go; ``clock(day, minute)`` is its UTC time.
 
-    Nothing at or after ``end_ts`` (the home's end). ``reverting``: and the accepted
-    automation the household keeps undoing (drawn from a generator of its own, so the
-    rest of the home stays as it was).
+    ``dark(ts)``: whether the sun is down then. Nothing at or after ``end_ts`` (the home's
+    end). ``reverting``: and the accepted automation the household keeps undoing (drawn
+    from a generator of its own, so the rest of the home stays as it was).
     """
     rng = np.random.default_rng([seed, 0x11FE])
+    coming_and_going = np.random.default_rng([seed, 0xC0DE])
     # The vacation in the second or third week, Sam's trip before or after it.
     vacation_first = int(rng.integers(8, days - 12))
     vacation_days = int(rng.integers(5, 8))
@@ -146,14 +175,16 @@ def live(
             span = (clock(d, rng.normal(8 * 60 + 20, 12)), clock(d, rng.normal(17 * 60 + 50, 20)))
             if not (_inside(span[0], (vacation,)) or _inside(span[1], (vacation,))):
                 alex_out.append(span)
-    sam_away = (vacation, sams_trip)
-    # Nobody home: the vacation, and Alex's working hours while Sam is on the trip.
+    errands = _errands(coming_and_going, first_date, days, clock, (vacation, sams_trip))
+    sam_away = (vacation, sams_trip, *errands)
+    # Nobody home: the vacation, and Alex's working hours while Sam is on the trip or out.
     away = (
         vacation,
         *(
-            (max(a, sams_trip[0]), min(b, sams_trip[1]))
+            (max(a, b_start), min(b, b_end))
             for a, b in alex_out
-            if a < sams_trip[1] and b > sams_trip[0]
+            for b_start, b_end in (sams_trip, *errands)
+            if a < b_end and b > b_start
         ),
     )
 
@@ -173,6 +204,8 @@ def live(
             kept.append(Change(DESK_LAMP, "on", on, USER))
             kept.append(Change(DESK_LAMP, "off", on + float(rng.uniform(1.0, 4.0)) * 3600, PHYSICAL))
     kept += _bedtime(rng, first_date, days, clock, away)
+    whereabouts = [c for c in kept if c.entity_id in PEOPLE]
+    kept += _on_the_way(coming_and_going, whereabouts, clock(first_date, 0), dark)
     habits = [c for c in _habits(rng, first_date, days, clock, away) if c.ts < end_ts]
     kept += habits
     accepted = None
@@ -225,8 +258,9 @@ def _habits(
             if rng.random() < 0.06 or _inside(on, away):
                 continue
             out.append(Change(entity_id, "on", on, USER))
-            # Off by hand, or (nobody home by then) by whoever comes back first.
-            out.append(Change(entity_id, "off", _back_home(off, away), PHYSICAL))
+            # Off by hand, or (nobody home by then) once whoever comes back first notices.
+            noticed = float(rng.uniform(1, 60)) * 60
+            out.append(Change(entity_id, "off", _back_home(off, away, noticed), PHYSICAL))
     return out
 
 
@@ -323,9 +357,74 @@ def _reverted_automation(
     return out, accepted
 
 
-def _back_home(ts: float, away: tuple[tuple[float, float], ...]) -> float:
-    """``ts``, or a minute after the end of the time away it falls in."""
-    return next((end + 60.0 for start, end in away if start <= ts < end), ts)
+def _errands(
+    rng: np.random.Generator,
+    first_date: date,
+    days: int,
+    clock: Callable[[date, float], float],
+    busy: tuple[tuple[float, float], ...],
+) -> list[tuple[float, float]]:
+    """Sam out for an hour or two some weekday afternoons (not on the trip or the vacation)."""
+    out = []
+    for n in range(days):
+        d = first_date + timedelta(days=n)
+        leave = clock(d, rng.uniform(13 * 60, 15 * 60))
+        back = leave + float(rng.uniform(60, 150)) * 60
+        if (
+            d.weekday() < 5
+            and rng.random() < ERRAND_SHARE
+            and not any(_inside(t, busy) for t in (leave, back))
+        ):
+            out.append((leave, back))
+    return out
+
+
+def comings_and_goings(whereabouts: list[Change]) -> tuple[list[float], list[float], list[float]]:
+    """(last ones leaving, anyone arriving, first ones arriving): UTC seconds."""
+    where: dict[str, bool] = {}
+    leaves, arrivals, first = [], [], []
+    for change in sorted(whereabouts, key=lambda c: c.ts):
+        home = change.state == "home"
+        was = where.get(change.entity_id, True)
+        empty_before = bool(where) and not any(where.values())
+        where[change.entity_id] = home
+        if home and not was:
+            arrivals.append(change.ts)
+            if empty_before:
+                first.append(change.ts)
+        elif was and not home and not any(where.values()):
+            leaves.append(change.ts)
+    return leaves, arrivals, first
+
+
+def _on_the_way(
+    rng: np.random.Generator, whereabouts: list[Change], start: float, dark: Callable[[float], bool]
+) -> list[Change]:
+    """The heating off on the way out and back on on coming home; the porch lamp in the dark.
+
+    The last one out turns the heating off a few minutes before their phone says they
+    left; the first one back turns it on a minute or so after; whoever comes home in the
+    dark turns the porch lamp on and, a while later, off.
+    """
+    out = [Change(HEATING, "heat", start, SYSTEM)]
+    leaves, arrivals, first = comings_and_goings(whereabouts)
+    for leave in leaves:
+        if rng.random() < ON_THE_WAY_SHARE:
+            out.append(Change(HEATING, "off", leave - float(rng.uniform(60, 480)), by_hand(rng)))
+    for arrive in first:
+        if rng.random() < ON_THE_WAY_SHARE:
+            out.append(Change(HEATING, "heat", arrive + float(rng.uniform(30, 240)), by_hand(rng)))
+    for arrive in arrivals:
+        if dark(arrive) and rng.random() < ON_THE_WAY_SHARE:
+            on = arrive + float(rng.uniform(20, 120))
+            out.append(Change(PORCH_LAMP, "on", on, PHYSICAL))
+            out.append(Change(PORCH_LAMP, "off", on + float(rng.uniform(5, 20)) * 60, PHYSICAL))
+    return out
+
+
+def _back_home(ts: float, away: tuple[tuple[float, float], ...], noticed_s: float = 60.0) -> float:
+    """``ts``, or ``noticed_s`` after the end of the time away it falls in."""
+    return next((end + noticed_s for start, end in away if start <= ts < end), ts)
 
 
 def _whereabouts(person: str, out: list[tuple[float, float]], start: float) -> list[Change]:

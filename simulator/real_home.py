@@ -12,7 +12,7 @@ automation a naive suggestion would loop into. All of it is drawn from the seed.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
@@ -35,7 +35,7 @@ from simulator.household import (
     by_hand,
     simulate,
 )
-from simulator.household_life import PEOPLE, AcceptedAutomation, live, planted
+from simulator.household_life import ON_THE_WAY, PEOPLE, AcceptedAutomation, PlantedPresence, live, planted
 
 # A change made by a script a user started (the recorder links it to the script's run).
 SCRIPT = "script"
@@ -83,6 +83,8 @@ class RealHome(Household):
     longitude: float = 4.89
     people: tuple[str, ...] = ()  # the person entities, where ``household_life`` planted them
     accepted: AcceptedAutomation | None = None  # the accepted automation undone by hand, if planted
+    # What the household does when the last one leaves or someone arrives (``household_life``).
+    presence_routines: list[PlantedPresence] = field(default_factory=list)
 
 
 _USER_AGENTS = (
@@ -303,6 +305,21 @@ def _household_acts(home: _Home) -> None:
             home.add("light.guest_room", "off", used + home.u(300, 1800), PHYSICAL)
 
 
+def _sun_down(tz: tzinfo, latitude: float, longitude: float) -> Callable[[float], bool]:
+    """Whether the sun is down at a moment (UTC seconds), at this spot."""
+    observer = LocationInfo(latitude=latitude, longitude=longitude).observer
+
+    def dark(ts: float) -> bool:
+        day = datetime.fromtimestamp(ts, tz).date()
+        return not (
+            sunrise(observer, date=day, tzinfo=tz).timestamp()
+            <= ts
+            < sunset(observer, date=day, tzinfo=tz).timestamp()
+        )
+
+    return dark
+
+
 def _driveway(home: _Home, latitude: float, longitude: float) -> None:
     """Driveway motion all day (cars, the post, cats); its light follows only in the dark,
     and goes off again when the motion is over."""
@@ -375,7 +392,14 @@ def simulate_real_home(
     lived = None
     if life:
         home.changes, lived = live(
-            home.changes, home.first_date, home.days, home.at, seed, home.end.timestamp(), reverting
+            home.changes,
+            home.first_date,
+            home.days,
+            home.at,
+            seed,
+            home.end.timestamp(),
+            reverting,
+            dark=_sun_down(home.tz, latitude, longitude),
         )
         routines = planted(routines, lived)
     changes = _finish(home)
@@ -414,6 +438,7 @@ def simulate_real_home(
         longitude=longitude,
         people=PEOPLE if life else (),
         accepted=lived.accepted if lived is not None else None,
+        presence_routines=list(ON_THE_WAY) if life else [],
     )
 
 
