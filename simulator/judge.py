@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from custom_components.ai_automation.const import WEEKDAYS
-from custom_components.ai_automation.engine.presence import ANYONE
+from custom_components.ai_automation.engine.presence import ANYONE, HOME
+from custom_components.ai_automation.engine.presence_triggers import ARRIVE, LEAVE
 from custom_components.ai_automation.suggestions import (
     Candidate,
     automation_config,
@@ -23,6 +24,7 @@ from custom_components.ai_automation.suggestions import (
 )
 from custom_components.ai_automation.wording import word
 from simulator.household import DAILY, PlantedCoOccurrence, PlantedRoutine
+from simulator.household_life import PlantedPresence
 from simulator.real_home import PlantedDuration, RealHome
 
 TIME_TOLERANCE_MIN = 20.0
@@ -35,6 +37,7 @@ RIGHT, WRONG_KIND, WRONG_CONDITION, UNPLANTED = "right", "wrong_kind", "wrong_co
 WINDOW_OVERLAP = 0.75
 WINDOW_SLACK_MIN = 120.0
 DARK = ("sunset", "sunrise")
+_PEOPLE = ("person.", "device_tracker.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +61,19 @@ class Shown:
     # conditions (the group's own fields are its first part's).
     parts: tuple[Shown, ...] = ()
 
+    # Its condition that nobody is home (an automation for when the last one leaves).
+    nobody_home: bool = False
+
     @property
     def kind(self) -> str:
-        """time | sun | state | state_for."""
+        """time | sun | state | state_for | leave | arrive (someone left, someone came home)."""
         kind = str(self.trigger["trigger"])
+        entities = self.trigger.get("entity_id")
+        people = isinstance(entities, list) and all(str(e).startswith(_PEOPLE) for e in entities)
+        if kind == "state" and people and self.trigger.get("from") == HOME:
+            return LEAVE
+        if kind == "state" and people and self.trigger.get("to") == HOME:
+            return ARRIVE
         return "state_for" if kind == "state" and self.trigger.get("for") else kind
 
     @property
@@ -189,7 +201,24 @@ def _shown(
         minute = mean_sun[trigger["event"]] + _seconds(trigger.get("offset", 0)) / 60
     entity = action["target"]["entity_id"]
     return Shown(
-        trigger, entity, to_state, days, title, minute, _window_of(conditions), home=_home_of(conditions)
+        trigger,
+        entity,
+        to_state,
+        days,
+        title,
+        minute,
+        _window_of(conditions),
+        home=_home_of(conditions),
+        nobody_home=_nobody_home(conditions),
+    )
+
+
+def _nobody_home(conditions: list[dict[str, Any]]) -> bool:
+    """Whether a condition says none of the people is home."""
+    return any(
+        c["condition"] == "not"
+        and any(n["condition"] == "state" and n.get("state") == HOME for n in c["conditions"])
+        for c in conditions
     )
 
 
@@ -240,6 +269,9 @@ def planted_text(planted: object) -> str:
             f"pair      {planted.trigger_entity_id} {planted.trigger_to_state} -> {planted.entity_id}"
             f" {planted.to_state}{during}"
         )
+    if isinstance(planted, PlantedPresence):
+        dark = " after dark" if planted.after_dark else ""
+        return f"presence  {planted.entity_id} {planted.to_state} on {planted.event}{dark}"
     if isinstance(planted, PlantedDuration):
         d = planted
         return f"duration  {d.entity_id} {d.from_state} -> {d.to_state} after {d.after_min:g} min"
@@ -321,6 +353,12 @@ def _classify(shown: Shown, home: RealHome) -> Verdict:
             and abs(_seconds(shown.trigger["for"]) / 60 - d.after_min) <= d.tolerance_min + FOR_SLACK_MIN
         ):
             return Verdict(RIGHT, "planted duration", d)
+    for r in home.presence_routines:
+        if (r.entity_id, r.to_state) != target:
+            continue
+        kinds[r.event] = f"planted: on {r.event}" + (" after dark" if r.after_dark else "")
+        if kind == r.event:
+            return _with_presence_trigger(shown, r)
     if not kinds:
         return Verdict(UNPLANTED, "nothing planted on this entity and state")
     if kind not in kinds:
@@ -340,6 +378,18 @@ def _with_presence(shown: Shown, planted: PlantedRoutine, home: RealHome, what: 
         return Verdict(RIGHT, what + (f", when {'/'.join(want)} home" if want else ""), planted)
     said = "/".join(shown.home) or "nobody"
     return Verdict(WRONG_CONDITION, f"{what}: needs {'/'.join(want) or 'nobody'} home, shown {said}", planted)
+
+
+def _with_presence_trigger(shown: Shown, planted: PlantedPresence) -> Verdict:
+    """Right with the dark where planted (none where not), and "nobody home" when leaving."""
+    what = f"planted {planted.event}" + (" after dark" if planted.after_dark else "")
+    if (shown.window == DARK) != planted.after_dark:
+        return Verdict(
+            WRONG_CONDITION, f"{what}: shown {'in the dark' if shown.window else 'all day'}", planted
+        )
+    if planted.event == LEAVE and not shown.nobody_home:
+        return Verdict(WRONG_CONDITION, f"{what}: without 'nobody home'", planted)
+    return Verdict(RIGHT, what, planted)
 
 
 def _with_window(shown: Shown, planted: PlantedCoOccurrence, what: str) -> Verdict:

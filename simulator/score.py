@@ -106,6 +106,8 @@ class SeedFigures:
     routines_total: int
     groups_found: int
     groups_total: int
+    presence_found: int  # what is done when the last one leaves or someone arrives
+    presence_total: int
     absurd_sun: int
     contradictions: int
     loops: int
@@ -173,7 +175,7 @@ def score_seed(
     pairs = [p for p in home.co_occurrences if not p.automated]
     routines = [r for r in home.routines if not r.automated]
     missed = []
-    for planted in (*routines, *pairs, *home.durations):
+    for planted in (*routines, *pairs, *home.durations, *home.presence_routines):
         if any(planted is r for r in right):
             continue
         rank = next((i for i, v in enumerate(all_verdicts) if any(planted is p for p in v.right_for)), None)
@@ -197,6 +199,8 @@ def score_seed(
         durations_total=len(home.durations),
         routines_found=sum(any(p is r for r in right) for p in routines),
         routines_total=len(routines),
+        presence_found=sum(any(p is r for r in right) for p in home.presence_routines),
+        presence_total=len(home.presence_routines),
         groups_found=groups[0],
         groups_total=groups[1],
         absurd_sun=sum(map(is_absurd_sun, shown)),
@@ -227,7 +231,8 @@ def score(
 
 _HEADER = (
     f"{'seed':>5} {'shown':>5} {'right':>5} {'wrong':>5} {'cond':>5} {'unpl':>5} {'right%':>6} {'pairs':>6}"
-    f" {'durat':>5} {'rout':>6} {'group':>5} {'sun>3h':>6} {'contra':>6} {'loops':>5} {'noise':>5} {'s':>5}"
+    f" {'durat':>5} {'rout':>6} {'group':>5} {'pres':>5} {'sun>3h':>6} {'contra':>6} {'loops':>5}"
+    f" {'noise':>5} {'s':>5}"
 )
 
 
@@ -240,6 +245,7 @@ def _row(label: str, f: Figures | SeedFigures) -> str:
         f" {g.total('durations_found'):>2d}/{g.total('durations_total'):<2d}"
         f" {g.total('routines_found'):>3d}/{g.total('routines_total'):<2d}"
         f" {g.total('groups_found'):>2d}/{g.total('groups_total'):<2d}"
+        f" {g.total('presence_found'):>2d}/{g.total('presence_total'):<2d}"
         f" {g.total('absurd_sun'):6d} {g.total('contradictions'):6d} {g.total('loops'):5d}"
         f" {g.total('noise_shown'):5d} {sum(s.seconds for s in g.seeds):5.2f}"
     )
@@ -255,6 +261,7 @@ def print_figures(figures: Figures, verbose: bool = False) -> None:
         "right% = right / shown; wrong (kind of trigger); cond: right trigger, wrong condition;"
         " pairs, durat(ions), rout(ines): planted ones shown right (found/total);"
         " group: planted routines done together shown right as one suggestion;"
+        " pres: what is done when the last one leaves or someone comes home, shown right;"
         " sun>3h: absurd sun offsets; contra(dicting pairs); loops into existing automations;"
         " noise: shown on the noise home; s: seconds per seed"
     )

@@ -24,6 +24,7 @@ from .engine.duration import DurationPattern, detect_durations
 from .engine.event_log import EventLog, real_changes
 from .engine.local_time import local_day_of, local_fields, utc_offsets
 from .engine.presence import Presence, presence_of
+from .engine.presence_triggers import PresencePattern, detect_presence_triggers
 from .engine.sun_relative import SunTimes
 from .engine.time_of_day import TimeOfDayParams, TimeOfDayPattern, detect_time_of_day
 
@@ -45,11 +46,18 @@ class Detection:
     durations: list[DurationPattern] = field(default_factory=list)
     sun: SunTimes | None = None  # the window's sunrises and sunsets (None: no location)
     presence: Presence | None = None  # who was home when (None: nobody's whereabouts recorded)
+    # What the household does when the last one leaves, or on coming home.
+    comings_and_goings: list[PresencePattern] = field(default_factory=list)
 
     @property
     def pattern_count(self) -> int:
         """All patterns found."""
-        return len(self.time_of_day) + len(self.co_occurrence) + len(self.durations)
+        return (
+            len(self.time_of_day)
+            + len(self.co_occurrence)
+            + len(self.durations)
+            + len(self.comings_and_goings)
+        )
 
 
 def _covered_days(
@@ -121,7 +129,7 @@ def controllable(entity_id: str) -> bool:
     return entity_id.split(".", 1)[0] in CONTROLLABLE_DOMAINS
 
 
-def suggestable(pattern: TimeOfDayPattern | CoOccurrencePattern | DurationPattern) -> bool:
+def suggestable(pattern: TimeOfDayPattern | CoOccurrencePattern | DurationPattern | PresencePattern) -> bool:
     """Whether a pattern may become an automation: a person's act on a controllable device."""
     return not pattern.automated and controllable(pattern.entity_id)
 
@@ -177,6 +185,7 @@ def detect(
     followers = np.fromiter((controllable(e) for e in log.entity_ids), dtype=bool, count=len(log.entity_ids))
     pairs = detect_co_occurrence(log, followers, sun=sun)
     durations = detect_durations(log, followers)
+    comings_and_goings = detect_presence_triggers(log, [e for e in log.entity_ids if controllable(e)], sun)
     presence = presence_of(log)
     backtests = backtest_many(log, {i: p for i, p in enumerate(routines) if suggestable(p)}, sun, presence)
     return Detection(
@@ -187,4 +196,5 @@ def detect(
         durations=durations,
         sun=sun,
         presence=presence,
+        comings_and_goings=comings_and_goings,
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
+import numpy as np
 from homeassistant.components.automation.config import async_validate_config_item
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
@@ -21,6 +22,9 @@ from .engine.co_occurrence import CoOccurrencePattern
 from .engine.duration import DurationPattern
 from .engine.event_log import EventLog
 from .engine.grouping import group_routines
+from .engine.local_time import MINUTES_PER_DAY
+from .engine.presence import HOME
+from .engine.presence_triggers import LEAVE, PresencePattern
 from .engine.time_of_day import TimeOfDayPattern
 from .wording import friendly_name, hhmm, word
 
@@ -54,7 +58,12 @@ _SECURITY_COVER_CLASSES = frozenset({"door", "garage", "gate"})
 # is at least this share of its follows (see ``_within_groups``).
 TOGETHER_SHARE = 0.7
 
-type Pattern = TimeOfDayPattern | CoOccurrencePattern | DurationPattern
+# A routine that came within this many minutes after the entity went to a state a trigger
+# explains, on at least this share of its days, is that trigger's (see ``_after_triggered``).
+AFTER_TRIGGER_MIN = 60
+AFTER_TRIGGER_SHARE = 0.8
+
+type Pattern = TimeOfDayPattern | CoOccurrencePattern | DurationPattern | PresencePattern
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +100,9 @@ class Candidate:
 
 def pattern_id(pattern: Pattern) -> str:
     """Stable id: the same routine keeps its id across runs while its time drifts a bit."""
+    if isinstance(pattern, PresencePattern):
+        raw = f"presence|{pattern.event}|{pattern.entity_id}|{pattern.to_state}"
+        return "pr_" + hashlib.sha1(raw.encode()).hexdigest()[:12]
     if isinstance(pattern, DurationPattern):
         raw = f"duration|{pattern.entity_id}|{pattern.from_state}|{pattern.to_state}"
         return "du_" + hashlib.sha1(raw.encode()).hexdigest()[:12]
@@ -150,6 +162,16 @@ def pattern_to_dict(pattern: Pattern) -> dict[str, Any]:
         "confidence": pattern.confidence,
         "automated": pattern.automated,
     }
+    if isinstance(pattern, PresencePattern):
+        return {
+            **common,
+            "type": "presence",
+            "event": pattern.event,
+            "people": list(pattern.people),
+            "events": pattern.events,
+            "lag_s": pattern.lag_s,
+            "after_dark": pattern.after_dark,
+        }
     if isinstance(pattern, DurationPattern):
         return {
             **common,
@@ -207,7 +229,12 @@ def suggested_pattern(candidate: Candidate) -> dict[str, Any]:
 
 def patterns_to_dicts(detection: Detection) -> list[dict[str, Any]]:
     """Every pattern of a run, in the contract's shape, strongest first per kind."""
-    patterns: list[Pattern] = [*detection.time_of_day, *detection.co_occurrence, *detection.durations]
+    patterns: list[Pattern] = [
+        *detection.time_of_day,
+        *detection.co_occurrence,
+        *detection.durations,
+        *detection.comings_and_goings,
+    ]
     return [pattern_to_dict(p) for p in patterns]
 
 
@@ -283,17 +310,51 @@ def _duration_backtest(log: EventLog, pattern: DurationPattern) -> dict[str, Any
     }
 
 
+def _presence_backtest(log: EventLog, pattern: PresencePattern) -> dict[str, Any]:
+    # It fires on each leave (arrival) where the target was not already so (in the dark,
+    # if that is its condition); the household did the same around ``occurrences`` of them.
+    return {
+        "would_have_fired": pattern.events,
+        "matched": pattern.occurrences,
+        "precision": pattern.confidence,
+        "within_s": abs(pattern.lag_s),
+        "correct_per_week": _per_week(pattern.occurrences, log.eligible_days(pattern.entity_id).size),
+    }
+
+
 def explained_by_triggers(patterns: list[Pattern]) -> set[tuple[str, str]]:
-    """The (entity, state) changes a trigger explains: a co-occurrence's follower, a duration's end.
+    """The (entity, state) changes a trigger explains: a co-occurrence's follower, a duration's
+    end, what is done on the way out or on coming home.
 
     A hallway light that follows its motion sensor also has a usual time of day (people
     pass in the evening); the trigger is why it goes on, so it gets no clock suggestion.
     """
     explained: set[tuple[str, str]] = set()
     for pattern in patterns:
-        if isinstance(pattern, CoOccurrencePattern | DurationPattern):
+        if isinstance(pattern, CoOccurrencePattern | DurationPattern | PresencePattern):
             explained.add((pattern.entity_id, pattern.to_state))
     return explained
+
+
+def _one_person_of_many(scored: list[tuple[Pattern, dict[str, Any]]]) -> list[tuple[Pattern, dict[str, Any]]]:
+    """Without what follows one person coming or going that a coming or going of anyone explains.
+
+    The porch lamp goes on when Alex comes home in the dark, and when Sam does: the
+    automation is on anyone's arrival, not one per person.
+    """
+    explained = {
+        (person, p.entity_id, p.to_state)
+        for p, _b in scored
+        if isinstance(p, PresencePattern)
+        for person in p.people
+    }
+    return [
+        (p, b)
+        for p, b in scored
+        if not (
+            isinstance(p, CoOccurrencePattern) and (p.trigger_entity_id, p.entity_id, p.to_state) in explained
+        )
+    ]
 
 
 def _value(backtest: dict[str, Any]) -> float:
@@ -343,8 +404,9 @@ def candidates(
     ]
     scored += [(p, _co_occurrence_backtest(log, p)) for p in detection.co_occurrence]
     scored += [(p, _duration_backtest(log, p)) for p in detection.durations]
-    strong = _one_kind_per_end(
-        [(p, b) for p, b in scored if suggestable(p) and p.confidence >= min_confidence]
+    scored += [(p, _presence_backtest(log, p)) for p in detection.comings_and_goings]
+    strong = _one_person_of_many(
+        _one_kind_per_end([(p, b) for p, b in scored if suggestable(p) and p.confidence >= min_confidence])
     )
     # What the home's automations do when an entity changes: (trigger entity, entity it sets).
     automated = {(p.trigger_entity_id, p.entity_id) for p in detection.co_occurrence if p.automated}
@@ -368,10 +430,37 @@ def candidates(
         for c in found
         if c.pattern_id not in within
         and not (
-            isinstance(c.pattern, TimeOfDayPattern) and (c.pattern.entity_id, c.pattern.to_state) in explained
+            isinstance(c.pattern, TimeOfDayPattern)
+            and (
+                (c.pattern.entity_id, c.pattern.to_state) in explained
+                or _after_triggered(log, c.pattern, explained)
+            )
         )
     ]
     return back_and_forth(grouped(kept))
+
+
+def _after_triggered(log: EventLog, pattern: TimeOfDayPattern, explained: set[tuple[str, str]]) -> bool:
+    """Whether the routine is only the end of what a trigger began: not a time of its own.
+
+    The porch lamp goes on when someone comes home in the dark and off a while later; as
+    the homecomings are at about the same time, so is the going off. On most of its days
+    (``AFTER_TRIGGER_SHARE``) it came within ``AFTER_TRIGGER_MIN`` after the entity went
+    to a state a trigger explains: the clock is not why.
+    """
+    began = [s for e, s in explained if e == pattern.entity_id and s != pattern.to_state]
+    if not began or not pattern.hit_days or pattern.entity_id not in log.entity_ids:
+        return False
+    states = [log.states.index(s) for s in began if s in log.states]
+    entity = log.entity_ids.index(pattern.entity_id)
+    mask = (log.entity == entity) & np.isin(log.state, states) & log.real_mask()
+    stamps = np.sort(log.local_day[mask].astype(np.int64) * MINUTES_PER_DAY + log.local_minute[mask])
+    if stamps.size == 0:
+        return False
+    hits = np.asarray(pattern.hit_days, dtype=np.int64) * MINUTES_PER_DAY + np.asarray(pattern.hit_minutes)
+    before = np.searchsorted(stamps, hits, side="right") - 1
+    close = (before >= 0) & (hits - stamps[np.clip(before, 0, None)] <= AFTER_TRIGGER_MIN)
+    return float(np.mean(close)) >= AFTER_TRIGGER_SHARE
 
 
 def _together_key(pattern: TimeOfDayPattern) -> tuple[tuple[int, ...], tuple[str, ...], str | None]:
@@ -545,6 +634,10 @@ def for_duration(seconds: float) -> dict[str, int]:
 
 
 def _trigger(pattern: Pattern) -> dict[str, Any]:
+    if isinstance(pattern, PresencePattern):
+        # Someone left (and, by its condition, nobody is home now), or someone came home.
+        direction = "from" if pattern.event == LEAVE else "to"
+        return {"trigger": "state", "entity_id": list(pattern.people), direction: HOME}
     if isinstance(pattern, DurationPattern):
         return {
             "trigger": "state",
@@ -567,14 +660,15 @@ def condition_list(
     window: tuple[str, str] | None = None,
     dark: bool = False,
     home: tuple[str, ...] = (),
+    nobody_home: tuple[str, ...] = (),
     not_already: bool = True,
 ) -> list[dict[str, Any]]:
     """The conditions of a suggestion (also of one the user edited in the panel).
 
     ``weekdays`` names its days (None or all seven: every day), ``window`` is a part of the
     day as ("HH:MM", "HH:MM"), ``dark`` after sunset or before sunrise, ``home`` one of
-    these people (``person``/``device_tracker`` entities) at home, ``not_already`` not
-    when the target is already in the state.
+    these people (``person``/``device_tracker`` entities) at home, ``nobody_home`` none of
+    these at home, ``not_already`` not when the target is already in the state.
     """
     conditions: list[dict[str, Any]] = []
     if weekdays is not None and len(set(weekdays)) < len(WEEKDAYS):
@@ -598,6 +692,11 @@ def condition_list(
         if len(home) > 1:
             at_home["match"] = "any"
         conditions.append(at_home)
+    if nobody_home:
+        anyone: dict[str, Any] = {"condition": "state", "entity_id": list(nobody_home), "state": HOME}
+        if len(nobody_home) > 1:
+            anyone["match"] = "any"
+        conditions.append({"condition": "not", "conditions": [anyone]})
     if not_already:
         conditions.append(
             {
@@ -617,8 +716,9 @@ def _conditions(pattern: Pattern) -> list[dict[str, Any]]:
         window=(hhmm(pattern.window[0]), hhmm(pattern.window[1]))
         if isinstance(pattern, CoOccurrencePattern) and pattern.window is not None
         else None,
-        dark=isinstance(pattern, CoOccurrencePattern) and pattern.after_dark,
+        dark=isinstance(pattern, CoOccurrencePattern | PresencePattern) and pattern.after_dark,
         home=pattern.home if isinstance(pattern, TimeOfDayPattern) else (),
+        nobody_home=pattern.people if isinstance(pattern, PresencePattern) and pattern.event == LEAVE else (),
     )
 
 

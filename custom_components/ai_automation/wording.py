@@ -16,6 +16,7 @@ from .display import DESCRIPTION_SHOWN_MAX_CHARS, TITLE_MAX_CHARS, fit, plain_na
 from .engine.co_occurrence import CoOccurrencePattern
 from .engine.duration import DurationPattern
 from .engine.presence import ANYONE
+from .engine.presence_triggers import LEAVE, PresencePattern
 from .engine.time_of_day import TimeOfDayPattern
 
 if TYPE_CHECKING:
@@ -309,6 +310,28 @@ def word_co_occurrence(
     return Wording(title, shorten(description, DESCRIPTION_SHOWN_MAX_CHARS), evidence)
 
 
+def word_presence(pattern: PresencePattern, name: str, backtest: dict[str, Any]) -> Wording:
+    """Word a "when the last one leaves" / "when someone comes home" suggestion."""
+    state = plain_name(pattern.to_state)
+    dark = " after dark" if pattern.after_dark else ""
+    leaving = pattern.event == LEAVE
+    when = "when everyone has left" if leaving else f"when someone comes home{dark}"
+    title = fit(f"{_action(pattern.to_state)} {when}", TITLE_MAX_CHARS, name=name, state=state)
+    lag = span(abs(pattern.lag_s))
+    if leaving:
+        did = f"{name} went {state} about {lag} before the last one left home"
+        counted = f"{pattern.occurrences} of the {pattern.events} times the house was left empty"
+    else:
+        did = f"{name} went {state} about {lag} after someone came home{dark}"
+        counted = f"{pattern.occurrences} of {pattern.events} such homecomings"
+    description = (
+        f"{did}, {counted} (not counting those when it already was {state}). This automation "
+        f"does it for you {when}, unless it is already {state}. {_replayed(backtest)}."
+    )
+    evidence = f"{did}, {counted}."
+    return Wording(title, shorten(description, DESCRIPTION_SHOWN_MAX_CHARS), evidence)
+
+
 def word_duration(pattern: DurationPattern, name: str, backtest: dict[str, Any]) -> Wording:
     """Word a "back to B about N minutes after A" suggestion."""
     state, from_state = plain_name(pattern.to_state), plain_name(pattern.from_state)
@@ -334,7 +357,7 @@ def word_duration(pattern: DurationPattern, name: str, backtest: dict[str, Any])
 
 
 def word(
-    pattern: TimeOfDayPattern | CoOccurrencePattern | DurationPattern,
+    pattern: TimeOfDayPattern | CoOccurrencePattern | DurationPattern | PresencePattern,
     backtest: dict[str, Any],
     name_of: Callable[[str], str | None],
     back: CoOccurrencePattern | None = None,
@@ -352,6 +375,8 @@ def word(
 
     if isinstance(pattern, DurationPattern):
         return word_duration(pattern, name(pattern.entity_id), backtest)
+    if isinstance(pattern, PresencePattern):
+        return word_presence(pattern, name(pattern.entity_id), backtest)
     if isinstance(pattern, CoOccurrencePattern) and back is not None:
         return word_back_and_forth(
             pattern, back, name(pattern.entity_id), name(pattern.trigger_entity_id), backtest
