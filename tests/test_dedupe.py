@@ -19,6 +19,7 @@ from custom_components.ai_automation.dedupe import (
     Deduplicator,
     Fingerprint,
     fingerprints,
+    matches_any,
 )
 
 from .decisions_helpers import WORKDAYS, kitchen_automation
@@ -258,3 +259,27 @@ async def test_what_the_insights_read_of_a_trigger(
     assert fingerprint.to_states == (frozenset(to_states) if to_states is not None else None)
     assert fingerprint.hold_s == hold_s
     assert fingerprint == Fingerprint(*KITCHEN_ON, fingerprint.trigger, fingerprint.minute, fingerprint.days)
+
+
+async def test_the_mode_set_is_part_of_what_an_action_does(hass: HomeAssistant) -> None:
+    """The heating off when the last one leaves is not the heating on when someone comes
+    home: the same service, trigger entities and target, another mode."""
+    people = ["person.alex", "person.sam"]
+
+    def heating(mode: str, direction: str) -> dict[str, Any]:
+        return {
+            "triggers": [{"trigger": "state", "entity_id": people, direction: "home"}],
+            "actions": [
+                {
+                    "action": "climate.set_hvac_mode",
+                    "target": {"entity_id": "climate.heating"},
+                    "data": {"hvac_mode": mode},
+                }
+            ],
+        }
+
+    off, heat = fingerprints(hass, heating("off", "from")), fingerprints(hass, heating("heat", "to"))
+
+    assert {fp.service for fp in off} == {"climate.set_hvac_mode:off"}
+    assert not matches_any(off, heat)
+    assert matches_any(off, fingerprints(hass, heating("off", "from")))

@@ -21,16 +21,18 @@ from simulator.household_life import (
     BEDTIME_PARTS,
     DESK_LAMP,
     FLOOR_LAMP,
+    HEATING,
     KETTLE,
     LANDING,
     LOUNGE,
     PEOPLE,
+    PORCH_LAMP,
     READING,
     SAM,
     STUDY,
     STUDY_AFTER,
 )
-from simulator.judge import RIGHT, WRONG_CONDITION, Shown, classify
+from simulator.judge import DARK, RIGHT, WRONG_CONDITION, Shown, classify
 from simulator.real_home import RealHome, simulate_real_home
 from simulator.score import END, TZ, score
 
@@ -178,3 +180,19 @@ def test_an_accepted_automation_the_household_keeps_undoing_is_found(seed: int) 
     # Without the household undoing it, the same automation is no problem.
     kept = build_event_log(fetched_history(_home(seed), start, END), TZ, start, END)
     assert check(kept, watched, END.timestamp(), presence=presence_of(kept)) is None
+
+
+def test_what_is_done_on_the_way_out_and_on_coming_home_is_triggered_by_it() -> None:
+    """The heating off when the last one leaves (with "nobody home"), on again when someone
+    is back, the porch lamp on coming home in the dark; never the porch lamp's going off as
+    a clock routine (it goes off a while after the homecoming)."""
+    figures = score(SEEDS, max_suggestions=40, life=True)
+    shown = [(s, v) for f in figures.seeds for s, v in f.verdicts]
+
+    assert figures.total("presence_found") >= 0.9 * figures.total("presence_total")
+    leaves = [s for s, v in shown if s.kind == "leave" and v.label == RIGHT]
+    assert {(s.entity_id, s.to_state) for s in leaves} == {(HEATING, "off")}
+    assert all(s.nobody_home for s in leaves)
+    porch = [s for s, v in shown if s.entity_id == PORCH_LAMP and s.to_state == "on" and v.label == RIGHT]
+    assert porch and all(s.kind == "arrive" and s.window == DARK for s in porch)
+    assert not [s for s, _v in shown if s.entity_id == PORCH_LAMP and s.kind == "time"]

@@ -14,12 +14,13 @@ from typing import Any
 import pytest
 import yaml
 from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.ai_automation.const import DEFAULT_OPTIONS, DOMAIN
-from simulator.household_life import BEDTIME_PARTS, FLOOR_LAMP, FRONT_DOOR, LOUNGE, PEOPLE, SAM
+from simulator.household_life import ALEX, BEDTIME_PARTS, FLOOR_LAMP, FRONT_DOOR, HEATING, LOUNGE, PEOPLE, SAM
 from simulator.real_home import RealHome, simulate_real_home
 
 from .conftest import TEST_LATITUDE, TEST_LONGITUDE, TEST_TIME_ZONE, async_run
@@ -190,3 +191,39 @@ async def test_a_part_the_home_already_automates_leaves_the_others_together(
     assert set(parts_of(bedtime)) == {LOUNGE, FLOOR_LAMP}
     assert not any(FRONT_DOOR in str(s["automation"]["actions"]) for s in suggestions)
     assert response["job"]["deduplicated"] >= 1
+
+
+async def test_the_heating_off_when_the_last_one_leaves_runs_as_built(
+    hass: HomeAssistant, load_int: MockConfigEntry, hass_ws_client: WebSocketGenerator
+) -> None:
+    """Found in the job, replayed in the panel as the job backtested it, and as a real
+    automation: Sam leaving while Alex is home does nothing, Alex leaving after does (the
+    climate service is a stand-in: no climate integration runs here)."""
+    response = await async_run(hass)
+    suggestions = response["suggestions"]
+    leave = next(
+        s for s in suggestions if s["pattern"]["type"] == "presence" and s["pattern"]["event"] == "leave"
+    )
+    client = await hass_ws_client(hass)
+
+    review = await _review(client, leave["id"])
+
+    automation = leave["automation"]
+    assert leave["pattern"]["entity_id"] == HEATING and leave["pattern"]["to_state"] == "off"
+    assert automation["triggers"] == [{"trigger": "state", "entity_id": list(PEOPLE), "from": "home"}]
+    assert "when everyone has left" in leave["title"]
+    for key in ("would_have_fired", "matched"):
+        assert review["backtest"][key] == leave["backtest"][key]
+    assert review["automation"] == automation
+    for person in PEOPLE:
+        hass.states.async_set(person, "home")
+    hass.states.async_set(HEATING, "heat")
+    calls = async_mock_service(hass, "climate", "set_hvac_mode")
+    assert await async_setup_component(hass, "automation", {"automation": [automation]})
+
+    hass.states.async_set(SAM, "not_home")
+    await hass.async_block_till_done()
+    assert calls == []
+    hass.states.async_set(ALEX, "not_home")
+    await hass.async_block_till_done()
+    assert [(c.data["entity_id"], c.data["hvac_mode"]) for c in calls] == [([HEATING], "off")]

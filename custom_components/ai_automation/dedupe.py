@@ -46,6 +46,8 @@ _DEVICE_ACTION_SERVICE = {
 }
 # The script integration keeps its EntityComponent under its domain (2025.4 to 2026.x).
 SCRIPT_DOMAIN = "script"
+# Service data that says which mode or option is set (part of what an action does).
+_CHOICE_KEYS = ("hvac_mode", "option", "preset_mode")
 # Keys under which actions nest other actions (choose, if/then/else, sequence, parallel, repeat).
 _NESTED = ("sequence", "then", "else", "default", "parallel")
 
@@ -205,6 +207,18 @@ def _targets(hass: HomeAssistant, service: str, action: Mapping[str, Any]) -> se
         return set()
 
 
+def _choice(action: Mapping[str, Any]) -> str:
+    """ ":heat" of a service that sets a mode or an option: heating off is not heating on."""
+    data = action.get("data")
+    for key in _CHOICE_KEYS:
+        value = data.get(key) if isinstance(data, Mapping) else None
+        if value is None:
+            value = action.get(key)
+        if isinstance(value, str) and "{" not in value:
+            return f":{value}"
+    return ""
+
+
 def _actions(hass: HomeAssistant, actions: Any) -> Iterator[tuple[str, str]]:
     """(service, entity) of every service and device action, nested ones included."""
     for action in _as_list(actions):
@@ -218,7 +232,7 @@ def _actions(hass: HomeAssistant, actions: Any) -> Iterator[tuple[str, str]]:
                 if service.startswith("homeassistant."):
                     yield f"{domain}.{service.split('.', 1)[1]}", entity_id
                 else:
-                    yield service, entity_id
+                    yield service + _choice(action), entity_id
         elif action.get("device_id") and isinstance(action.get("type"), str):
             entity = action.get("entity_id")
             resolved = _resolve(hass, entity) if isinstance(entity, str) else None

@@ -47,7 +47,9 @@ co_occurrence: right after another device changes, within only_between if given,
 after sunset or before sunrise if only_when_dark, and with and_back it also follows that \
 device back; \
 duration: once the device has been \
-in from_state for typical_after_s seconds), "device" and "to_state" (what the \
+in from_state for typical_after_s seconds; everyone_left: when the last person has left \
+home (the household did it typical_delay_s before leaving); someone_came_home: when someone \
+comes home, only after sunset or before sunrise if only_when_dark), "device" and "to_state" (what the \
 automation does), the schedule or trigger, and the evidence from the home's history \
 ("occurrences" of "out_of", the usual range, and "backtest": how often the automation would \
 have fired and how often that matched what the household did). Every automation does \
@@ -137,6 +139,19 @@ def _duration_item(pattern: Mapping[str, Any], name: Callable[[str], str]) -> di
     }
 
 
+def _presence_item(pattern: Mapping[str, Any], name: Callable[[str], str]) -> dict[str, Any]:
+    return {
+        "kind": "everyone_left" if pattern.get("event") == "leave" else "someone_came_home",
+        "device": name(pattern["entity_id"]),
+        "to_state": pattern["to_state"],
+        # Negative: the household did it that long before the last one left.
+        "typical_delay_s": round(float(pattern.get("lag_s", 0))),
+        "occurrences": pattern.get("occurrences"),
+        "out_of": pattern.get("events"),
+        **({"only_when_dark": True} if pattern.get("after_dark") else {}),
+    }
+
+
 def _time_of_day_item(pattern: Mapping[str, Any], name: Callable[[str], str]) -> dict[str, Any]:
     item: dict[str, Any] = {"device": name(pattern["entity_id"]), "to_state": pattern["to_state"]}
     spread = float(pattern.get("spread_min", 0))
@@ -186,6 +201,8 @@ def _item(short_id: str, suggestion: Mapping[str, Any], name: Callable[[str], st
             facts = _time_of_day_item(pattern["parts"][0], name) | _group_item(pattern, name)
     elif kind == "duration":
         facts = _duration_item(pattern, name)
+    elif kind == "presence":
+        facts = _presence_item(pattern, name)
     else:
         return None
     return {"id": short_id, **facts, "backtest": _backtest(suggestion)}

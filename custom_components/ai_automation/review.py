@@ -44,6 +44,8 @@ from .engine.evidence import (
     replay,
 )
 from .engine.local_time import SECONDS_PER_DAY
+from .engine.presence import HOME
+from .engine.presence_triggers import LEAVE, PresenceTriggerParams, event_rows
 from .suggestions import condition_list, for_duration, sun_offset
 
 _EPOCH = date(1970, 1, 1)
@@ -68,8 +70,19 @@ def is_group(record: dict[str, Any]) -> bool:
     return bool((record.get("pattern") or {}).get("parts"))
 
 
+def _lead_s(pattern: dict[str, Any]) -> float:
+    """How long before the trigger the household's act still counts (on the way out)."""
+    if pattern["type"] != "presence":
+        return 0.0
+    params = PresenceTriggerParams()
+    return params.lead_s if pattern["event"] == LEAVE else params.slack_s
+
+
 def _tolerance_s(pattern: dict[str, Any], backtest: dict[str, Any]) -> float:
     """How far from the firing the household's act still counts as the same one."""
+    if pattern["type"] == "presence":
+        params = PresenceTriggerParams()
+        return params.slack_s if pattern["event"] == LEAVE else params.after_s
     if pattern["type"] == "co_occurrence":
         return CoOccurrenceParams().window_s  # as the detector counted followers
     if pattern["type"] == "duration":
@@ -97,6 +110,7 @@ def gather_evidence(detection: Detection, suggestions: list[dict[str, Any]]) -> 
                 detection.sun,
                 (p["entity_id"], p["to_state"]),
                 trigger=_trigger_pair(p),
+                trigger_rows=event_rows(log, p["event"]) if p["type"] == "presence" else None,
                 tolerance_s=_tolerance_s(p, suggestion.get("backtest") or {}),
                 away=away,
                 people=tuple(p.get("home") or ()),
@@ -148,7 +162,7 @@ def _error(key: str, **placeholders: str) -> ServiceValidationError:
 
 
 def _trigger_kind(pattern: dict[str, Any]) -> str:
-    if pattern["type"] == "co_occurrence":
+    if pattern["type"] in ("co_occurrence", "presence"):
         return TRIGGER_STATE
     if pattern["type"] == "duration":
         return TRIGGER_HELD
@@ -245,9 +259,15 @@ def _trigger_config(form: dict[str, Any], pattern: dict[str, Any], for_s: int) -
             "event": form["sun_event"],
             "offset": sun_offset(int(form["sun_offset_min"])),
         }
-    entity = form["target"] if kind == TRIGGER_HELD else pattern["trigger_entity_id"]
-    state = pattern["from_state"] if kind == TRIGGER_HELD else pattern["trigger_to_state"]
-    trigger: dict[str, Any] = {"trigger": "state", "entity_id": entity, "to": state}
+    trigger: dict[str, Any]
+    if pattern["type"] == "presence":
+        # Someone left (nobody home, by its condition) or someone came home.
+        direction = "from" if pattern["event"] == LEAVE else "to"
+        trigger = {"trigger": "state", "entity_id": list(pattern["people"]), direction: HOME}
+    else:
+        entity = form["target"] if kind == TRIGGER_HELD else pattern["trigger_entity_id"]
+        state = pattern["from_state"] if kind == TRIGGER_HELD else pattern["trigger_to_state"]
+        trigger = {"trigger": "state", "entity_id": entity, "to": state}
     if for_s:
         trigger["for"] = for_duration(for_s)
     return trigger
@@ -263,6 +283,8 @@ def _conditions_config(form: dict[str, Any], pattern: dict[str, Any]) -> list[di
         window=(window[0], window[1]) if window else None,
         dark=bool(pattern.get("after_dark")) and bool(keep.get(CONDITION_DARK)),
         home=tuple(pattern.get("home") or ()) if keep.get(CONDITION_HOME) else (),
+        # What "when the last one leaves" means: never left out.
+        nobody_home=tuple(pattern["people"]) if pattern.get("event") == LEAVE else (),
         not_already=bool(keep.get(CONDITION_NOT_ALREADY)),
     )
 
@@ -351,7 +373,7 @@ def _replay_spec(form: dict[str, Any], pattern: dict[str, Any], for_s: int) -> t
     elif kind == TRIGGER_SUN:
         trigger = Trigger(kind, sun_event=form["sun_event"], offset_min=int(form["sun_offset_min"]))
     else:
-        trigger = Trigger(kind, for_s=float(for_s))
+        trigger = Trigger(kind, for_s=float(for_s), lead_s=_lead_s(pattern))
     keep = form["conditions"]
     window = pattern.get("window") if keep.get(CONDITION_WINDOW) else None
     conditions = Conditions(

@@ -128,6 +128,9 @@ class Trigger:
     sun_event: str | None = None  # sun: "sunrise" / "sunset"
     offset_min: int = 0  # sun: minutes after (negative: before) the event
     for_s: float = 0.0  # state / held: seconds the state must have lasted
+    # state: seconds before the trigger an act still counts (done on the way out, before
+    # the phone says the last one left).
+    lead_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,7 +250,7 @@ def replay(
         base, lasted = base[on_data], lasted[on_data]
         fire = base + trigger.for_s
         held = lasted >= trigger.for_s
-        lo, hi = base, fire + tolerance
+        lo, hi = base - trigger.lead_s, fire + tolerance
     order = np.argsort(lo, kind="stable")
     fire, held, lo, hi = fire[order], held[order], lo[order], hi[order]
     fires = held & _passes(evidence, conditions, fire) if fire.size else held
@@ -333,6 +336,7 @@ def gather(
     target: tuple[str, str],
     *,
     trigger: tuple[str, str] | None = None,
+    trigger_rows: NDArray[np.int64] | None = None,
     tolerance_s: float,
     away: tuple[int, ...] = (),
     people: tuple[str, ...] = (),
@@ -342,7 +346,8 @@ def gather(
     ``target`` is the (entity, state) the automation sets. ``trigger`` is the (entity,
     state) whose changes are its candidates: the trigger entity of a state trigger, or the
     target's own state for a "has been on for" trigger; None for a clock trigger.
-    ``people``: whose whereabouts a "someone home" condition reads.
+    ``trigger_rows``: instead, the log's rows that are the trigger's events (the household
+    leaving or coming home). ``people``: whose whereabouts a "someone home" condition reads.
     """
     real = log.real_mask()
     known = set(log.entity_ids)
@@ -366,6 +371,11 @@ def gather(
     if trigger is not None and trigger[0] in known:
         stamps, held = _held(log, log.entity_ids.index(trigger[0]), selected(trigger))
         candidates = tuple(zip(_floats(stamps), _floats(held), strict=True))
+    elif trigger_rows is not None:
+        # Held until the window's end: a coming or going has no "for" of its own here.
+        stamps = _stamps(log, trigger_rows)
+        end_of_window = float((log.last_day + 1) * SECONDS_PER_DAY)
+        candidates = tuple((float(s), end_of_window - float(s)) for s in stamps)
 
     def sun_table(event: str) -> tuple[float | None, ...]:
         if sun is None:

@@ -134,6 +134,11 @@ def opposite(a: str, b: str) -> bool:
     """Whether two services undo each other (same domain, opposite actions)."""
     domain_a, _, name_a = a.partition(".")
     domain_b, _, name_b = b.partition(".")
+    # A mode set ("climate.set_hvac_mode:heat"): off undoes any other.
+    base_a, _, choice_a = name_a.partition(":")
+    base_b, _, choice_b = name_b.partition(":")
+    if domain_a == domain_b and base_a == base_b and choice_a != choice_b and "off" in (choice_a, choice_b):
+        return True
     return domain_a == domain_b and frozenset({name_a, name_b}) in _OPPOSITES
 
 

@@ -74,8 +74,15 @@ class _Events:
     minute: NDArray[np.int16]
 
 
-def _comings_and_goings(log: EventLog, people: list[int]) -> tuple[_Events, _Events]:
-    """(leaves, arrivals) of the household, in time order."""
+def event_rows(log: EventLog, event: str) -> NDArray[np.int64]:
+    """The log's rows (people's changes) that are the household's leaves or arrivals, in time order."""
+    people = people_of(log)
+    leaves, arrivals = _rows(log, people) if people else ([], [])
+    return np.asarray(leaves if event == LEAVE else arrivals, dtype=np.int64)
+
+
+def _rows(log: EventLog, people: list[int]) -> tuple[list[int], list[int]]:
+    """(leaves, arrivals) of the household as log rows, in time order."""
     ignored = np.fromiter((s in IGNORED_STATES for s in log.states), dtype=bool, count=len(log.states))
     home_state = log.states.index(HOME) if HOME in log.states else -1
     rows = np.flatnonzero(np.isin(log.entity, people) & ~ignored[log.state])
@@ -91,11 +98,17 @@ def _comings_and_goings(log: EventLog, people: list[int]) -> tuple[_Events, _Eve
             arrivals.append(int(row))
         elif was and not home and not any(where.values()):
             leaves.append(int(row))
+    return leaves, arrivals
+
+
+def _comings_and_goings(log: EventLog, people: list[int]) -> tuple[_Events, _Events]:
+    """(leaves, arrivals) of the household, in time order."""
 
     def events(found: list[int]) -> _Events:
         index = np.asarray(found, dtype=np.int64)
         return _Events(log.ts[index], log.local_day[index].astype(np.int64), log.local_minute[index])
 
+    leaves, arrivals = _rows(log, people)
     return events(leaves), events(arrivals)
 
 
