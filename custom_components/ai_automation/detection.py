@@ -181,12 +181,12 @@ def detect(
 ) -> Detection:
     """Run the detectors and backtest every time-of-day pattern that could be suggested."""
     log = build_event_log(fetched, tz, start, end)
-    routines = detect_time_of_day(log, params, sun)
+    presence = presence_of(log)
+    routines = detect_time_of_day(log, params, sun, presence)
     followers = np.fromiter((controllable(e) for e in log.entity_ids), dtype=bool, count=len(log.entity_ids))
     pairs = detect_co_occurrence(log, followers, sun=sun)
     durations = detect_durations(log, followers)
     comings_and_goings = detect_presence_triggers(log, [e for e in log.entity_ids if controllable(e)], sun)
-    presence = presence_of(log)
     backtests = backtest_many(log, {i: p for i, p in enumerate(routines) if suggestable(p)}, sun, presence)
     return Detection(
         log=log,

@@ -101,7 +101,7 @@ def _trigger_pair(pattern: dict[str, Any]) -> tuple[str, str] | None:
 def gather_evidence(detection: Detection, suggestions: list[dict[str, Any]]) -> Gathered:
     """Each suggestion's evidence, by its pattern ids (ids of suggestions may change on publish)."""
     log = detection.log
-    away = away_days(log)
+    away = away_days(log, detection.presence)
     gathered: Gathered = {}
     for suggestion in suggestions:
         gathered[tuple(suggestion["pattern_ids"])] = [

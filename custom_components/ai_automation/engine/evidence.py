@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 
 from .event_log import IGNORED_STATES, EventLog
 from .local_time import SECONDS_PER_DAY, weekday_of
-from .presence import presence_of
+from .presence import FROM_LOG, FromLog, Presence, given_or_read
 from .sun_relative import SunTimes
 
 TRIGGER_TIME = "time"
@@ -321,9 +321,9 @@ def _held(
     return stamps, np.where(np.isinf(lasted), end_of_window - stamps, lasted)
 
 
-def away_days(log: EventLog) -> tuple[int, ...]:
+def away_days(log: EventLog, presence: Presence | FromLog | None = FROM_LOG) -> tuple[int, ...]:
     """Local days of the window on which nobody was home (homes with ``person`` entities)."""
-    presence = presence_of(log)
+    presence = given_or_read(log, presence)
     if presence is None:
         return ()
     covered = {log.first_day + int(i) for i in np.flatnonzero(log.covered)}

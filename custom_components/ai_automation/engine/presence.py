@@ -13,6 +13,7 @@ known state.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 import numpy as np
 from numpy.typing import NDArray
@@ -20,6 +21,14 @@ from numpy.typing import NDArray
 from .event_log import IGNORED_STATES, EventLog
 from .local_time import MINUTES_PER_DAY
 
+
+class FromLog(Enum):
+    """``presence=FROM_LOG``: read the household's presence from the log given."""
+
+    FROM_LOG = "from_log"
+
+
+FROM_LOG = FromLog.FROM_LOG
 HOME = "home"
 ANYONE = "anyone"  # a pattern's presence: someone is home (else a person's entity id)
 _PEOPLE_DOMAINS = ("person.", "device_tracker.")
@@ -81,6 +90,11 @@ def people_of(log: EventLog) -> list[int]:
         if people:
             return people
     return []
+
+
+def given_or_read(log: EventLog, presence: Presence | FromLog | None) -> Presence | None:
+    """``presence`` as a caller who already read it gives it, else read from ``log``."""
+    return presence_of(log) if presence is FROM_LOG else presence
 
 
 def presence_of(log: EventLog) -> Presence | None:

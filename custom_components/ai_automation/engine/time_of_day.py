@@ -31,7 +31,7 @@ from .minute_histogram import (
     gaussian_kernel_fft,
     groups_with_peaks,
 )
-from .presence import ANYONE, Presence, presence_of
+from .presence import ANYONE, FROM_LOG, FromLog, Presence, given_or_read
 from .sun_relative import SUN_EVENTS, SunTimes, axis_minutes, prefer_tighter
 
 
@@ -203,7 +203,9 @@ def _confidence(share: float, coverage: float, spread_min: float) -> float:
     return round(share * coverage * tightness, 3)
 
 
-def _window(log: EventLog, params: TimeOfDayParams, sun: SunTimes | None) -> _Window:
+def _window(
+    log: EventLog, params: TimeOfDayParams, sun: SunTimes | None, presence: Presence | None
+) -> _Window:
     eligible = log.eligible()
     return _Window(
         first_day=log.first_day,
@@ -219,17 +221,21 @@ def _window(log: EventLog, params: TimeOfDayParams, sun: SunTimes | None) -> _Wi
         ),
         sun=sun,
         params=params,
-        presence=presence_of(log),
+        presence=presence,
     )
 
 
 def detect_time_of_day(
-    log: EventLog, params: TimeOfDayParams | None = None, sun: SunTimes | None = None
+    log: EventLog,
+    params: TimeOfDayParams | None = None,
+    sun: SunTimes | None = None,
+    presence: Presence | FromLog | None = FROM_LOG,
 ) -> list[TimeOfDayPattern]:
     """Find every daily routine in ``log``; deterministic, strongest first.
 
     With ``sun``, a routine whose daily times follow sunrise or sunset more tightly than
-    the clock is reported relative to it.
+    the clock is reported relative to it. ``presence``: who was home when, if the caller
+    read it already (by default it is read from the log).
     """
     params = params or TimeOfDayParams()
     if len(log) == 0:
@@ -258,7 +264,7 @@ def detect_time_of_day(
         )
         group_keys, starts, counts = np.unique(key, return_index=True, return_counts=True)
     group = np.repeat(np.arange(group_keys.size), counts)
-    window = _window(log, params, sun)
+    window = _window(log, params, sun, given_or_read(log, presence))
 
     # Which groups have a peak at all, on each axis, for every group at once: most
     # (entity, state) pairs have none, and then cost nothing more.
