@@ -37,6 +37,8 @@ class Change:
     state: str
     ts: float  # UTC epoch seconds
     origin: str
+    # The state's attributes as JSON text (brightness, position, source), or None: none.
+    attributes: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,10 @@
 - **on the way out and on coming home**: the last one out turns the heating off a few
   minutes before leaving, the first one back turns it on again; whoever comes home in the
   dark turns the porch lamp on;
+- **waking up**: on weekdays at about 06:50 whenever someone is home, the bedside lamp
+  goes on at 30 % and a minute later the blinds open to 40 % (a scene: more than on and
+  open); the lamp goes off and the blinds open fully later in the morning, the blinds
+  close in the evening;
 - **Sam's desk lamp**, on at about 20:30 whenever Sam is home (and off later): a routine
   that depends on one person;
 - **bedtime**: at about 22:40 whenever someone is home, the lounge light and its floor
@@ -35,6 +39,7 @@ drawn from the seed, with a generator of its own.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -66,6 +71,10 @@ BEDTIME_PARTS = ((LOUNGE, "off"), (FLOOR_LAMP, "off"), (FRONT_DOOR, "locked"))
 STUDY_BEFORE, STUDY_AFTER = "07:30", "08:05"
 ENOUGH_DAYS = 7  # a week of a new habit makes it one
 MOVED_ENOUGH_DAYS = 5  # a working week at its new time moves a habit
+# Waking up on weekdays: the bedside lamp on at 30 %, the blinds opened to 40 %.
+BEDSIDE, BLINDS = "light.bedside_lamp", "cover.bedroom_blinds"
+WAKE_UP = "06:50"
+WAKE_UP_LEVELS = {BEDSIDE: {"brightness": 77}, BLINDS: {"current_position": 40}}
 # On the way out and on coming home (see ``_on_the_way``).
 HEATING, PORCH_LAMP = "climate.heating", "light.porch_lamp"
 ON_THE_WAY_SHARE = 0.9
@@ -204,6 +213,7 @@ def live(
             kept.append(Change(DESK_LAMP, "on", on, USER))
             kept.append(Change(DESK_LAMP, "off", on + float(rng.uniform(1.0, 4.0)) * 3600, PHYSICAL))
     kept += _bedtime(rng, first_date, days, clock, away)
+    kept += _waking_up(np.random.default_rng([seed, 0x5CE7E]), first_date, days, clock, away)
     whereabouts = [c for c in kept if c.entity_id in PEOPLE]
     kept += _on_the_way(coming_and_going, whereabouts, clock(first_date, 0), dark)
     habits = [c for c in _habits(rng, first_date, days, clock, away) if c.ts < end_ts]
@@ -357,6 +367,46 @@ def _reverted_automation(
     return out, accepted
 
 
+def _waking_up(
+    rng: np.random.Generator,
+    first_date: date,
+    days: int,
+    clock: Callable[[date, float], float],
+    away: tuple[tuple[float, float], ...],
+) -> list[Change]:
+    """The bedside lamp at 30 % and the blinds at 40 % on weekday mornings (see the module doc)."""
+    at = int(WAKE_UP[:2]) * 60 + int(WAKE_UP[3:])
+    lamp = json.dumps(WAKE_UP_LEVELS[BEDSIDE])
+    out: list[Change] = []
+    for n in range(days):
+        d = first_date + timedelta(days=n)
+        evening = clock(d, rng.uniform(20 * 60, 22 * 60))
+        if not _inside(evening, away):
+            out.append(Change(BLINDS, "closed", evening, by_hand(rng), json.dumps({"current_position": 0})))
+        if d.weekday() >= 5 or rng.random() < 0.06:
+            continue
+        on = clock(d, at + rng.normal(0, 5))
+        if _inside(on, away):
+            continue
+        out.append(Change(BEDSIDE, "on", on, by_hand(rng), lamp))
+        # Its position varies by a few percent from day to day (a slider in the app).
+        position = 40 + int(rng.integers(-2, 3))
+        blinds = on + float(rng.uniform(30, 120))
+        out.append(Change(BLINDS, "open", blinds, by_hand(rng), json.dumps({"current_position": position})))
+        # Off (and the blinds fully open) later: before leaving, if everyone leaves first.
+        off = _before_leaving(on + float(rng.uniform(30, 70)) * 60, away, rng)
+        out.append(Change(BEDSIDE, "off", max(off, blinds + 1), PHYSICAL))
+        fully = _before_leaving(blinds + float(rng.uniform(80, 120)) * 60, away, rng)
+        if fully > blinds:
+            out.append(Change(BLINDS, "open", fully, PHYSICAL, '{"current_position": 100}'))
+    return out
+
+
+def _before_leaving(ts: float, away: tuple[tuple[float, float], ...], rng: np.random.Generator) -> float:
+    """``ts``, or a minute or two before the last one left, when nobody is home then."""
+    return next((start - float(rng.uniform(30, 120)) for start, end in away if start <= ts < end), ts)
+
+
 def _errands(
     rng: np.random.Generator,
     first_date: date,
@@ -459,6 +509,12 @@ def planted(routines: list[PlantedRoutine], life: Life) -> list[PlantedRoutine]:
         PlantedRoutine(entity_id, state, BEDTIME, DAILY, presence=ANYONE, group="bedtime")
         for entity_id, state in BEDTIME_PARTS
     ]
+    out += [
+        PlantedRoutine(entity_id, state, WAKE_UP, WEEKDAYS, presence=ANYONE, group="wake_up")
+        for entity_id, state in ((BEDSIDE, "on"), (BLINDS, "open"))
+    ]
+    # Off again 30 to 70 minutes later: a routine of its own, at about 07:40.
+    out.append(PlantedRoutine(BEDSIDE, "off", "07:40", WEEKDAYS, presence=ANYONE))
     if life.reading_days >= ENOUGH_DAYS:
         out.append(PlantedRoutine(READING, "on", "21:15", DAILY, presence=ANYONE))
     return out

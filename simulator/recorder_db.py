@@ -20,6 +20,7 @@ from homeassistant.components.recorder.db_schema import (
     EventTypes,
     RecorderRuns,
     SchemaChanges,
+    StateAttributes,
     States,
     StatesMeta,
     StatisticsRuns,
@@ -67,6 +68,21 @@ def seed_database(db_url: str, changes: Iterable[Change], *, create: bool = True
                     sa.insert(EventTypes).values(event_type="automation_triggered")
                 ).inserted_primary_key[0]
 
+            # Attributes are shared rows, as the recorder keeps them: one per distinct JSON.
+            shared: dict[str, int] = {}
+
+            def attributes_id(attributes: str | None) -> int | None:
+                if attributes is None:
+                    return None
+                if attributes not in shared:
+                    shared[attributes] = conn.execute(
+                        sa.insert(StateAttributes).values(
+                            hash=StateAttributes.hash_shared_attrs_bytes(attributes.encode()),
+                            shared_attrs=attributes,
+                        )
+                    ).inserted_primary_key[0]
+                return shared[attributes]
+
             states_batch: list[dict[str, object]] = []
             events_batch: list[dict[str, object]] = []
             first_ts = last_ts = None
@@ -82,6 +98,7 @@ def seed_database(db_url: str, changes: Iterable[Change], *, create: bool = True
                     {
                         "metadata_id": metadata_id,
                         "state": change.state,
+                        "attributes_id": attributes_id(change.attributes),
                         "last_updated_ts": change.ts,
                         "last_changed_ts": None,  # NULL means "same as last_updated"
                         "origin_idx": 0,
