@@ -132,7 +132,7 @@ def test_bedtime_is_one_suggestion_of_its_three_parts() -> None:
         for s, v in f.verdicts
         if v.label == RIGHT and {p.entity_id for p in s.parts} >= {LOUNGE}
     ]
-    assert figures.total("groups_found") == figures.total("groups_total") == SEEDS
+    assert figures.total("groups_found") == figures.total("groups_total") == 2 * SEEDS  # and waking up
     assert len(bedtimes) == SEEDS
     for shown in bedtimes:
         assert {(p.entity_id, p.to_state) for p in shown.parts} == set(BEDTIME_PARTS)
