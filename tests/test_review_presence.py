@@ -20,7 +20,19 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.ai_automation.const import DEFAULT_OPTIONS, DOMAIN
-from simulator.household_life import ALEX, BEDTIME_PARTS, FLOOR_LAMP, FRONT_DOOR, HEATING, LOUNGE, PEOPLE, SAM
+from simulator.household_life import (
+    ALEX,
+    BEDSIDE,
+    BEDTIME_PARTS,
+    BLINDS,
+    FLOOR_LAMP,
+    FRONT_DOOR,
+    HEATING,
+    LOUNGE,
+    PEOPLE,
+    SAM,
+    WAKE_UP_LEVELS,
+)
 from simulator.real_home import RealHome, simulate_real_home
 
 from .conftest import TEST_LATITUDE, TEST_LONGITUDE, TEST_TIME_ZONE, async_run
@@ -227,3 +239,33 @@ async def test_the_heating_off_when_the_last_one_leaves_runs_as_built(
     hass.states.async_set(ALEX, "not_home")
     await hass.async_block_till_done()
     assert [(c.data["entity_id"], c.data["hvac_mode"]) for c in calls] == [([HEATING], "off")]
+
+
+async def test_waking_up_is_one_scene_of_its_levels(
+    hass: HomeAssistant, load_int: MockConfigEntry, hass_ws_client: WebSocketGenerator
+) -> None:
+    """The bedside lamp at 30 % and the blinds at 40 % on weekday mornings: one scene with
+    those levels (read from the recorder's attributes), not a lamp on at full light; the
+    blinds left out in the panel, the scene is the lamp's alone."""
+    assert await async_setup_component(hass, "scene", {})
+    suggestions = (await async_run(hass))["suggestions"]
+    waking = next(s for s in suggestions if s["pattern"].get("parts") and BEDSIDE in parts_of(s))
+    client = await hass_ws_client(hass)
+
+    lamp_only = await _review(client, waking["id"], parts={BLINDS: False})
+
+    assert set(parts_of(waking)) == {BEDSIDE, BLINDS}
+    (action,) = waking["automation"]["actions"]
+    assert action == {
+        "action": "scene.apply",
+        "data": {
+            "entities": {
+                BEDSIDE: {"state": "on", **WAKE_UP_LEVELS[BEDSIDE]},
+                BLINDS: {"state": "open", **WAKE_UP_LEVELS[BLINDS]},
+            }
+        },
+    }
+    assert waking["title"].startswith("Set ")
+    assert "30 % brightness" in waking["description"]
+    (edited,) = yaml.safe_load(lamp_only["yaml"])["actions"]
+    assert edited["data"]["entities"] == {BEDSIDE: {"state": "on", **WAKE_UP_LEVELS[BEDSIDE]}}

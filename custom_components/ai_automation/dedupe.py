@@ -46,6 +46,15 @@ _DEVICE_ACTION_SERVICE = {
 }
 # The script integration keeps its EntityComponent under its domain (2025.4 to 2026.x).
 SCRIPT_DOMAIN = "script"
+# The service a scene's state stands for, to compare it with an automation's actions.
+_SCENE_SERVICES = {
+    "on": "turn_on",
+    "off": "turn_off",
+    "open": "open_cover",
+    "closed": "close_cover",
+    "locked": "lock",
+    "playing": "media_play",
+}
 # Service data that says which mode or option is set (part of what an action does).
 _CHOICE_KEYS = ("hvac_mode", "option", "preset_mode")
 # Keys under which actions nest other actions (choose, if/then/else, sequence, parallel, repeat).
@@ -207,6 +216,17 @@ def _targets(hass: HomeAssistant, service: str, action: Mapping[str, Any]) -> se
         return set()
 
 
+def _scene_actions(action: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """What applying a scene does to each entity, as the service that would do it."""
+    data = action.get("data")
+    entities = data.get("entities") if isinstance(data, Mapping) else None
+    for entity_id, wanted in (entities or {}).items() if isinstance(entities, Mapping) else ():
+        state = wanted.get("state") if isinstance(wanted, Mapping) else wanted
+        domain = str(entity_id).split(".", 1)[0]
+        if isinstance(state, str) and (service := _SCENE_SERVICES.get(state)):
+            yield f"{domain}.{service}", str(entity_id)
+
+
 def _choice(action: Mapping[str, Any]) -> str:
     """ ":heat" of a service that sets a mode or an option: heating off is not heating on."""
     data = action.get("data")
@@ -225,7 +245,9 @@ def _actions(hass: HomeAssistant, actions: Any) -> Iterator[tuple[str, str]]:
         if not isinstance(action, Mapping):
             continue
         service = action.get("action") or action.get("service")
-        if isinstance(service, str) and "." in service and "{" not in service:
+        if service == "scene.apply":
+            yield from _scene_actions(action)
+        elif isinstance(service, str) and "." in service and "{" not in service:
             for entity_id in _targets(hass, service, action):
                 domain = entity_id.split(".", 1)[0]
                 # homeassistant.turn_on on a light is light.turn_on.

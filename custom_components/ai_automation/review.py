@@ -320,11 +320,17 @@ def edited_automation(record: dict[str, Any], form: dict[str, Any]) -> dict[str,
         "description": original.get("description", ""),
     }
     if "parts" in form:
-        kept = [
-            action
-            for action, way in zip(original["actions"], ways, strict=True)
-            if form["parts"].get(way["entity_id"])
-        ]
+        scene = record["pattern"].get("scene")
+        if scene:
+            # As a scene: the kept parts' states and levels.
+            entities = {e: v for e, v in scene.items() if form["parts"].get(e)}
+            kept = [{"action": "scene.apply", "data": {"entities": copy.deepcopy(entities)}}]
+        else:
+            kept = [
+                action
+                for action, way in zip(original["actions"], ways, strict=True)
+                if form["parts"].get(way["entity_id"])
+            ]
         return {
             **common,
             "triggers": [_trigger_config(form, record["pattern"], 0)],

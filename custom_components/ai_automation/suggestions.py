@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -12,6 +14,7 @@ import numpy as np
 from homeassistant.components.automation.config import async_validate_config_item
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.util import dt as dt_util
 
 from .compat import vol
 from .const import LOGGER, WEEKDAYS
@@ -26,6 +29,7 @@ from .engine.local_time import MINUTES_PER_DAY
 from .engine.presence import HOME
 from .engine.presence_triggers import LEAVE, PresencePattern
 from .engine.time_of_day import TimeOfDayPattern
+from .scenes import async_scene_of
 from .wording import friendly_name, hhmm, word
 
 _ON_OFF = {"on": "turn_on", "off": "turn_off"}
@@ -82,6 +86,9 @@ class Candidate:
     # one suggestion of all, its parts in the order done. ``pattern`` is then the first
     # part's at the group's start and ``backtest`` is of all (see ``grouped``).
     parts: tuple[Candidate, ...] = ()
+    # A group whose states are more than on/off: each part's state and attributes, applied
+    # as a scene (see ``scenes``); None: the parts' own actions.
+    scene: dict[str, dict[str, Any]] | None = None
 
     @property
     def precision(self) -> float:
@@ -224,6 +231,8 @@ def suggested_pattern(candidate: Candidate) -> dict[str, Any]:
     if candidate.parts:
         pattern["id"] = candidate.pattern_id
         pattern["parts"] = [pattern_to_dict(p.pattern) for p in candidate.parts]
+        if candidate.scene:
+            pattern["scene"] = copy.deepcopy(candidate.scene)
     return pattern
 
 
@@ -610,6 +619,20 @@ def back_and_forth(found: list[Candidate]) -> list[Candidate]:
     return result
 
 
+def _local_midnight(day: int) -> datetime:
+    """The start of a local day (days since 1970-01-01 in the home's calendar)."""
+    return dt_util.start_of_local_day(date(1970, 1, 1) + timedelta(days=day))
+
+
+def _scene_parts(candidate: Candidate) -> list[tuple[str, str, int, float]]:
+    """Each part's entity, state, usual minute and tolerance, for ``scenes.async_scene_of``."""
+    return [
+        (p.pattern.entity_id, p.pattern.to_state, p.pattern.minute, float(p.backtest["tolerance_min"]))
+        for p in candidate.parts
+        if isinstance(p.pattern, TimeOfDayPattern)
+    ]
+
+
 def smaller(candidate: Candidate, keep: Callable[[Candidate], bool]) -> list[Candidate]:
     """A group's parts that ``keep`` keeps, together while they still are, best first.
 
@@ -760,7 +783,9 @@ def automation_config(candidate: Candidate, title: str, description: str) -> dic
                 home=pattern.home,
                 not_already=False,
             ),
-            "actions": [_action(part) for part in candidate.parts],
+            "actions": [{"action": "scene.apply", "data": {"entities": copy.deepcopy(candidate.scene)}}]
+            if candidate.scene
+            else [_action(part) for part in candidate.parts],
             "mode": "single",
         }
     if candidate.back is None:
@@ -842,6 +867,8 @@ async def async_build_suggestions(
     suggestions: list[dict[str, Any]] = []
     invalid = 0
     found = candidates(detection, min_confidence, partial(device_class_of, hass), automation_links(hass))
+    log = detection.log
+    window = (_local_midnight(log.first_day), _local_midnight(log.last_day + 1))
     queue = list(found)
     while queue and len(suggestions) < max_suggestions:
         candidate = queue.pop(0)
@@ -853,12 +880,15 @@ async def async_build_suggestions(
         if not actionable(hass, candidate):
             invalid += 1
             continue
+        if candidate.parts:
+            candidate = replace(candidate, scene=await async_scene_of(hass, _scene_parts(candidate), window))
         wording = word(
             candidate.pattern,
             candidate.backtest,
             partial(friendly_name, hass),
             back=back_pattern(candidate),
             parts=part_patterns(candidate),
+            scene=candidate.scene,
         )
         config = automation_config(candidate, wording.title, wording.description)
         if not await async_is_valid(hass, config):

@@ -8,7 +8,7 @@ time and day words from here too. No Home Assistant import (the type only, for c
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -191,6 +191,17 @@ def _group_actions(parts: list[TimeOfDayPattern]) -> str:
     return phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + ", then " + phrases[-1]
 
 
+def _level(state: Mapping[str, Any]) -> str:
+    """' at 30 % brightness', ' to 40 %', ' on Radio' (a scene part's level), or ''."""
+    if (brightness := state.get("brightness")) is not None:
+        return f" at {round(float(brightness) / 2.55)} % brightness"
+    if (position := state.get("current_position")) is not None:
+        return f" to {position} %"
+    if (source := state.get("source")) is not None:
+        return f" on {plain_name(str(source))}"
+    return ""
+
+
 def _part_told(part: TimeOfDayPattern, name: str) -> str:
     """'Lounge went off around 22:31 on 25 of the last 28 days'."""
     counted = f"{part.occurrences} of the last {part.eligible_days} {days_noun(part)}"
@@ -203,16 +214,26 @@ def word_group(
     names: list[str],
     backtest: dict[str, Any],
     who: str | None = None,
+    scene: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Wording:
-    """Word routines done together: one automation at the first one's time doing them all."""
+    """Word routines done together: one automation at the first one's time doing them all.
+
+    As a scene, the title sets them and the text names each one's level.
+    """
     when = days_text(lead) + (f" when {who} is home" if who else "")
     if lead.sun_event is not None and lead.sun_offset_min is not None:
         at = sun_phrase(lead.sun_event, lead.sun_offset_min)
     else:
         at = f"at {lead.time}"
     values = {f"n{i}": name for i, name in enumerate(names)}
-    title = fit(f"{_group_actions(parts)} {at} {when}", TITLE_MAX_CHARS, **values)
-    told = "; ".join(_part_told(p, n) for p, n in zip(parts, names, strict=True))
+    actions = _group_actions(parts)
+    if scene:
+        actions = "Set " + _listed([f"{{n{i}}}" for i in range(len(parts))])
+    title = fit(f"{actions} {at} {when}", TITLE_MAX_CHARS, **values)
+    told = "; ".join(
+        _part_told(p, n) + _level((scene or {}).get(p.entity_id, {}))
+        for p, n in zip(parts, names, strict=True)
+    )
     description = (
         f"These are done together, a few minutes apart: {told}. This automation does all of "
         f"them {at} {when}, in that order. {_replayed(backtest)} "
@@ -362,12 +383,14 @@ def word(
     name_of: Callable[[str], str | None],
     back: CoOccurrencePattern | None = None,
     parts: list[TimeOfDayPattern] | None = None,
+    scene: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Wording:
     """Word any suggestion; ``name_of`` gives an entity's name (see ``friendly_name``).
 
     An entity without a name is shown by its id. ``back``: the same follower following
     the same trigger back (one suggestion of both); ``parts``: routines done together
-    (one suggestion of all, ``pattern`` the first at the group's start).
+    (one suggestion of all, ``pattern`` the first at the group's start), ``scene`` their
+    states and levels when they are set as a scene.
     """
 
     def name(entity_id: str) -> str:
@@ -387,5 +410,5 @@ def word(
     if pattern.presence is not None:
         who = "someone" if pattern.presence == ANYONE else name(pattern.presence)
     if parts:
-        return word_group(pattern, parts, [name(p.entity_id) for p in parts], backtest, who)
+        return word_group(pattern, parts, [name(p.entity_id) for p in parts], backtest, who, scene)
     return word_time_of_day(pattern, name(pattern.entity_id), backtest, who)
