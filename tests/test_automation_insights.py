@@ -92,7 +92,8 @@ def pending(hass_storage: dict[str, Any], config_entry: MockConfigEntry) -> None
 
 
 @pytest.fixture
-async def home_automations(hass: HomeAssistant) -> None:
+async def home_automations(hass: HomeAssistant, recorder_mock: Any) -> None:
+    """The home's automations, set up once the recorder is (HA 2026 wants its listener first)."""
     assert await async_setup_component(hass, "automation", {"automation": HOME_AUTOMATIONS})
     await hass.async_block_till_done()
 

@@ -199,7 +199,7 @@ async def test_a_part_the_home_already_automates_leaves_the_others_together(
     response = await async_run(hass)
     suggestions = response["suggestions"]
 
-    (bedtime,) = [s for s in suggestions if s["pattern"].get("parts")]
+    (bedtime,) = [s for s in suggestions if s["pattern"].get("parts") and LOUNGE in parts_of(s)]
     assert set(parts_of(bedtime)) == {LOUNGE, FLOOR_LAMP}
     assert not any(FRONT_DOOR in str(s["automation"]["actions"]) for s in suggestions)
     assert response["job"]["deduplicated"] >= 1

@@ -11,12 +11,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from homeassistant import data_entry_flow
 from homeassistant.components.repairs import RepairsFlow
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 
-from .compat import vol
+from .compat import RepairsFlowResult, vol
 from .const import DOMAIN, LOGGER, WEEKDAYS
 from .decisions import Decisions
 from .engine.after_accept import PROPOSE_MOVE, PROPOSE_REMOVE, PROPOSE_SOMEONE_HOME, PROPOSE_WEEKDAYS
@@ -75,13 +74,11 @@ class AfterAcceptFixFlow(RepairsFlow):
         """``data``: the issue's data (the job's finding, the entry and the people)."""
         self._finding = data
 
-    async def async_step_init(self, user_input: dict[str, str] | None = None) -> data_entry_flow.FlowResult:
+    async def async_step_init(self, user_input: dict[str, str] | None = None) -> RepairsFlowResult:
         """The first step is the confirmation."""
         return await self.async_step_confirm()
 
-    async def async_step_confirm(
-        self, user_input: dict[str, str] | None = None
-    ) -> data_entry_flow.FlowResult:
+    async def async_step_confirm(self, user_input: dict[str, str] | None = None) -> RepairsFlowResult:
         """Show the issue's text; on submit apply it."""
         issue = ir.async_get(self.hass).async_get_issue(DOMAIN, self.issue_id)
         placeholders = dict(issue.translation_placeholders or {}) if issue is not None else {}

@@ -23,19 +23,23 @@ from homeassistant.helpers import service as service_helper
 # is declared in binary_sensor.const, which 2026.10's package does not re-export.
 # The same for StaticPathConfig: declared in http.server since 2026 (re-exported by the
 # package, which mypy does not count as an export).
+# A repair flow's steps return ``RepairsFlowResult`` since 2025.5 (a plain FlowResult before).
 if TYPE_CHECKING:
     if sys.version_info >= (3, 14):
         import probatio as vol
         from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
         from homeassistant.components.http.server import StaticPathConfig
+        from homeassistant.components.repairs import RepairsFlowResult
     else:
         import voluptuous as vol
         from homeassistant.components.binary_sensor import BinarySensorDeviceClass
         from homeassistant.components.http import StaticPathConfig
+        from homeassistant.data_entry_flow import FlowResult as RepairsFlowResult
 else:
     import voluptuous as vol
     from homeassistant.components.binary_sensor import BinarySensorDeviceClass
     from homeassistant.components.http import StaticPathConfig
+    from homeassistant.data_entry_flow import FlowResult as RepairsFlowResult
 
 try:  # 2025.12+: target resolution lives in helpers.target (the old helper went in 2026.8).
     from homeassistant.helpers.target import TargetSelection
@@ -212,6 +216,7 @@ async def async_ai_task_generate_data(
 __all__ = [
     "AI_TASK_DOMAIN",
     "BinarySensorDeviceClass",
+    "RepairsFlowResult",
     "StaticPathConfig",
     "ai_task_default_entity",
     "ai_task_generates_data",
