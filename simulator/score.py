@@ -39,11 +39,14 @@ from custom_components.ai_automation.const import (
     CONF_MIN_CONFIDENCE,
     DEFAULT_OPTIONS,
 )
-from custom_components.ai_automation.detection import detect
+from custom_components.ai_automation.detection import build_event_log, detect
+from custom_components.ai_automation.engine.after_accept import PROPOSE_MOVE, REVERTED, Watched, check
+from custom_components.ai_automation.engine.presence import presence_of
 from custom_components.ai_automation.suggestions import candidates
 from simulator.fetched import fetched_history, home_sun_times
 from simulator.judge import (
     RIGHT,
+    TIME_TOLERANCE_MIN,
     UNPLANTED,
     WRONG_CONDITION,
     WRONG_KIND,
@@ -108,6 +111,8 @@ class SeedFigures:
     groups_total: int
     presence_found: int  # what is done when the last one leaves or someone arrives
     presence_total: int
+    reverted_found: int  # the accepted automation the household undoes, found with its fix
+    reverted_total: int
     absurd_sun: int
     contradictions: int
     loops: int
@@ -182,6 +187,7 @@ def score_seed(
         where = "not a candidate" if rank is None else f"ranked #{rank + 1}"
         missed.append(f"{where}: {planted_text(planted)}")
     groups = groups_found(verdicts, home)
+    reverted = _reverted_found(seed, place) if life else None
     noise = simulate_noise_home(
         seed,
         LOOKBACK_DAYS + 1,
@@ -201,6 +207,8 @@ def score_seed(
         routines_total=len(routines),
         presence_found=sum(any(p is r for r in right) for p in home.presence_routines),
         presence_total=len(home.presence_routines),
+        reverted_found=int(bool(reverted)),
+        reverted_total=int(reverted is not None),
         groups_found=groups[0],
         groups_total=groups[1],
         absurd_sun=sum(map(is_absurd_sun, shown)),
@@ -209,6 +217,44 @@ def score_seed(
         noise_shown=ranked_suggestions(noise, min_confidence)[:max_suggestions],
         seconds=time.perf_counter() - began,
         missed=missed,
+    )
+
+
+def _reverted_found(seed: int, place: Place) -> bool:
+    """The same home with an accepted automation it keeps undoing: is that found, with the
+    household's own time as the fix (as each job checks accepted automations)?"""
+    home = simulate_real_home(
+        seed,
+        LOOKBACK_DAYS + 1,
+        place.end,
+        place.time_zone,
+        latitude=place.latitude,
+        longitude=place.longitude,
+        life=True,
+        reverting=True,
+    )
+    accepted = home.accepted
+    assert accepted is not None
+    tz = home.time_zone or TZ
+    end = home.end or END
+    start = (end - timedelta(days=LOOKBACK_DAYS)).replace(hour=0)
+    log = build_event_log(fetched_history(home, start, end), tz, start, end)
+    hour, minute = (int(p) for p in accepted.time.split(":"))
+    watched = Watched(
+        key="accepted",
+        entity_id=accepted.entity_id,
+        to_state=accepted.to_state,
+        since_ts=accepted.accepted_ts,
+        weekdays=accepted.days,
+        minute=hour * 60 + minute,
+    )
+    found = check(log, watched, end.timestamp(), presence=presence_of(log))
+    by_hand = int(accepted.by_hand[:2]) * 60 + int(accepted.by_hand[3:])
+    return (
+        found is not None
+        and (found.problem, found.proposal) == (REVERTED, PROPOSE_MOVE)
+        and found.new_minute is not None
+        and abs(found.new_minute - by_hand) <= TIME_TOLERANCE_MIN
     )
 
 
@@ -310,6 +356,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.seeds, args.first_seed, args.max_suggestions, args.min_confidence / 100, place, args.life
     )
     print_figures(figures, args.verbose)
+    if args.life:
+        found, total = figures.total("reverted_found"), figures.total("reverted_total")
+        print(
+            f"accepted automation the household keeps undoing: found with its fix on {found} of {total} seeds"
+        )
     print(f"{args.seeds} seeds in {time.perf_counter() - began:.1f} s")
     return 0
 

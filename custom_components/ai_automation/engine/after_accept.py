@@ -244,8 +244,9 @@ def usual_minute(stamps: NDArray[np.float64]) -> int | None:
 def _weekday_split(watched: Watched, bad: NDArray[np.float64], good: NDArray[np.float64]) -> tuple[int, ...]:
     """Its days without problems, when the problems keep to other weekdays; else ().
 
-    Each weekday it ran on went wrong every time or right every time, at least twice: one
-    lucky Tuesday is no reason to run only on Tuesdays.
+    Each weekday it ran on went wrong every time or right every time, at least twice, and
+    the right ones are at least as many as the wrong: one lucky Tuesday (or two, when it
+    went wrong on six other days) is no reason to run only on Tuesdays.
     """
     bad_days = weekday_of(np.floor_divide(bad, MINUTES_PER_DAY).astype(np.int64))
     good_days = weekday_of(np.floor_divide(good, MINUTES_PER_DAY).astype(np.int64))
@@ -253,7 +254,7 @@ def _weekday_split(watched: Watched, bad: NDArray[np.float64], good: NDArray[np.
     good_count = np.bincount(good_days, minlength=7)
     runs = bad_count + good_count
     mixed = (bad_count > 0) & (good_count > 0)
-    if mixed.any() or ((runs > 0) & (runs < 2)).any() or not good_count.any():
+    if mixed.any() or ((runs > 0) & (runs < 2)).any() or good_count.sum() < max(bad_count.sum(), 1):
         return ()
     return tuple(d for d in watched.weekdays if bad_count[d] == 0)
 
@@ -318,14 +319,18 @@ def _reverted(
     stamps = own.stamp[fired]
     bad, good = stamps[undone], stamps[~undone]
     split = False
-    if presence is not None and not watched.needs_someone_home:
-        home_bad, home_good = presence.anyone_home(bad), presence.anyone_home(good)
-        split = bool(not home_bad.any() and home_good.all())
+    kept = good  # firings nobody undid while someone was there to
+    if presence is not None:
+        home_good = presence.anyone_home(good)
+        kept = good[home_good]
+        if not watched.needs_someone_home:
+            split = bool(not presence.anyone_home(bad).any() and home_good.all())
     acts = _by_hand_acts(log, watched, own)
     # The acts that undid it are the household's answer too: their usual time is reported
-    # when it has no usual time of its own for the state.
+    # when it has no usual time of its own for the state. A firing while nobody was home
+    # is no sign its weekday is right: nobody could undo it.
     finding = _finding(
-        watched, REVERTED, (int(recent.size), int(np.count_nonzero(recent))), bad, good, acts, split
+        watched, REVERTED, (int(recent.size), int(np.count_nonzero(recent))), bad, kept, acts, split
     )
     if finding.usual_minute is None:
         undo_at = usual_minute(own.stamp[np.clip(fired[undone] + 1, 0, own.rows.size - 1)])
