@@ -23,14 +23,17 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
+import numpy as np
 import yaml
 
 from custom_components.ai_automation.panel import panel_path
-from simulator.household import FRIENDLY_NAMES, simulate
+from simulator.household import FRIENDLY_NAMES, PHYSICAL, Change, simulate
 from simulator.recorder_db import seed_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,9 +63,34 @@ def _unique_id(entity_id: str) -> str:
     return "ai_automation_demo_" + entity_id.replace(".", "_")
 
 
+# Bedtime in the demo: the lounge light and its floor lamp off a minute apart at about
+# 22:40 (one suggestion of both: the review panel's parts).
+BEDTIME_LIGHTS = {"light.lounge": "Lounge", "light.lounge_floor_lamp": "Lounge floor lamp"}
+
+
+def bedtime(seed: int, days: int, end: datetime) -> list[Change]:
+    """The lounge lights on in the evening and off together at bedtime (a generator of its own)."""
+    rng = np.random.default_rng([seed, 0xBED])
+    tz = ZoneInfo(TIME_ZONE)
+    out: list[Change] = []
+    last = end.astimezone(tz).date()
+    for n in range(days, 0, -1):
+        day = last - timedelta(days=n)
+        midnight = datetime.combine(day, datetime.min.time(), tz).timestamp()
+        if rng.random() < 0.07:
+            continue
+        night = midnight + (22 * 60 + 40 + rng.normal(0, 6)) * 60
+        first, second = rng.permutation(list(BEDTIME_LIGHTS))
+        for entity_id, at in ((first, night), (second, night + float(rng.uniform(20, 90)))):
+            out.append(Change(str(entity_id), "on", midnight + float(rng.uniform(18, 20)) * 3600, PHYSICAL))
+            out.append(Change(str(entity_id), "off", at, PHYSICAL))
+    return out
+
+
 def _devices(domain: str) -> dict[str, str]:
     """The demo's entities of ``domain``: entity id -> friendly name."""
-    return {e: n for e, n in FRIENDLY_NAMES.items() if e.startswith(domain + ".")}
+    names = {**FRIENDLY_NAMES, **BEDTIME_LIGHTS}
+    return {e: n for e, n in names.items() if e.startswith(domain + ".")}
 
 
 def installed_ha_version() -> tuple[int, int]:
@@ -388,7 +416,9 @@ def running_home(base: Path, port: int, seed: int = 1, hass_bin: Path | None = N
     t0 = time.perf_counter()
     # Six numeric sensors every 5 minutes plus the household: about 60k state changes.
     household = simulate(seed=seed, days=30, time_zone=TIME_ZONE, numeric_sensors=6)
-    rows = seed_database(f"sqlite:///{db_path}", household.changes)
+    assert household.end is not None
+    changes = sorted([*household.changes, *bedtime(seed, 30, household.end)], key=lambda c: c.ts)
+    rows = seed_database(f"sqlite:///{db_path}", changes)
     seed_s = time.perf_counter() - t0
     print(
         f"Seeded {rows} state changes (30 days, {len(household.routines)} planted routines) in {seed_s:.2f} s"

@@ -160,8 +160,28 @@ def test_review_create_undo_and_dismiss_in_the_browser(home: DemoHome, browser: 
     assert [a for a in _automations(home) if a["id"] == created["id"]] == []
     assert automation["entity_id"] not in {s["entity_id"] for s in home.client.request("GET", "/api/states")}
 
-    # Dismiss another for 30 days, with a reason.
+    # Bedtime: the two lounge lights as one suggestion, a chart each; one left out, the YAML
+    # does the other only; back in, both.
     panel.locator(".tab", has_text="Suggested").click()
+    bedtime = panel.locator(".item", has_text="Lounge floor lamp")
+    bedtime.locator(".item-head").click()
+    expect(bedtime.locator(".chart-title")).to_have_count(2)
+    expect(bedtime.locator("input[data-part]")).to_have_count(2)
+    yaml_text = bedtime.locator(".yaml pre")
+    expect(yaml_text).to_contain_text("light.lounge_floor_lamp")
+    bedtime.locator("input[data-part='light.lounge_floor_lamp']").uncheck()
+    expect(yaml_text).not_to_contain_text("light.lounge_floor_lamp")
+    expect(yaml_text).to_contain_text("light.lounge")
+    expect(bedtime.locator(".chart-title")).to_have_count(1)
+    bedtime.locator("input[data-part='light.lounge']").click()  # the last one stays
+    expect(bedtime.locator("input[data-part='light.lounge']")).to_be_checked()
+    bedtime.scroll_into_view_if_needed()
+    _shoot(page, "panel-group")
+    bedtime.locator("input[data-part='light.lounge_floor_lamp']").check()
+    expect(yaml_text).to_contain_text("light.lounge_floor_lamp")
+    bedtime.locator(".item-head").click()
+
+    # Dismiss another for 30 days, with a reason.
     garden = panel.locator(".item", has_text="Turn off Garden light at")
     garden.locator(".item-head").click()
     garden.locator("[data-action=dismiss]").click()
