@@ -12,6 +12,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.translation import async_get_translations
 
 from custom_components.ai_automation.const import DOMAIN
+from custom_components.ai_automation.repairs import day_names
 
 TRANSLATIONS = Path(__file__).parent.parent / "custom_components" / DOMAIN / "translations"
 LANGUAGES = tuple(sorted(p.stem for p in TRANSLATIONS.glob("*.json") if p.stem != "en"))
@@ -55,3 +56,11 @@ async def test_home_assistant_reads_the_translation(hass: HomeAssistant, languag
     key = f"component.{DOMAIN}.exceptions.not_accepted.message"
     assert loaded[key] == _load(language)["exceptions"]["not_accepted"]["message"]
     assert loaded[key] != _load("en")["exceptions"]["not_accepted"]["message"]
+
+
+async def test_a_repair_names_the_weekdays_in_the_home_language(hass: HomeAssistant) -> None:
+    """ "Run it only on Monday, Wednesday": the issue's days as Home Assistant's language says them."""
+    hass.config.language = "de"
+    await async_get_translations(hass, "de", "selector", [DOMAIN])
+
+    assert day_names(hass, ["mon", "wed"]) == ["Montag", "Mittwoch"]

@@ -7,12 +7,21 @@ from typing import Any
 from homeassistant.components.repairs import RepairsFlow
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.translation import async_get_cached_translations
 
 from .after_accept_fix import AfterAcceptFixFlow
 from .const import DOMAIN
 from .recorder_reader import FetchedHistory
 
 ISSUE_ORIGIN_UNKNOWN = "origin_unknown"
+_WEEKDAY = f"component.{DOMAIN}.selector.weekday.options."
+
+
+def day_names(hass: HomeAssistant, days: list[str]) -> list[str]:
+    """Weekdays ("mon") in Home Assistant's language, as loaded at setup (English else)."""
+    strings = async_get_cached_translations(hass, hass.config.language, "selector", DOMAIN)
+    english = async_get_cached_translations(hass, "en", "selector", DOMAIN)
+    return [strings.get(_WEEKDAY + d) or english.get(_WEEKDAY + d) or d for d in days]
 
 
 @callback
@@ -84,7 +93,7 @@ def async_report_after_accept(
                 "undone": str(finding["undone"]),
                 "usual_time": finding["usual_time"] or "-",
                 "new_time": finding["new_time"] or "-",
-                "days": ", ".join(finding["weekdays"]) or "-",
+                "days": ", ".join(day_names(hass, finding["weekdays"])) or "-",
             },
             data={
                 "entry_id": entry_id,
