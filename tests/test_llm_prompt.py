@@ -113,6 +113,20 @@ def test_routines_done_together_go_as_one_with_the_other_parts() -> None:
     assert "switch.hall" not in prompt.user and "Hall switch" not in prompt.user
 
 
+def test_a_scene_goes_with_its_levels_under_the_devices_names() -> None:
+    """Waking up: the lamp at 30 % (brightness 77) goes as the device's level, never its id."""
+    parts = [
+        _pattern("tod_1", to_state="on", time="06:50"),
+        _pattern("tod_2", entity_id="switch.hall", time="06:51"),
+    ]
+    scene = {"light.kitchen": {"state": "on", "brightness": 77}, "switch.hall": {"state": "on"}}
+    group = _pattern("grp_1", time="06:50", parts=parts, scene=scene)
+    prompt = build_prompt([_suggestion("ai_1", group)], NAMES.get, language="en", pseudonymize=False)
+    (item,) = json.loads(prompt.user)["suggestions"]
+    assert item["set_as_scene"] == {"Kitchen light": {"brightness": 77}}
+    assert "light.kitchen" not in prompt.user
+
+
 def test_suggestions_without_a_known_pattern_are_not_sent() -> None:
     """No pattern (a stored record), or one of a kind we do not know: that suggestion keeps
     its text and is not sent."""

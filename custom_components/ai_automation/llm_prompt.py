@@ -42,7 +42,8 @@ title and description, in the language with the code "{language}".
 The input is JSON: {{"suggestions": [...]}}. Per suggestion: "kind" (time_of_day: at a clock \
 time; sun: relative to sunrise or sunset, offset_min minutes after, negative before; both \
 only when only_when_home is home if given: "someone", or a person's name; with "also" it \
-does those devices too, in that order, as the household does them together; \
+does those devices too, in that order, as the household does them together (with \
+set_as_scene, at those levels: brightness 0-255, position 0-100 %); \
 co_occurrence: right after another device changes, within only_between if given, only \
 after sunset or before sunrise if only_when_dark, and with and_back it also follows that \
 device back; \
@@ -184,7 +185,12 @@ def _group_item(pattern: Mapping[str, Any], name: Callable[[str], str]) -> dict[
         {"device": name(p["entity_id"]), "to_state": p["to_state"], "usual_time": p["time"]}
         for p in pattern["parts"][1:]
     ]
-    return when | {"also": also}
+    levels = {
+        name(entity_id): {k: v for k, v in state.items() if k != "state"}
+        for entity_id, state in (pattern.get("scene") or {}).items()
+        if len(state) > 1
+    }
+    return when | {"also": also} | ({"set_as_scene": levels} if levels else {})
 
 
 def _item(short_id: str, suggestion: Mapping[str, Any], name: Callable[[str], str]) -> dict[str, Any] | None:
