@@ -10,6 +10,7 @@ from homeassistant.core import HomeAssistant
 
 from custom_components.ai_automation.accepted_checks import watched_of
 from custom_components.ai_automation.after_accept_fix import proposed_automation
+from custom_components.ai_automation.engine.presence_triggers import ARRIVE, LEAVE
 
 from .decisions_helpers import WORKDAYS, kitchen_automation, record
 
@@ -36,9 +37,8 @@ async def test_a_time_automation_on_workdays(hass: HomeAssistant) -> None:
     last = datetime(2026, 11, 30, 14, 45, tzinfo=UTC)
     hass.states.async_set(ENTITY, "on", {"last_triggered": last})
 
-    watched = watched_of(hass, accepted(kitchen_automation("ai_00000000000000aa", "06:45:00", WORKDAYS)))
+    (watched,) = watched_of(hass, accepted(kitchen_automation("ai_00000000000000aa", "06:45:00", WORKDAYS)))
 
-    assert watched is not None
     assert (watched.entity_id, watched.to_state, watched.minute) == ("light.kitchen", "on", 6 * 60 + 45)
     assert watched.weekdays == (0, 1, 2, 3, 4)
     assert watched.since_ts == ACCEPTED.timestamp()
@@ -69,9 +69,8 @@ async def test_sun_and_state_triggers(
 ) -> None:
     hass.states.async_set(ENTITY, "on", {"last_triggered": None})
 
-    watched = watched_of(hass, accepted(with_trigger(trigger)))
+    (watched,) = watched_of(hass, accepted(with_trigger(trigger)))
 
-    assert watched is not None
     assert {key: getattr(watched, key) for key in fields} == fields
     assert watched.last_triggered_ts is None
 
@@ -82,12 +81,11 @@ async def test_the_edited_automation_is_the_one_watched(hass: HomeAssistant) -> 
     edited = kitchen_automation("ai_00000000000000aa", "07:10:00")
     edited["conditions"].append({"condition": "state", "entity_id": ["person.sam"], "state": "home"})
 
-    watched = watched_of(
+    (watched,) = watched_of(
         hass,
         accepted(kitchen_automation("ai_00000000000000aa", "06:45:00", WORKDAYS), accepted_automation=edited),
     )
 
-    assert watched is not None
     assert (watched.minute, watched.weekdays, watched.needs_someone_home) == (
         7 * 60 + 10,
         tuple(range(7)),
@@ -98,12 +96,59 @@ async def test_the_edited_automation_is_the_one_watched(hass: HomeAssistant) -> 
 async def test_what_is_not_watched(hass: HomeAssistant) -> None:
     """Gone, two triggers (back and forth), a trigger we never suggest, no pattern to say its state."""
     automation = kitchen_automation("ai_00000000000000aa", "06:45:00", WORKDAYS)
-    assert watched_of(hass, accepted(automation)) is None  # its entity is gone
+    assert watched_of(hass, accepted(automation)) == []  # its entity is gone
     hass.states.async_set(ENTITY, "on")
     two = {**automation, "triggers": [*automation["triggers"], {"trigger": "time", "at": "07:00:00"}]}
-    assert watched_of(hass, accepted(two)) is None
-    assert watched_of(hass, accepted(with_trigger({"trigger": "homeassistant", "event": "start"}))) is None
-    assert watched_of(hass, accepted(automation, pattern=None)) is None
+    assert watched_of(hass, accepted(two)) == []
+    assert watched_of(hass, accepted(with_trigger({"trigger": "homeassistant", "event": "start"}))) == []
+    assert watched_of(hass, accepted(automation, pattern=None)) == []
+
+
+async def test_a_group_and_a_scene_are_watched_device_by_device(hass: HomeAssistant) -> None:
+    """Bedtime (two lights off and the door locked) and waking up (a scene): each device it
+    sets, at the group's time."""
+    hass.states.async_set(ENTITY, "on")
+    parts = [("light.lounge", "off"), ("lock.front_door", "locked")]
+    bedtime = {
+        **kitchen_automation("ai_00000000000000aa", "22:40:00"),
+        "actions": [
+            {"action": "light.turn_off", "target": {"entity_id": "light.lounge"}},
+            {"action": "lock.lock", "target": {"entity_id": "lock.front_door"}},
+        ],
+    }
+    pattern = {"to_state": "off", "parts": [{"entity_id": e, "to_state": s} for e, s in parts]}
+    scene = {
+        **bedtime,
+        "actions": [
+            {
+                "action": "scene.apply",
+                "data": {
+                    "entities": {
+                        "light.bedside": {"state": "on", "brightness": 77},
+                        "cover.blinds": {"state": "open"},
+                    }
+                },
+            }
+        ],
+    }
+
+    watched = watched_of(hass, accepted(bedtime, pattern=pattern))
+    lit = watched_of(hass, accepted(scene, pattern=pattern))
+
+    assert [(w.entity_id, w.to_state, w.minute) for w in watched] == [(e, s, 22 * 60 + 40) for e, s in parts]
+    assert [(w.entity_id, w.to_state) for w in lit] == [("light.bedside", "on"), ("cover.blinds", "open")]
+
+
+@pytest.mark.parametrize(("direction", "event"), [("from", LEAVE), ("to", ARRIVE)])
+async def test_when_the_last_one_leaves_or_someone_comes_home(
+    hass: HomeAssistant, direction: str, event: str
+) -> None:
+    hass.states.async_set(ENTITY, "on")
+    trigger = {"trigger": "state", "entity_id": ["person.alex", "person.sam"], direction: "home"}
+
+    (watched,) = watched_of(hass, accepted(with_trigger(trigger)))
+
+    assert watched.presence_event == event and watched.trigger_entity_id is None
 
 
 def test_the_fix_rewrites_the_time_the_days_or_adds_someone_home() -> None:

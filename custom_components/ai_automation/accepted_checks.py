@@ -20,9 +20,13 @@ from .const import LOGGER, WEEKDAYS
 from .decisions import Decisions
 from .detection import Detection
 from .engine.after_accept import Finding, Watched, check_all
+from .engine.presence import HOME
+from .engine.presence_triggers import ARRIVE, LEAVE
 from .jobs import JobRecord
 from .repairs import async_report_after_accept
 from .wording import hhmm
+
+_PEOPLE = ("person.", "device_tracker.")
 
 
 def _seconds(value: Any) -> float:
@@ -44,6 +48,8 @@ def _trigger_fields(trigger: dict[str, Any]) -> dict[str, Any] | None:
         return {"minute": int(at[:2]) * 60 + int(at[3:5])}
     if kind == "sun" and trigger.get("event") in ("sunrise", "sunset"):
         return {"sun_event": trigger["event"], "sun_offset_min": round(_seconds(trigger.get("offset")) / 60)}
+    if kind == "state" and (event := _presence_event(trigger)) is not None:
+        return {"presence_event": event, "for_s": _seconds(trigger.get("for"))}
     if kind == "state":
         entity = trigger.get("entity_id")
         entity = entity[0] if isinstance(entity, list) and len(entity) == 1 else entity
@@ -53,6 +59,19 @@ def _trigger_fields(trigger: dict[str, Any]) -> dict[str, Any] | None:
                 "trigger_to_state": trigger["to"],
                 "for_s": _seconds(trigger.get("for")),
             }
+    return None
+
+
+def _presence_event(trigger: dict[str, Any]) -> str | None:
+    """LEAVE / ARRIVE of a state trigger on the household's people (several, leaving or coming)."""
+    entities = trigger.get("entity_id")
+    people = entities if isinstance(entities, list) else [entities]
+    if not people or not all(isinstance(e, str) and e.startswith(_PEOPLE) for e in people):
+        return None
+    if trigger.get("from") == HOME and "to" not in trigger:
+        return LEAVE
+    if trigger.get("to") == HOME and len(people) > 1:
+        return ARRIVE
     return None
 
 
@@ -73,33 +92,67 @@ def automation_of(record: dict[str, Any]) -> dict[str, Any]:
     return automation
 
 
-def watched_of(hass: HomeAssistant, record: dict[str, Any]) -> Watched | None:
-    """What to watch of an accepted record; None when its automation is gone or not ours to read."""
+def _targets(automation: dict[str, Any], pattern: dict[str, Any]) -> list[tuple[str, str]] | None:
+    """(entity, state) each action sets: one, each part of a group, each entity of a scene."""
+    actions = automation.get("actions") or []
+    scene = (actions[0].get("data") or {}).get("entities") if len(actions) == 1 else None
+    if actions and actions[0].get("action") == "scene.apply" and isinstance(scene, dict):
+        return [
+            (str(e), str(v.get("state"))) for e, v in scene.items() if isinstance(v, dict) and v.get("state")
+        ]
+    parts = pattern.get("parts")
+    states = {p["entity_id"]: p["to_state"] for p in parts} if parts else None
+    found = []
+    for action in actions:
+        target = (action.get("target") or {}).get("entity_id") if isinstance(action, dict) else None
+        if not isinstance(target, str):
+            return None
+        to_state = states.get(target) if states is not None else pattern.get("to_state")
+        if to_state is None:
+            return None
+        found.append((target, str(to_state)))
+    return found if found and (states is not None or len(found) == 1) else None
+
+
+def watched_of(hass: HomeAssistant, record: dict[str, Any]) -> list[Watched]:
+    """What to watch of an accepted record (one per device it sets); [] when its automation
+    is gone or not one we read."""
     pattern, automation = record.get("pattern") or {}, automation_of(record)
     entity_id = record.get("automation_entity_id")
     accepted_at = dt_util.parse_datetime(record.get("accepted_at") or "")
     if not entity_id or accepted_at is None or (state := hass.states.get(entity_id)) is None:
-        return None
-    triggers, actions = automation.get("triggers") or [], automation.get("actions") or []
-    if len(triggers) != 1 or len(actions) != 1 or "to_state" not in pattern:
-        return None
-    target = (actions[0].get("target") or {}).get("entity_id")
-    fields = _trigger_fields(triggers[0])
-    if not isinstance(target, str) or fields is None:
-        return None
+        return []
+    triggers = automation.get("triggers") or []
+    targets = _targets(automation, pattern)
+    fields = _trigger_fields(triggers[0]) if len(triggers) == 1 else None
+    if not targets or fields is None:
+        return []
     conditions = automation.get("conditions") or []
     last = state.attributes.get("last_triggered")
     last_ts = (dt_util.parse_datetime(last) if isinstance(last, str) else last) if last else None
-    return Watched(
-        key=record["id"],
-        entity_id=target,
-        to_state=str(pattern["to_state"]),
-        since_ts=accepted_at.timestamp(),
-        weekdays=_weekdays(conditions),
-        needs_someone_home=_needs_someone_home(conditions),
-        last_triggered_ts=last_ts.timestamp() if last_ts is not None else None,
-        **fields,
-    )
+    return [
+        Watched(
+            key=record["id"],
+            entity_id=target,
+            to_state=to_state,
+            since_ts=accepted_at.timestamp(),
+            weekdays=_weekdays(conditions),
+            needs_someone_home=_needs_someone_home(conditions),
+            last_triggered_ts=last_ts.timestamp() if last_ts is not None else None,
+            **fields,
+        )
+        for target, to_state in targets
+    ]
+
+
+def _worst(findings: list[Finding]) -> list[Finding]:
+    """One finding an automation: of a group's devices, the one most often undone."""
+    worst: dict[str, Finding] = {}
+    for finding in findings:
+        kept = worst.get(finding.key)
+        if kept is None or (finding.undone, finding.fired) > (kept.undone, kept.fired):
+            worst[finding.key] = finding
+    return list(worst.values())
 
 
 def finding_to_dict(finding: Finding, record: dict[str, Any]) -> dict[str, Any]:
@@ -135,7 +188,7 @@ async def async_check_accepted(
     """
     try:
         records = {r["id"]: r for r in decisions.accepted}
-        watched = [w for r in records.values() if (w := watched_of(hass, r)) is not None]
+        watched = [w for r in records.values() for w in watched_of(hass, r)]
         findings = await hass.async_add_executor_job(
             partial(
                 check_all,
@@ -147,7 +200,7 @@ async def async_check_accepted(
                 origin_known=origin_known,
             )
         )
-        job["after_accept"] = [finding_to_dict(f, records[f.key]) for f in findings]
+        job["after_accept"] = [finding_to_dict(f, records[f.key]) for f in _worst(findings)]
         people = detection.presence.people if detection.presence is not None else ()
         async_report_after_accept(hass, entry_id, job["after_accept"], records, people)
     except Exception as err:  # noqa: BLE001 - a check that fails must not fail the job

@@ -263,3 +263,38 @@ def test_without_origins_only_idleness_is_told() -> None:
     found = check(log, old, NOW, origin_known=False)
     assert found is not None
     assert found.problem == NOT_TRIGGERED
+
+
+def test_the_heating_off_when_the_last_one_leaves_undone_on_coming_back() -> None:
+    """Accepted "off when everyone has left": it fires on each leave, and each time someone
+    turns the heating back on minutes later (they were not gone: a phone that drops off
+    the wifi). Its firings are the household's leaves; undone, it is reported."""
+    heating, people = "climate.heating", ("person.alex", "person.sam")
+    rows: list[Row] = [(p, "home", MONDAY, 0, Origin.SYSTEM) for p in people]
+    days = on_weekdays(AFTER, WEEKDAYS)
+    for day in days:
+        rows += [
+            (people[1], "not_home", day, hm(8, 0), Origin.SYSTEM),
+            (people[0], "not_home", day, hm(8, 20), Origin.SYSTEM),
+        ]
+        rows += [
+            (heating, "off", day, hm(8, 20), Origin.AUTOMATION),
+            (heating, "heat", day, hm(8, 24), Origin.PHYSICAL),
+        ]
+        rows += [
+            (people[0], "home", day, hm(8, 25), Origin.SYSTEM),
+            (people[1], "home", day, hm(17, 0), Origin.SYSTEM),
+        ]
+    log = make_log(rows, MONDAY, MONDAY + 27)
+    leave = Watched(
+        key="ai_2",
+        entity_id=heating,
+        to_state="off",
+        since_ts=ACCEPTED * SECONDS_PER_DAY,
+        presence_event="leave",
+    )
+
+    found = check(log, leave, NOW, presence=presence_of(log))
+
+    assert found is not None and found.problem == REVERTED
+    assert (found.fired, found.undone) == (7, 7)

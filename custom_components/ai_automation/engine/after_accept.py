@@ -51,6 +51,7 @@ from .event_log import EventLog, Origin
 from .local_time import MINUTES_PER_DAY, weekday_of
 from .minute_histogram import circular_offset
 from .presence import Presence
+from .presence_triggers import event_rows
 from .sun_relative import SunTimes
 
 REVERTED = "reverted"
@@ -101,6 +102,9 @@ class Watched:
     for_s: float = 0.0
     needs_someone_home: bool = False
     last_triggered_ts: float | None = None
+    # A state trigger on the people: when the last one leaves, or someone comes home
+    # (``presence_triggers.LEAVE`` / ``ARRIVE``); its moments are those of the household.
+    presence_event: str | None = None
 
     @property
     def clock_like(self) -> bool:
@@ -191,6 +195,9 @@ def trigger_moments(watched: Watched, days: NDArray[np.int64], sun: SunTimes | N
 
 def _state_trigger_times(log: EventLog, watched: Watched) -> NDArray[np.float64]:
     """UTC moments its state trigger fired: the trigger entity's changes, plus ``for``."""
+    if watched.presence_event is not None:
+        moments: NDArray[np.float64] = log.ts[event_rows(log, watched.presence_event)]
+        return moments + watched.for_s
     if watched.trigger_entity_id not in log.entity_ids or watched.trigger_to_state not in log.states:
         return np.empty(0)
     entity = log.entity_ids.index(watched.trigger_entity_id)
