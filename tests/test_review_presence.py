@@ -151,6 +151,9 @@ async def test_bedtime_is_one_suggestion_and_a_part_can_be_left_out(
     assert lights["backtest"]["would_have_fired"] < found["backtest"]["would_have_fired"]
     edited = yaml.safe_load(lights["yaml"])
     assert {a["target"]["entity_id"] for a in edited["actions"]} == {LOUNGE, FLOOR_LAMP}
+    # Its name says what it does now: the door is not in it.
+    assert "front door" not in edited["alias"].lower() and "lounge" in edited["alias"].lower()
+    assert edited["alias"].endswith(bedtime["pattern"]["when"])
 
     await client.send_json_auto_id(
         {"type": f"{DOMAIN}/accept", "suggestion_id": bedtime["id"], "form": {"parts": {FRONT_DOOR: False}}}

@@ -47,6 +47,7 @@ from .engine.local_time import SECONDS_PER_DAY
 from .engine.presence import HOME
 from .engine.presence_triggers import LEAVE, PresenceTriggerParams, event_rows
 from .suggestions import condition_list, for_duration, sun_offset
+from .wording import group_title
 
 _EPOCH = date(1970, 1, 1)
 CONDITION_WINDOW = "window"
@@ -298,6 +299,15 @@ def _alias(record: dict[str, Any], form: dict[str, Any]) -> str:
     suggested = record["automation"].get("alias") or ""
     alias = str(form.get("alias") or suggested)
     pattern = record.get("pattern") or {}
+    kept = [p for p in pattern.get("parts") or () if (form.get("parts") or {}).get(p["entity_id"])]
+    if alias == suggested and pattern.get("when") and len(kept) < len(pattern.get("parts") or ()):
+        # Fewer parts: the title of those kept (it named the others too).
+        alias = group_title(
+            [p["to_state"] for p in kept],
+            [str(p.get("name") or p["entity_id"]) for p in kept],
+            str(pattern["when"]),
+            scene=bool(pattern.get("scene")),
+        )
     if alias == suggested and form["trigger"] == TRIGGER_TIME and pattern.get("time"):
         alias = alias.replace(pattern["time"], form["time"])
     return alias

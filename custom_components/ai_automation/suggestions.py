@@ -894,6 +894,12 @@ async def async_build_suggestions(
         if not await async_is_valid(hass, config):
             invalid += 1
             continue
+        pattern = suggested_pattern(candidate)
+        if candidate.parts:
+            # What a title of fewer parts is made of (the panel leaves some out).
+            pattern["when"] = wording.when
+            for part in pattern["parts"]:
+                part["name"] = friendly_name(hass, part["entity_id"]) or part["entity_id"]
         if skip is not None and skip(config):
             if known is not None:
                 # A part already automated or decided: the other parts are still new.
@@ -909,7 +915,7 @@ async def async_build_suggestions(
                 "automation": config,
                 "backtest": dict(candidate.backtest),
                 # What the words are made of: an LLM writer words it again from this.
-                "pattern": suggested_pattern(candidate),
+                "pattern": pattern,
             }
         )
     return suggestions, invalid

@@ -50,6 +50,8 @@ class Wording:
     title: str
     description: str
     evidence: str  # the numbers behind it in one sentence (the notification's "Evidence")
+    # Routines done together: when it runs, as the title says it ("at 22:41 every day").
+    when: str = ""
 
 
 def friendly_name(hass: HomeAssistant, entity_id: str) -> str | None:
@@ -173,15 +175,15 @@ def word_time_of_day(
     return Wording(title, shorten(description, DESCRIPTION_SHOWN_MAX_CHARS), evidence)
 
 
-def _group_actions(parts: list[TimeOfDayPattern]) -> str:
+def _group_actions(states: list[str]) -> str:
     """'Turn off {n0} and {n1}, then lock {n2}': the parts in order, one verb for a run of
     parts that reach the same state (a ``fit`` template over ``n0``, ``n1``, ...)."""
     runs: list[tuple[str, list[int]]] = []
-    for index, part in enumerate(parts):
-        if runs and runs[-1][0] == part.to_state:
+    for index, state in enumerate(states):
+        if runs and runs[-1][0] == state:
             runs[-1][1].append(index)
         else:
-            runs.append((part.to_state, [index]))
+            runs.append((state, [index]))
     phrases: list[str] = []
     for state, indices in runs:
         names = _listed([f"{{n{i}}}" for i in indices])
@@ -225,11 +227,7 @@ def word_group(
         at = sun_phrase(lead.sun_event, lead.sun_offset_min)
     else:
         at = f"at {lead.time}"
-    values = {f"n{i}": name for i, name in enumerate(names)}
-    actions = _group_actions(parts)
-    if scene:
-        actions = "Set " + _listed([f"{{n{i}}}" for i in range(len(parts))])
-    title = fit(f"{actions} {at} {when}", TITLE_MAX_CHARS, **values)
+    title = group_title([p.to_state for p in parts], names, f"{at} {when}", scene=bool(scene))
     told = "; ".join(
         _part_told(p, n) + _level((scene or {}).get(p.entity_id, {}))
         for p, n in zip(parts, names, strict=True)
@@ -248,7 +246,14 @@ def word_group(
     )
     if who:
         evidence += f" Days {who} was not home are not counted."
-    return Wording(title, shorten(description, DESCRIPTION_SHOWN_MAX_CHARS), evidence)
+    return Wording(title, shorten(description, DESCRIPTION_SHOWN_MAX_CHARS), evidence, f"{at} {when}")
+
+
+def group_title(states: list[str], names: list[str], when: str, *, scene: bool = False) -> str:
+    """A group's title: what it does to each part, in order, and ``when`` ("at 22:41 every day")."""
+    values = {f"n{i}": name for i, name in enumerate(names)}
+    actions = "Set " + _listed([f"{{n{i}}}" for i in range(len(names))]) if scene else _group_actions(states)
+    return fit(f"{actions} {when}", TITLE_MAX_CHARS, **values)
 
 
 def _during(pattern: CoOccurrencePattern) -> str:
