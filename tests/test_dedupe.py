@@ -283,3 +283,27 @@ async def test_the_mode_set_is_part_of_what_an_action_does(hass: HomeAssistant) 
     assert {fp.service for fp in off} == {"climate.set_hvac_mode:off"}
     assert not matches_any(off, heat)
     assert matches_any(off, fingerprints(hass, heating("off", "from")))
+
+
+async def test_what_the_conditions_require(hass: HomeAssistant) -> None:
+    """Someone home (any of them), nobody home (a not of it), a helper on; a template is not read."""
+    people = ["person.alex", "person.sam"]
+    config = {
+        "triggers": [{"trigger": "sun", "event": "sunset"}],
+        "conditions": [
+            {"condition": "state", "entity_id": people, "state": "home", "match": "any"},
+            {
+                "condition": "not",
+                "conditions": [{"condition": "state", "entity_id": "input_boolean.guests", "state": "on"}],
+            },
+            {"condition": "template", "value_template": "{{ true }}"},
+        ],
+        "actions": [{"action": "light.turn_on", "target": {"entity_id": "light.porch"}}],
+    }
+
+    (fp,) = fingerprints(hass, config)
+
+    assert fp.requires == {
+        (frozenset(people), "home", True),
+        (frozenset({"input_boolean.guests"}), "on", False),
+    }

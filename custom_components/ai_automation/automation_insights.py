@@ -39,6 +39,7 @@ def _behaviours(found: Iterable[Fingerprint]) -> tuple[Behaviour, ...]:
             offset_min=fp.offset_min,
             to_states=fp.to_states,
             hold_s=fp.hold_s,
+            requires=fp.requires,
         )
         for fp in found
     )

@@ -87,6 +87,8 @@ class Fingerprint:
     offset_min: int | None = field(default=None, compare=False)
     to_states: frozenset[str] | None = field(default=None, compare=False)
     hold_s: int | None = field(default=None, compare=False)
+    # ... and the states its top-level conditions require (see ``requirements``).
+    requires: frozenset[Requirement] = field(default=frozenset(), compare=False)
 
     def matches(self, other: Fingerprint) -> bool:
         """The same thing, allowing a shifted time on overlapping days."""
@@ -281,6 +283,38 @@ def _weekdays(conditions: Any) -> frozenset[str] | None:
     return days
 
 
+# (entities, state, wanted): one of the entities is in the state (or, not wanted, none is).
+type Requirement = tuple[frozenset[str], str, bool]
+
+
+def _state_requirements(condition: Mapping[str, Any], wanted: bool) -> list[Requirement]:
+    """What one state condition requires; [] for what is not one plain state."""
+    entities, state = _entity_ids(condition.get("entity_id")), condition.get("state")
+    if condition.get("condition") != "state" or not entities or not isinstance(state, str) or "{" in state:
+        return []
+    if condition.get("match") == "any" or len(entities) == 1:
+        return [(frozenset(entities), state, wanted)]
+    if not wanted:
+        return []  # "not all of them": nothing simple
+    return [(frozenset({entity}), state, True) for entity in entities]
+
+
+def requirements(conditions: Any) -> frozenset[Requirement]:
+    """The states an automation's top-level conditions require: "someone home", "nobody
+    home" (a ``not`` of one), "guest mode on". Others (templates, numbers, times) are not
+    read here."""
+    found: list[Requirement] = []
+    for condition in _as_list(conditions):
+        if not isinstance(condition, Mapping):
+            continue
+        if condition.get("condition") == "not" and len(inner := _as_list(condition.get("conditions"))) == 1:
+            if isinstance(inner[0], Mapping):
+                found += _state_requirements(inner[0], wanted=False)
+        else:
+            found += _state_requirements(condition, wanted=True)
+    return frozenset(found)
+
+
 def fingerprints(hass: HomeAssistant, config: Mapping[str, Any]) -> list[Fingerprint]:
     """Every (action, target, trigger kind) an automation config does.
 
@@ -290,7 +324,9 @@ def fingerprints(hass: HomeAssistant, config: Mapping[str, Any]) -> list[Fingerp
     """
     triggers = config.get("triggers", config.get("trigger"))
     actions = config.get("actions", config.get("action"))
-    days = _weekdays(config.get("conditions", config.get("condition")))
+    conditions = config.get("conditions", config.get("condition"))
+    days = _weekdays(conditions)
+    requires = requirements(conditions)
     kinds = [
         kind
         for trigger in _as_list(triggers)
@@ -307,6 +343,7 @@ def fingerprints(hass: HomeAssistant, config: Mapping[str, Any]) -> list[Fingerp
             offset_min=kind.offset_min,
             to_states=kind.to_states,
             hold_s=kind.hold_s,
+            requires=requires,
         )
         for service, target in dict.fromkeys(_actions(hass, actions))
         for kind in kinds

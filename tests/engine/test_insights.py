@@ -236,3 +236,40 @@ def test_same_moment_needs_the_same_trigger() -> None:
         _state("light.turn_on", "light.x", "binary_sensor.a", "on"),
         _state("light.turn_on", "light.x", "binary_sensor.b", "on"),
     )
+
+
+PEOPLE = frozenset({"person.alex", "person.sam"})
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "clash"),
+    [
+        # Someone home / nobody home: never both.
+        (frozenset({(PEOPLE, "home", True)}), frozenset({(PEOPLE, "home", False)}), False),
+        # Guest mode on / guest mode off (one entity, two states).
+        (
+            frozenset({(frozenset({"input_boolean.guests"}), "on", True)}),
+            frozenset({(frozenset({"input_boolean.guests"}), "off", True)}),
+            False,
+        ),
+        # Someone home / guest mode on: both can hold.
+        (
+            frozenset({(PEOPLE, "home", True)}),
+            frozenset({(frozenset({"input_boolean.guests"}), "on", True)}),
+            True,
+        ),
+        (frozenset(), frozenset(), True),
+    ],
+)
+def test_conditions_that_cannot_both_hold_are_no_contradiction(
+    first: frozenset[tuple[frozenset[str], str, bool]],
+    second: frozenset[tuple[frozenset[str], str, bool]],
+    clash: bool,
+) -> None:
+    """The porch light on at sunset when someone is home, off at sunset when nobody is."""
+    on = Behaviour("light.turn_on", "light.porch", "sun:sunset", offset_min=0, requires=first)
+    off = Behaviour("light.turn_off", "light.porch", "sun:sunset", offset_min=0, requires=second)
+
+    found = _found(_automation("automation.home", on), _automation("automation.away", off))
+
+    assert bool(found) is clash

@@ -56,6 +56,9 @@ class Behaviour:
     offset_min: int | None = None  # sun: minutes after the event (None: unknown)
     to_states: frozenset[str] | None = None  # state: what it fires on (None: not one known state)
     hold_s: int | None = 0  # state: seconds the state must last first (``for``; None: unknown)
+    # What its conditions require: (entities, state, wanted), one of the entities in the
+    # state (not wanted: none of them). Two that cannot both hold never clash.
+    requires: frozenset[tuple[frozenset[str], str, bool]] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +102,23 @@ def _days_overlap(a: frozenset[str] | None, b: frozenset[str] | None) -> bool:
     return a is None or b is None or bool(a & b)
 
 
+def exclusive(a: Behaviour, b: Behaviour) -> bool:
+    """Whether their conditions cannot both hold: someone home / nobody home, a single
+    entity in two different states."""
+    for entities, state, wanted in a.requires:
+        for other_entities, other_state, other_wanted in b.requires:
+            if entities == other_entities and state == other_state and wanted != other_wanted:
+                return True
+            single = len(entities) == 1 and entities == other_entities
+            if single and wanted and other_wanted and state != other_state:
+                return True
+    return False
+
+
 def same_moment(a: Behaviour, b: Behaviour) -> bool:
-    """Whether both fire at about the same moment (and it is known when they fire)."""
-    if a.trigger != b.trigger:
+    """Whether both fire at about the same moment (and it is known when they fire), and
+    their conditions can both hold then."""
+    if a.trigger != b.trigger or exclusive(a, b):
         return False
     kind = a.trigger.split(":", 1)[0]
     if kind == "time":
