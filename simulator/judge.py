@@ -15,12 +15,13 @@ import numpy as np
 
 from custom_components.ai_automation.const import WEEKDAYS
 from custom_components.ai_automation.engine.presence import ANYONE, HOME
-from custom_components.ai_automation.engine.presence_triggers import ARRIVE, LEAVE
+from custom_components.ai_automation.engine.presence_triggers import LEAVE
 from custom_components.ai_automation.suggestions import (
     Candidate,
     automation_config,
     back_pattern,
     part_patterns,
+    presence_event_of,
 )
 from custom_components.ai_automation.wording import word
 from simulator.household import DAILY, PlantedCoOccurrence, PlantedRoutine
@@ -37,7 +38,6 @@ RIGHT, WRONG_KIND, WRONG_CONDITION, UNPLANTED = "right", "wrong_kind", "wrong_co
 WINDOW_OVERLAP = 0.75
 WINDOW_SLACK_MIN = 120.0
 DARK = ("sunset", "sunrise")
-_PEOPLE = ("person.", "device_tracker.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +68,8 @@ class Shown:
     def kind(self) -> str:
         """time | sun | state | state_for | leave | arrive (someone left, someone came home)."""
         kind = str(self.trigger["trigger"])
-        entities = self.trigger.get("entity_id")
-        people = isinstance(entities, list) and all(str(e).startswith(_PEOPLE) for e in entities)
-        if kind == "state" and people and self.trigger.get("from") == HOME:
-            return LEAVE
-        if kind == "state" and people and self.trigger.get("to") == HOME:
-            return ARRIVE
+        if (event := presence_event_of(self.trigger)) is not None:
+            return event
         return "state_for" if kind == "state" and self.trigger.get("for") else kind
 
     @property

@@ -20,13 +20,10 @@ from .const import LOGGER, WEEKDAYS
 from .decisions import Decisions
 from .detection import Detection
 from .engine.after_accept import Finding, Watched, check_all
-from .engine.presence import HOME
-from .engine.presence_triggers import ARRIVE, LEAVE
 from .jobs import JobRecord
 from .repairs import async_report_after_accept
+from .suggestions import presence_event_of
 from .wording import hhmm
-
-_PEOPLE = ("person.", "device_tracker.")
 
 
 def _seconds(value: Any) -> float:
@@ -48,7 +45,7 @@ def _trigger_fields(trigger: dict[str, Any]) -> dict[str, Any] | None:
         return {"minute": int(at[:2]) * 60 + int(at[3:5])}
     if kind == "sun" and trigger.get("event") in ("sunrise", "sunset"):
         return {"sun_event": trigger["event"], "sun_offset_min": round(_seconds(trigger.get("offset")) / 60)}
-    if kind == "state" and (event := _presence_event(trigger)) is not None:
+    if kind == "state" and (event := presence_event_of(trigger)) is not None:
         return {"presence_event": event, "for_s": _seconds(trigger.get("for"))}
     if kind == "state":
         entity = trigger.get("entity_id")
@@ -59,19 +56,6 @@ def _trigger_fields(trigger: dict[str, Any]) -> dict[str, Any] | None:
                 "trigger_to_state": trigger["to"],
                 "for_s": _seconds(trigger.get("for")),
             }
-    return None
-
-
-def _presence_event(trigger: dict[str, Any]) -> str | None:
-    """LEAVE / ARRIVE of a state trigger on the household's people (several, leaving or coming)."""
-    entities = trigger.get("entity_id")
-    people = entities if isinstance(entities, list) else [entities]
-    if not people or not all(isinstance(e, str) and e.startswith(_PEOPLE) for e in people):
-        return None
-    if trigger.get("from") == HOME and "to" not in trigger:
-        return LEAVE
-    if trigger.get("to") == HOME and len(people) > 1:
-        return ARRIVE
     return None
 
 

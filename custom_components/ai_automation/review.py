@@ -44,9 +44,8 @@ from .engine.evidence import (
     replay,
 )
 from .engine.local_time import SECONDS_PER_DAY
-from .engine.presence import HOME
 from .engine.presence_triggers import LEAVE, PresenceTriggerParams, event_rows
-from .suggestions import condition_list, for_duration, sun_offset
+from .suggestions import condition_list, for_duration, presence_trigger, sun_offset
 from .wording import group_title
 
 _EPOCH = date(1970, 1, 1)
@@ -262,9 +261,7 @@ def _trigger_config(form: dict[str, Any], pattern: dict[str, Any], for_s: int) -
         }
     trigger: dict[str, Any]
     if pattern["type"] == "presence":
-        # Someone left (nobody home, by its condition) or someone came home.
-        direction = "from" if pattern["event"] == LEAVE else "to"
-        trigger = {"trigger": "state", "entity_id": list(pattern["people"]), direction: HOME}
+        trigger = presence_trigger(pattern["event"], pattern["people"])
     else:
         entity = form["target"] if kind == TRIGGER_HELD else pattern["trigger_entity_id"]
         state = pattern["from_state"] if kind == TRIGGER_HELD else pattern["trigger_to_state"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -26,8 +26,8 @@ from .engine.duration import DurationPattern
 from .engine.event_log import EventLog
 from .engine.grouping import group_routines
 from .engine.local_time import MINUTES_PER_DAY
-from .engine.presence import HOME
-from .engine.presence_triggers import LEAVE, PresencePattern
+from .engine.presence import HOME, PEOPLE_DOMAINS
+from .engine.presence_triggers import ARRIVE, LEAVE, PresencePattern
 from .engine.time_of_day import TimeOfDayPattern
 from .scenes import async_scene_of
 from .wording import friendly_name, hhmm, word
@@ -656,11 +656,28 @@ def for_duration(seconds: float) -> dict[str, int]:
     return {"hours": whole // 3600, "minutes": whole % 3600 // 60, "seconds": whole % 60}
 
 
+def presence_trigger(event: str, people: Sequence[str]) -> dict[str, Any]:
+    """Someone left (with its "nobody home" condition: the last one), or someone came home."""
+    return {"trigger": "state", "entity_id": list(people), ("from" if event == LEAVE else "to"): HOME}
+
+
+def presence_event_of(trigger: Mapping[str, Any]) -> str | None:
+    """LEAVE / ARRIVE of a trigger as ``presence_trigger`` makes it, else None."""
+    entities = trigger.get("entity_id")
+    if trigger.get("trigger", trigger.get("platform")) != "state" or not isinstance(entities, list):
+        return None
+    if not entities or not all(isinstance(e, str) and e.startswith(PEOPLE_DOMAINS) for e in entities):
+        return None
+    if trigger.get("from") == HOME and "to" not in trigger:
+        return LEAVE
+    if trigger.get("to") == HOME and "from" not in trigger:
+        return ARRIVE
+    return None
+
+
 def _trigger(pattern: Pattern) -> dict[str, Any]:
     if isinstance(pattern, PresencePattern):
-        # Someone left (and, by its condition, nobody is home now), or someone came home.
-        direction = "from" if pattern.event == LEAVE else "to"
-        return {"trigger": "state", "entity_id": list(pattern.people), direction: HOME}
+        return presence_trigger(pattern.event, pattern.people)
     if isinstance(pattern, DurationPattern):
         return {
             "trigger": "state",

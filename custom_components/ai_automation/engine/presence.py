@@ -31,7 +31,7 @@ class FromLog(Enum):
 FROM_LOG = FromLog.FROM_LOG
 HOME = "home"
 ANYONE = "anyone"  # a pattern's presence: someone is home (else a person's entity id)
-_PEOPLE_DOMAINS = ("person.", "device_tracker.")
+PEOPLE_DOMAINS = ("person.", "device_tracker.")  # whose states say who is home
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +85,7 @@ class Presence:
 def people_of(log: EventLog) -> list[int]:
     """The log's people: ``person`` entities when there are any (they combine a person's
     trackers); else the ``device_tracker`` entities."""
-    for prefix in _PEOPLE_DOMAINS:
+    for prefix in PEOPLE_DOMAINS:
         people = [i for i, e in enumerate(log.entity_ids) if e.startswith(prefix)]
         if people:
             return people
