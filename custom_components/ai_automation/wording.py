@@ -227,7 +227,13 @@ def word_group(
         at = sun_phrase(lead.sun_event, lead.sun_offset_min)
     else:
         at = f"at {lead.time}"
-    title = group_title([p.to_state for p in parts], names, f"{at} {when}", scene=bool(scene))
+    title = group_title(
+        [p.to_state for p in parts],
+        names,
+        f"{at} {when}",
+        scene=bool(scene),
+        shorter_when=f"{at} {days_text(lead)}",
+    )
     told = "; ".join(
         _part_told(p, n) + _level((scene or {}).get(p.entity_id, {}))
         for p, n in zip(parts, names, strict=True)
@@ -249,11 +255,20 @@ def word_group(
     return Wording(title, shorten(description, DESCRIPTION_SHOWN_MAX_CHARS), evidence, f"{at} {when}")
 
 
-def group_title(states: list[str], names: list[str], when: str, *, scene: bool = False) -> str:
-    """A group's title: what it does to each part, in order, and ``when`` ("at 22:41 every day")."""
+def group_title(
+    states: list[str], names: list[str], when: str, *, scene: bool = False, shorter_when: str | None = None
+) -> str:
+    """A group's title: what it does to each part, in order, and ``when`` ("at 22:41 every day").
+
+    Names are what a title of several devices must keep readable: when they would be cut,
+    ``shorter_when`` (without who must be home: the condition says it) is taken instead.
+    """
     values = {f"n{i}": name for i, name in enumerate(names)}
     actions = "Set " + _listed([f"{{n{i}}}" for i in range(len(names))]) if scene else _group_actions(states)
-    return fit(f"{actions} {when}", TITLE_MAX_CHARS, **values)
+    template = f"{actions} {when}"
+    if shorter_when is not None and len(template.format(**values)) > TITLE_MAX_CHARS:
+        template = f"{actions} {shorter_when}"
+    return fit(template, TITLE_MAX_CHARS, **values)
 
 
 def _during(pattern: CoOccurrencePattern) -> str:
