@@ -141,6 +141,19 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Load custom_components/ in every test."""
 
 
+@pytest.fixture(autouse=True)
+def own_config_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test's hass gets a config directory of its own.
+
+    The test hass's default one lives in the plugin's package and is shared by every test
+    and every run; the compact history writes real files under ``.storage`` there.
+    """
+    if "hass" not in request.fixturenames:
+        return
+    hass: HomeAssistant = request.getfixturevalue("hass")
+    hass.config.config_dir = str(tmp_path_factory.mktemp("config"))
+
+
 @pytest.fixture
 def persistent_database() -> bool:
     """The recorder writes to a real SQLite file, not an in-memory database."""
@@ -327,16 +340,16 @@ def fetch_spy() -> Generator[FetchSpy]:
     mid-run, in a known phase, for exactly as long as the test needs.
     """
     spy = FetchSpy()
-    real = job_phases.async_fetch_history
+    real = job_phases.async_read_history
 
-    async def fetch(hass: HomeAssistant, start: datetime, end: datetime, *args: Any) -> Any:
-        spy.windows.append((start, end))
+    async def fetch(history: Any, window: tuple[datetime, datetime], *args: Any) -> Any:
+        spy.windows.append(window)
         spy.entered.set()
         if spy.hold:
             await spy.release.wait()
-        return await real(hass, start, end, *args)
+        return await real(history, window, *args)
 
-    with patch.object(job_phases, "async_fetch_history", fetch):
+    with patch.object(job_phases, "async_read_history", fetch):
         yield spy
 
 

@@ -1,20 +1,23 @@
 """A default install: the recorder keeps 10 days, the lookback is 30.
 
 Through the real recorder and the real job: the days with history are the days counted,
-the job says how many it analysed, and a recorder purge leaves the routines findable.
+the job and a Repairs issue say how many there are and when the lookback is reached, and
+a recorder purge loses nothing the compact history already has.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 from pytest_homeassistant_custom_component.components.recorder.common import async_wait_purge_done
 
-from custom_components.ai_automation.const import EVENT_ANALYSIS_COMPLETE
+from custom_components.ai_automation.const import DOMAIN, EVENT_ANALYSIS_COMPLETE
 from simulator.household import Household, simulate
 
 from .conftest import TEST_LATITUDE, TEST_LONGITUDE, TEST_TIME_ZONE, async_run
@@ -78,6 +81,25 @@ class TestTenDaysOfHistory:
         assert all(p["eligible_days"] <= 10 for p in daily)
         await hass.async_block_till_done()
         assert events[0].data["days_analysed"] == 10
+        # Filling: 10 of 30 days; from 5 January on, the window's 30 days end on 3 February.
+        assert job["history"]["filling"] is True
+        assert (job["history"]["days_available"], job["history"]["first_day"]) == (10, "2026-01-05")
+        assert job["history"]["complete_on"] == "2026-02-04"
+        issue = ir.async_get(hass).async_get_issue(DOMAIN, "history_filling")
+        assert issue is not None
+        assert issue.translation_placeholders == {"days": "10", "lookback": "30", "date": "2026-02-04"}
+
+    @pytest.mark.recorder_db
+    @pytest.mark.freeze_time(FROZEN_NOW)
+    async def test_a_lookback_the_history_has_clears_the_issue(
+        self, hass: HomeAssistant, load_int: MockConfigEntry, household: Household
+    ) -> None:
+        await async_run(hass)
+        assert ir.async_get(hass).async_get_issue(DOMAIN, "history_filling") is not None
+        job = (await async_run(hass, lookback_days=7))["job"]
+        assert (job["history"]["filling"], job["history"]["complete_on"]) == (False, None)
+        assert ir.async_get(hass).async_get_issue(DOMAIN, "history_filling") is None
+        assert date.fromisoformat(job["history"]["first_day"]) < date(2026, 1, 8)
 
 
 class TestAPurgedHistory:
@@ -89,9 +111,10 @@ class TestAPurgedHistory:
 
     @pytest.mark.recorder_db
     @pytest.mark.freeze_time(FROZEN_NOW)
-    async def test_the_routines_survive_the_purge(
+    async def test_the_compact_history_keeps_what_the_purge_removes(
         self, hass: HomeAssistant, load_int: MockConfigEntry, household: Household
     ) -> None:
+        """After the purge the recorder has 10 days; the job still reads 45, the same patterns."""
         before = await async_run(hass, lookback_days=45)
         assert before["job"]["days_analysed"] == 45
         assert _kitchen_on(before)["eligible_days"] > 25
@@ -101,17 +124,12 @@ class TestAPurgedHistory:
 
         after = await async_run(hass, lookback_days=45)
         job = after["job"]
-        # The purge keeps 10 x 24 hours before now (noon): half of the first day, then 9.
-        assert (job["status"], job["days_analysed"]) == ("success", 10)
-        assert job["events"] < before["job"]["events"] / 3
-        kitchen = _kitchen_on(after)
-        assert kitchen["days"] == ["mon", "tue", "wed", "thu", "fri"]
-        # Monday 5 January is kept from noon on: the kitchen light's first row left is on
-        # Tuesday, so its weekdays are 7 (that morning could not be seen anyway).
-        assert kitchen["eligible_days"] == 7
-        found = {(p["entity_id"], p["to_state"]) for p in after["patterns"] if p["type"] == "time_of_day"}
-        assert {
-            ("light.kitchen", "off"),
-            ("cover.living_room_blinds", "open"),
-            ("cover.living_room_blinds", "closed"),
-        } <= found
+        assert (job["status"], job["days_analysed"], job["events"]) == (
+            "success",
+            45,
+            before["job"]["events"],
+        )
+        assert job["history"]["days_read"] == 0
+        assert [p["id"] for p in after["patterns"]] == [p["id"] for p in before["patterns"]]
+        assert _kitchen_on(after) == _kitchen_on(before)
+        assert [s["id"] for s in after["suggestions"]] == [s["id"] for s in before["suggestions"]]

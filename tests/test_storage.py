@@ -21,6 +21,7 @@ from homeassistant.helpers.storage import Store
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ai_automation.const import DOMAIN
+from custom_components.ai_automation.history_store import HISTORY_KEY
 from custom_components.ai_automation.storage import (
     DECISIONS_BACKUP_KEY,
     DECISIONS_KEY,
@@ -221,7 +222,8 @@ async def test_accepted_suggestions_are_rebuilt_from_automations_yaml(
 async def test_deleting_the_entry_leaves_no_file(
     hass: HomeAssistant, storage_dir: Path, recorder_mock: Any, config_entry: MockConfigEntry
 ) -> None:
-    """Jobs, suggestions, their copy, the LLM spend, the evidence, a quarantined corrupt file: all gone."""
+    """Jobs, suggestions, their copy, the LLM spend, the evidence, the compact history, a
+    quarantined corrupt file: all gone."""
     entry_id = config_entry.entry_id
     _write_store(storage_dir, f"{DECISIONS_KEY}.{entry_id}", _records()[:1])
     # The job history is corrupt: Home Assistant moves it aside when the entry loads.
@@ -233,7 +235,7 @@ async def test_deleting_the_entry_leaves_no_file(
     names = {p.name for p in storage_dir.iterdir() if p.name.startswith(DOMAIN)}
     quarantined = {n for n in names if n.startswith(f"{JOBS_KEY}.{entry_id}.corrupt.")}
     assert len(quarantined) == 1
-    keys = (JOBS_KEY, DECISIONS_KEY, DECISIONS_BACKUP_KEY, LLM_SPEND_KEY, EVIDENCE_KEY)
+    keys = (JOBS_KEY, DECISIONS_KEY, DECISIONS_BACKUP_KEY, LLM_SPEND_KEY, EVIDENCE_KEY, HISTORY_KEY)
     assert names - quarantined == {f"{key}.{entry_id}" for key in keys}
 
     assert await hass.config_entries.async_remove(entry_id)

@@ -121,6 +121,7 @@ DEFAULT_LLM_OPTIONS: Final[dict[str, object]] = {
 SERVICE_ACCEPT_SUGGESTION: Final = "accept_suggestion"
 SERVICE_DISMISS_SUGGESTION: Final = "dismiss_suggestion"
 SERVICE_LIST_SUGGESTIONS: Final = "list_suggestions"
+SERVICE_CLEAR_HISTORY: Final = "clear_history"
 ATTR_SUGGESTION_ID: Final = "suggestion_id"
 ATTR_ENABLED: Final = "enabled"
 ATTR_DAYS: Final = "days"

@@ -41,6 +41,7 @@ from .const import (
     TRIGGER_SCHEDULE,
 )
 from .decisions import Decisions
+from .history_store import HistoryStore
 from .job_phases import (
     analysis_window,
     async_detect,
@@ -104,6 +105,8 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
         self.decisions = Decisions(hass, entry.entry_id, self.async_update_listeners)
         # What the review panel's charts and edits replay: see ``review``.
         self.evidence = EvidenceStore(evidence_store(hass, entry.entry_id))
+        # What the detectors read, kept beyond the recorder's purge: see ``history_store``.
+        self.history = HistoryStore(hass, entry.entry_id)
         self.last_slot: datetime | None = None
         self.next_run: datetime | None = None
         self.phase: str | None = None
@@ -311,7 +314,7 @@ class AnalysisCoordinator(DataUpdateCoordinator[None]):
         hass, entry, options = self.hass, self.config_entry, self.options
         window = analysis_window(job["lookback_days"])
         with self._phase(job, PHASE_FETCH):
-            fetched = await async_fetch(hass, entry, job, window, options, self._stop.is_set)
+            fetched = await async_fetch(hass, entry, job, self.history, window, options, self._stop.is_set)
         with self._phase(job, PHASE_DETECT):
             detection = await async_detect(hass, job, fetched, window)
             patterns = patterns_to_dicts(detection)

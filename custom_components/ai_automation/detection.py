@@ -121,7 +121,18 @@ def build_event_log(fetched: FetchedHistory, tz: tzinfo, start: datetime, end: d
         covered=_covered_days(fetched, change_ts, offsets, first_day, last_day),
         entity_first_day=_entity_first_days(fetched, day, last_day),
         real=real_changes(fetched.entity, fetched.state, fetched.states),
+        recorded_s=_recorded_s(fetched, start_ts, end_ts),
     )
+
+
+def _recorded_s(fetched: FetchedHistory, start_ts: float, end_ts: float) -> float | None:
+    """Seconds of ``[start_ts, end_ts)`` in the recorder's hours with any row (None: unknown)."""
+    hours = fetched.recorded_hours
+    if hours.size == 0:
+        return None
+    lo = np.maximum(hours * 3_600.0, start_ts)
+    hi = np.minimum(hours * 3_600.0 + 3_600.0, end_ts)
+    return float(np.sum(np.clip(hi - lo, 0.0, None)))
 
 
 def controllable(entity_id: str) -> bool:

@@ -1,4 +1,4 @@
-"""Diagnostics: options and the job history."""
+"""Diagnostics: options, the job history and the compact history's size."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ TO_REDACT = {CONF_API_KEY, CONF_BASE_URL}
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: AIAutomationConfigEntry
 ) -> dict[str, Any]:
-    """Return the options (secrets redacted), the schedule and the last jobs."""
+    """Return the options (secrets redacted), the schedule, the last jobs and the stored history's size."""
     coordinator = entry.runtime_data.coordinator
     return {
         "data": async_redact_data(dict(entry.data), TO_REDACT),
@@ -29,4 +29,5 @@ async def async_get_config_entry_diagnostics(
         "pending_suggestions": [s["id"] for s in coordinator.decisions.pending],
         "accepted_suggestions": [s["id"] for s in coordinator.decisions.accepted],
         "dismissed_suggestions": [s["id"] for s in coordinator.decisions.dismissed],
+        "history": await coordinator.history.async_info(),
     }

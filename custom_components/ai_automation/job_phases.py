@@ -29,11 +29,12 @@ from .const import (
 from .decisions import Decisions
 from .dedupe import automated_entities
 from .detection import Detection, detect, sun_times
+from .history_store import HistoryStatus, HistoryStore, selection_of
 from .jobs import JobRecord, entity_filter
 from .llm import WordingOutcome
 from .push import async_push_new
-from .recorder_reader import FetchedHistory, async_fetch_history
-from .repairs import async_report_origin
+from .recorder_reader import FetchedHistory
+from .repairs import async_report_history, async_report_origin
 from .suggestions import async_build_suggestions
 
 if TYPE_CHECKING:
@@ -55,24 +56,36 @@ def own_entities(hass: HomeAssistant, entry: AIAutomationConfigEntry) -> frozens
     return frozenset(e.entity_id for e in er.async_entries_for_config_entry(registry, entry.entry_id))
 
 
+async def async_read_history(
+    history: HistoryStore,
+    window: tuple[datetime, datetime],
+    wanted: Callable[[str], bool],
+    selection: dict[str, list[str]],
+    stop_requested: Callable[[], bool],
+) -> tuple[FetchedHistory, HistoryStatus]:
+    """The compact history brought up to date from the recorder, and the window read from it."""
+    return await history.async_read(window, wanted, selection, stop_requested)
+
+
 async def async_fetch(
     hass: HomeAssistant,
     entry: AIAutomationConfigEntry,
     job: JobRecord,
+    history: HistoryStore,
     window: tuple[datetime, datetime],
     options: dict[str, Any],
     stop_requested: Callable[[], bool],
 ) -> FetchedHistory:
     """Read the window's state changes (the read stops between chunks when asked to)."""
-    start, end = window
-    fetched = await async_fetch_history(
-        hass, start, end, entity_filter(options, own_entities(hass, entry)), stop_requested
-    )
+    wanted = entity_filter(options, own_entities(hass, entry))
+    fetched, status = await async_read_history(history, window, wanted, selection_of(options), stop_requested)
     job["events"] = len(fetched)
     job["entities"] = len(fetched.entity_ids)
     job["source"] = fetched.source
     job["origin_known"] = fetched.origin_known
+    job["history"] = status.as_record()
     async_report_origin(hass, fetched)
+    async_report_history(hass, status)
     return fetched
 
 

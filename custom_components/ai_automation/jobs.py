@@ -56,6 +56,8 @@ class JobRecord(TypedDict):
     llm_worded: int
     source: str | None  # how the history was read: recorder_sql | history_api
     origin_known: bool | None  # whether who caused each change was read
+    # What the compact history holds (see ``history_store.HistoryStatus``); None before the read.
+    history: dict[str, Any] | None
     error: str | None
     # The home's own automations that duplicate or contradict each other or a pending
     # suggestion (read-only, see ``automation_insights``); a failure there fails no job.
@@ -94,6 +96,7 @@ def new_job(job_id: str, trigger: str, started_at: str, lookback_days: int) -> J
         llm_worded=0,
         source=None,
         origin_known=None,
+        history=None,
         error=None,
         insights=[],
         insights_error=None,

@@ -11,9 +11,11 @@ from homeassistant.helpers.translation import async_get_cached_translations
 
 from .after_accept_fix import AfterAcceptFixFlow
 from .const import DOMAIN
+from .history_store import HistoryStatus
 from .recorder_reader import FetchedHistory
 
 ISSUE_ORIGIN_UNKNOWN = "origin_unknown"
+ISSUE_HISTORY_FILLING = "history_filling"
 _WEEKDAY = f"component.{DOMAIN}.selector.weekday.options."
 
 
@@ -39,6 +41,28 @@ def async_report_origin(hass: HomeAssistant, fetched: FetchedHistory) -> None:
         translation_key=ISSUE_ORIGIN_UNKNOWN,
         translation_placeholders={"missing": ", ".join(fetched.missing) or "-"},
         learn_more_url="https://github.com/ai-automation/ai-automation#troubleshooting",
+    )
+
+
+@callback
+def async_report_history(hass: HomeAssistant, status: HistoryStatus) -> None:
+    """Say how many days there are while the compact history fills; clear it once full."""
+    if not status.filling or status.complete_on is None:
+        ir.async_delete_issue(hass, DOMAIN, ISSUE_HISTORY_FILLING)
+        return
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        ISSUE_HISTORY_FILLING,
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=ISSUE_HISTORY_FILLING,
+        translation_placeholders={
+            "days": str(status.days_available),
+            "lookback": str(status.lookback_days),
+            "date": status.complete_on.isoformat(),
+        },
+        learn_more_url="https://github.com/ai-automation/ai-automation#history",
     )
 
 

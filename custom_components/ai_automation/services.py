@@ -20,6 +20,7 @@ from .const import (
     MAX_LOOKBACK_DAYS,
     MIN_LOOKBACK_DAYS,
     SERVICE_ACCEPT_SUGGESTION,
+    SERVICE_CLEAR_HISTORY,
     SERVICE_DISMISS_SUGGESTION,
     SERVICE_LIST_SUGGESTIONS,
     SERVICE_RUN_ANALYSIS,
@@ -110,6 +111,13 @@ async def _async_dismiss_suggestion(call: ServiceCall) -> None:
     )
 
 
+async def _async_clear_history(call: ServiceCall) -> None:
+    coordinator = _coordinator(call.hass)
+    if coordinator.running:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="already_running")
+    await coordinator.history.async_clear()
+
+
 async def _async_list_suggestions(call: ServiceCall) -> ServiceResponse:
     return _coordinator(call.hass).decisions.as_response()
 
@@ -118,7 +126,7 @@ async def _async_list_suggestions(call: ServiceCall) -> ServiceResponse:
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's services.
 
-    Running, accepting and dismissing are for admins (and automations and scripts,
+    Running, accepting, dismissing and clearing the history are for admins (and automations and scripts,
     which call with no user); listing is for anyone.
     """
     register_admin_service(
@@ -140,6 +148,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
     register_admin_service(
         hass, DOMAIN, SERVICE_DISMISS_SUGGESTION, _async_dismiss_suggestion, schema=DISMISS_SUGGESTION_SCHEMA
     )
+    register_admin_service(hass, DOMAIN, SERVICE_CLEAR_HISTORY, _async_clear_history, schema=vol.Schema({}))
     hass.services.async_register(
         DOMAIN,
         SERVICE_LIST_SUGGESTIONS,

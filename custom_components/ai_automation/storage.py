@@ -1,20 +1,24 @@
 """Every file this integration keeps in ``.storage``: its key, its version, and removing them.
 
 All are per config entry (``<key>.<entry id>``); the keys are what earlier versions wrote,
-so they must not change.
+so they must not change. The compact history is a directory beside them
+(``history_store.history_dir``).
 """
 
 from __future__ import annotations
 
 import glob
 import os
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Final
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 
 from .const import DOMAIN
+from .history_store import history_dir
 
 JOBS_KEY: Final = DOMAIN
 JOBS_VERSION: Final = 1
@@ -72,9 +76,15 @@ def _remove_quarantined(paths: list[str]) -> None:
             os.remove(quarantined)
 
 
+def _remove_tree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
 async def async_remove_all(hass: HomeAssistant, entry_id: str) -> None:
     """The entry is deleted: remove every file it stored (and HA's quarantined copies)."""
     stores = [store(hass, entry_id) for store in _STORES]
     for store in stores:
         await store.async_remove()
     await hass.async_add_executor_job(_remove_quarantined, [store.path for store in stores])
+    # The compact history: a directory of its own (see history_store).
+    await hass.async_add_executor_job(_remove_tree, history_dir(hass, entry_id))

@@ -248,9 +248,9 @@ def detect_co_occurrence(
     counts = _Counts(
         trigger=np.bincount(keys.key[a_idx], minlength=n_keys),
         follower=np.bincount(keys.key[b_idx], minlength=n_keys),
-        # The time B could have happened in: from the first event to the last, but not the
-        # days without history inside (Home Assistant off), or B's chance looks too small.
-        span_s=max(min(float(log.ts[-1] - log.ts[0]), log.days_analysed * 86_400.0), params.window_s),
+        # The time B could have happened in: not the days without history inside (Home
+        # Assistant off), or B's chance looks too small.
+        span_s=max(log.span_s(), params.window_s),
     )
     if n_keys * n_keys <= _DENSE_PAIR_CELLS:
         pairs = _plausible(pairs, n_keys, counts, params)

@@ -98,6 +98,20 @@ class EventLog(StateChanges):
     entity_first_day: NDArray[np.int32]
     # ``real_changes`` of the log, when the builder computed it; else computed on use.
     real: NDArray[np.bool_] | None = None
+    # Seconds of the window the recorder was recording (its hours with any row), when known.
+    recorded_s: float | None = None
+
+    def span_s(self) -> float:
+        """The time anything could have happened in: the recorded hours, when known.
+
+        Else from the first change to the last, but not more than the covered days (Home
+        Assistant off): which rows were kept (no numeric readings) then moves it a little.
+        """
+        if self.recorded_s:
+            return self.recorded_s
+        if not len(self):
+            return 0.0
+        return min(float(self.ts[-1] - self.ts[0]), self.days_analysed * 86_400.0)
 
     def real_mask(self) -> NDArray[np.bool_]:
         """Per event: a change someone or something made (see ``real_changes``)."""

@@ -148,7 +148,7 @@ def detect_presence_triggers(
         return []
     leaves, arrivals = _comings_and_goings(log, people)
     names = tuple(log.entity_ids[p] for p in people)
-    span_s = float(log.ts.max() - log.ts.min()) if len(log) else 0.0
+    span_s = log.span_s()
     found: list[PresencePattern] = []
     wanted = {log.entity_ids.index(e) for e in candidates if e in log.entity_ids}
     ignored = np.fromiter((s in IGNORED_STATES for s in log.states), dtype=bool, count=len(log.states))
