@@ -19,6 +19,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ from .const import (
     LOGGER,
     MAX_LOOKBACK_DAYS,
 )
-from .engine.history_files import Columns, HistoryFiles, Window, compact
+from .engine.history_files import Columns, HistoryFiles, Window, compact, readings_only
 from .engine.local_time import local_day_of
 from .fetched_history import SOURCE_RECORDER, FetchCancelled, FetchedHistory, read_session
 from .recorder_reader import async_fetch_history, reader_support
@@ -226,26 +227,36 @@ class HistoryStore:
             for day_start, day_end in local_days(gap_start, gap_end):
                 if should_stop():
                     raise FetchCancelled
-                fetched = await async_fetch_history(self.hass, day_start, day_end, wanted, should_stop)
-                kept = compact(
-                    Columns(
-                        fetched.entity_ids,
-                        fetched.states,
-                        fetched.entity,
-                        fetched.state,
-                        fetched.ts,
-                        fetched.origin,
-                    )
+                # Sensors that report only readings (power, temperature) are most of the
+                # recorder's rows and none of a pattern's: not asked for, but on Mondays
+                # (and until known), when every entity is read and the list made again.
+                known = self.files.index.readings_only
+                full = not known or dt_util.as_local(day_start).weekday() == 0
+                skip = frozenset(() if full else known)
+                fetched = await async_fetch_history(
+                    self.hass, day_start, day_end, _without(wanted, skip), should_stop
                 )
+                read = Columns(
+                    fetched.entity_ids,
+                    fetched.states,
+                    fetched.entity,
+                    fetched.state,
+                    fetched.ts,
+                    fetched.origin,
+                )
+                kept = compact(read)
+                found = readings_only(read, kept)
                 await self._run(
-                    lambda f=fetched, k=kept, a=day_start, b=day_end: self.files.add(
-                        a.timestamp(),
-                        b.timestamp(),
-                        k,
-                        f.recorded_hours,
-                        source=f.source,
-                        origin_known=f.origin_known,
-                        missing=f.missing,
+                    partial(
+                        self.files.add,
+                        day_start.timestamp(),
+                        day_end.timestamp(),
+                        kept,
+                        fetched.recorded_hours,
+                        source=fetched.source,
+                        origin_known=fetched.origin_known,
+                        missing=fetched.missing,
+                        readings=found if full else {*known, *found},
                     )
                 )
                 days_read += 1
@@ -302,6 +313,13 @@ class HistoryStore:
             "last": dt_util.utc_from_timestamp(spans[-1].end).isoformat() if spans else None,
             "sources": sorted({s.source for s in with_rows}),
         }
+
+
+def _without(wanted: Callable[[str], bool], skip: frozenset[str]) -> Callable[[str], bool]:
+    """``wanted`` but the entities in ``skip``."""
+    if not skip:
+        return wanted
+    return lambda entity_id: wanted(entity_id) and entity_id not in skip
 
 
 def _fetched(stored: Window, last: FetchedHistory | None) -> FetchedHistory:

@@ -104,8 +104,14 @@ _SELECT_STATES_ALL = text(_STATE_COLUMNS)
 _SELECT_STATES_OF = text(_STATE_COLUMNS + " AND metadata_id IN :ids").bindparams(
     bindparam("ids", expanding=True)
 )
+_NOT_WANTED, _NO_ENTITY = -1, -2
 # Below this share of all entities, ask for them by id.
 _FEW_ENTITIES = 0.25
+# Else, with some not wanted: walk the timestamp index and leave those out in the query
+# (SQLite checks the id against a small table per row; no Python tuple is made for them).
+_SELECT_STATES_BUT = text(_STATE_COLUMNS + " AND metadata_id NOT IN :skip").bindparams(
+    bindparam("skip", expanding=True)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,16 +174,18 @@ def _map_entities(
 ) -> tuple[NDArray[np.int32], NDArray[np.int8], int] | None:
     """``(entity_of, default origin, entity count)`` by metadata_id; None: nothing wanted.
 
-    ``entity_of`` is our entity index (-1: not wanted); the default origin is that of a
-    change with neither user nor automation behind it (physical or system, by domain).
+    ``entity_of`` is our entity index (-1: an entity not wanted, -2: no such metadata_id);
+    the default origin is that of a change with neither user nor automation behind it
+    (physical or system, by domain).
     """
     meta_rows = [(m, e) for m, e in session.execute(_SELECT_META) if e]
     if not meta_rows:
         return None
     size = max(m for m, _ in meta_rows) + 1
-    entity_of = np.full(size, -1, dtype=np.int32)
+    entity_of = np.full(size, _NO_ENTITY, dtype=np.int32)
     origin_of = np.zeros(size, dtype=np.int8)
     for metadata_id, entity_id in meta_rows:
+        entity_of[metadata_id] = _NOT_WANTED
         if wanted(entity_id):
             entity_of[metadata_id] = columns.entity(entity_id)
             origin_of[metadata_id] = default_origin(entity_id)
@@ -199,9 +207,12 @@ def _states_query(
 ) -> tuple[TextClause, dict[str, Any]]:
     params: dict[str, Any] = read.bounds()
     wanted_ids = np.flatnonzero(entity_of >= 0)
-    if wanted_ids.size >= _FEW_ENTITIES * n_entities:
-        return _SELECT_STATES_ALL, params
-    return _SELECT_STATES_OF, {**params, "ids": [int(m) for m in wanted_ids]}
+    if wanted_ids.size < _FEW_ENTITIES * n_entities:
+        return _SELECT_STATES_OF, {**params, "ids": [int(m) for m in wanted_ids]}
+    unwanted = np.flatnonzero(entity_of == _NOT_WANTED)
+    if unwanted.size:
+        return _SELECT_STATES_BUT, {**params, "skip": [int(m) for m in unwanted]}
+    return _SELECT_STATES_ALL, params
 
 
 def _fetch_raw(hass: HomeAssistant, read: HistoryRead) -> FetchedHistory:

@@ -74,7 +74,7 @@ async def _one_run(
 
 
 async def measure_history_runs(
-    hass: Any, window: tuple[datetime, datetime], wanted: Any, db_path: Path, config_dir: Path
+    hass: Any, window: tuple[datetime, datetime], wanted: Any, db_path: Path
 ) -> tuple[HistoryRun, HistoryRun]:
     """The first run (yesterday's job, empty history) and the nightly one (today's)."""
     from custom_components.ai_automation.history_store import HistoryStore

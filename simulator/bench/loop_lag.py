@@ -81,8 +81,12 @@ def _timed_run(hass: RealHass) -> tuple[float, dict[str, Any], dict[str, Any]]:
     wall = time.perf_counter() - t1
     lag = hass.call(LOOP_LAG_PROBE, "report", {"reset": True})
     phases = ", ".join(f"{k.removesuffix('_s')} {v:.3f}" for k, v in job["phases"].items())
+    # The first run back-fills the compact history from the recorder; the next ones read
+    # their window from it (no new day to read within the same day).
+    days_read = (job.get("history") or {}).get("days_read", "?")
     print(
-        f"  run_analysis: {job['status']}, {job['events']} events, {job['patterns']} patterns,"
+        f"  run_analysis: {job['status']}, {days_read} days read from the recorder,"
+        f" {job['events']} events, {job['patterns']} patterns,"
         f" {job['suggestions']} suggestions in {wall:.2f} s (job {job['duration_s']:.3f} s: {phases})"
         f" | loop lag max {lag['max_lag_ms']:.1f} ms, p99 {lag['p99_lag_ms']:.1f} ms,"
         f" {lag['slow_ticks']} of {lag['ticks']} ticks over {TARGET_LAG_MS:.0f} ms"

@@ -20,6 +20,7 @@ from custom_components.ai_automation.engine.history_files import (
     HistoryFiles,
     compact,
     hour_runs,
+    readings_only,
 )
 
 DAY = 86_400.0
@@ -68,6 +69,21 @@ def test_compact_keeps_what_a_detector_reads() -> None:
     assert rows_of(kept) == [DAY1[0], DAY1[4], DAY1[5], DAY1[6]]
     assert set(kept.entity_ids) == {"light.kitchen", "binary_sensor.motion"}
     assert set(kept.states) == {"on", "off", "unavailable"}
+
+
+def test_an_entity_of_readings_goes_whole() -> None:
+    """A power sensor's readings and its 'unavailable' go; so it is not asked for again."""
+    rows = [
+        ("sensor.power", "12.5", T0 + 60, 0),
+        ("sensor.power", "unavailable", T0 + 120, 0),
+        ("sensor.power", "13.0", T0 + 180, 0),
+        ("light.kitchen", "unavailable", T0 + 240, 0),
+        ("light.kitchen", "on", T0 + 300, 1),
+    ]
+    read = columns(rows)
+    kept = compact(read)
+    assert rows_of(kept) == rows[3:]
+    assert readings_only(read, kept) == {"sensor.power"}
 
 
 def test_hour_runs() -> None:
@@ -182,6 +198,8 @@ _WRITER = textwrap.dedent(
         )
         files.add(day * 86400.0, (day + 1) * 86400.0, cols, np.arange(day * 24, day * 24 + 24))
         files.drop_before((day - 5) * 86400.0)
+        if day == 0:
+            print("wrote", flush=True)
         day += 1
     """
 )
@@ -203,12 +221,13 @@ def test_a_kill_during_a_write_leaves_a_readable_history(tmp_path: Path, seed: i
     )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == b"ready"
-    time.sleep(0.3 + 0.17 * seed)
+    assert proc.stdout.readline().strip() == b"wrote"
+    time.sleep(0.05 + 0.13 * seed)  # then killed at some point of a later day's write
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     files = HistoryFiles(tmp_path / "h")
     spans = files.spans()
-    assert spans, "the writer wrote nothing before the kill: sleep longer"
+    assert spans
     window = files.window(spans[0].start, spans[-1].end)
     assert window.spans == len(spans)
     assert len(window.columns) == sum(s.rows for s in spans)

@@ -43,7 +43,7 @@ class CoOccurrenceParams:
     min_day_confidence: float = 0.1
     min_coverage: float = 0.5  # P(A preceded | B): A explains most of B's changes
     min_lift: float = 5.0  # confidence over B's chance of happening in any such window
-    chunk_events: int = 200_000  # A events per chunk
+    chunk_events: int = 50_000  # A events per chunk (memory: their pairs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,19 +182,25 @@ def _chunk_pairs(
 
 
 def _all_pairs(
-    log: EventLog, keys: _Keys, a_idx: NDArray[np.int64], b_idx: NDArray[np.int64], params: CoOccurrenceParams
+    log: EventLog,
+    keys: _Keys,
+    a_idx: NDArray[np.int64],
+    b_idx: NDArray[np.int64],
+    params: CoOccurrenceParams,
+    wanted: NDArray[np.bool_] | None = None,
 ) -> _Pairs | None:
-    """Every A event's pairs, chunk by chunk so memory stays bounded."""
-    chunks = [
-        pairs
-        for start in range(0, a_idx.size, params.chunk_events)
-        if (
-            pairs := _chunk_pairs(
-                log, keys, a_idx[start : start + params.chunk_events], b_idx, params.window_s
-            )
-        )
-        is not None
-    ]
+    """Every A event's pairs, chunk by chunk; with ``wanted``, only those of wanted pair keys.
+
+    Only the kept pairs of each chunk are held: with busy sensors most pairs are chance
+    coincidences, and holding all of them took 460 MB at 1.4M events.
+    """
+    chunks: list[_Pairs] = []
+    for start in range(0, a_idx.size, params.chunk_events):
+        pairs = _chunk_pairs(log, keys, a_idx[start : start + params.chunk_events], b_idx, params.window_s)
+        if pairs is not None and wanted is not None:
+            pairs = pairs.take(np.flatnonzero(wanted[pairs.key]))
+        if pairs is not None and pairs.key.size:
+            chunks.append(pairs)
     if not chunks:
         return None
     return _Pairs(
@@ -204,19 +210,33 @@ def _all_pairs(
     )
 
 
-def _plausible(pairs: _Pairs, n_keys: int, counts: _Counts, params: CoOccurrenceParams) -> _Pairs:
-    """The pairs whose keys pass the cheap tests (support, confidence, lift), before any sort.
+def _support(
+    log: EventLog, keys: _Keys, a_idx: NDArray[np.int64], b_idx: NDArray[np.int64], params: CoOccurrenceParams
+) -> NDArray[np.int64]:
+    """Per pair key (dense): how many A events a B of that key followed; pairs not kept."""
+    n_cells = keys.n_keys * keys.n_keys
+    support = np.zeros(n_cells, dtype=np.int64)
+    for start in range(0, a_idx.size, params.chunk_events):
+        pairs = _chunk_pairs(log, keys, a_idx[start : start + params.chunk_events], b_idx, params.window_s)
+        if pairs is not None:
+            support += np.bincount(pairs.key, minlength=n_cells)
+    return support
 
-    Most pairs are chance coincidences: every pair key is counted in one pass.
+
+def _plausible(
+    support_all: NDArray[np.int64], n_keys: int, counts: _Counts, params: CoOccurrenceParams
+) -> NDArray[np.bool_]:
+    """Per pair key: whether it passes the cheap tests (support, confidence, lift).
+
+    Most pairs are chance coincidences: every pair key is counted in one pass first.
     """
-    support_all = np.bincount(pairs.key, minlength=n_keys * n_keys)
     cand = np.flatnonzero(support_all >= params.min_support)
     conf = support_all[cand] / counts.trigger[cand // n_keys]
     chance = counts.chance(cand % n_keys, params.window_s)
     passing = cand[(conf >= params.min_day_confidence) & (conf >= params.min_lift * chance)]
     wanted = np.zeros(n_keys * n_keys, dtype=bool)
     wanted[passing] = True
-    return pairs.take(np.flatnonzero(wanted[pairs.key]))
+    return wanted
 
 
 def detect_co_occurrence(
@@ -240,10 +260,6 @@ def detect_co_occurrence(
     b_idx = np.flatnonzero(b_mask)
     if a_idx.size == 0 or b_idx.size == 0:
         return []
-    pairs = _all_pairs(log, keys, a_idx, b_idx, params)
-    if pairs is None:
-        return []
-
     n_keys = keys.n_keys
     counts = _Counts(
         trigger=np.bincount(keys.key[a_idx], minlength=n_keys),
@@ -252,10 +268,15 @@ def detect_co_occurrence(
         # Assistant off), or B's chance looks too small.
         span_s=max(log.span_s(), params.window_s),
     )
+    wanted = None
     if n_keys * n_keys <= _DENSE_PAIR_CELLS:
-        pairs = _plausible(pairs, n_keys, counts, params)
-        if pairs.key.size == 0:
+        # Two passes over the pairs: count every pair key, then keep the plausible ones.
+        wanted = _plausible(_support(log, keys, a_idx, b_idx, params), n_keys, counts, params)
+        if not wanted.any():
             return []
+    pairs = _all_pairs(log, keys, a_idx, b_idx, params, wanted)
+    if pairs is None:
+        return []
     dark = None if sun is None else dark_mask(log.local_day, log.local_minute, sun)
     return _patterns(log, keys, pairs, counts, params, a_idx, dark)
 

@@ -72,17 +72,24 @@ def compact(columns: Columns) -> Columns:
 
     A numeric sensor's readings, timestamps and free text are never a pattern's state
     (``routine_state_mask``) and are most of a recorder's rows; they go. ``unavailable``
-    and ``unknown`` stay: after one, the next change is a restart's, not the household's.
-    The name tables keep only what the kept rows use.
+    and ``unknown`` stay where the entity has a state that can be a pattern's (after one,
+    the next change is a restart's, not the household's); an entity with none (a power
+    sensor) goes whole. The name tables keep only what the kept rows use.
     """
     if not len(columns):
         return empty_columns()
     ignored = np.fromiter(
         (s in IGNORED_STATES for s in columns.states), dtype=bool, count=len(columns.states)
     )
-    keep_state = routine_state_mask(columns.states) | ignored
-    keep = keep_state[columns.state]
+    routine = routine_state_mask(columns.states)
+    usable = np.bincount(columns.entity[routine[columns.state]], minlength=len(columns.entity_ids)) > 0
+    keep = (routine | ignored)[columns.state] & usable[columns.entity]
     return _subset(columns, keep)
+
+
+def readings_only(read: Columns, kept: Columns) -> set[str]:
+    """The entities of ``read`` that ``compact`` left out whole (their states are readings)."""
+    return {read.entity_ids[int(e)] for e in np.unique(read.entity)} - set(kept.entity_ids)
 
 
 def _subset(columns: Columns, keep: NDArray[np.bool_]) -> Columns:
@@ -181,12 +188,15 @@ class Index:
     spans: list[Span] = field(default_factory=list)
     # Which entities the spans hold (the include/exclude options they were read with).
     selection: dict[str, Any] = field(default_factory=dict)
+    # Entities whose every state was a reading when last read (not asked for between checks).
+    readings_only: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The file's content."""
         return {
             "version": FORMAT_VERSION,
             "selection": self.selection,
+            "readings_only": sorted(self.readings_only),
             "spans": [s.to_json() for s in sorted(self.spans, key=lambda s: s.start)],
         }
 
@@ -246,13 +256,14 @@ class HistoryFiles:
                 data = {}
             spans = [Span.from_json(s) for s in data.get("spans", [])]
             selection = dict(data.get("selection", {}))
+            readings = [str(e) for e in data.get("readings_only", [])]
         except (OSError, ValueError, TypeError, KeyError, AttributeError) as err:
             LOGGER.warning("The compact history's index %s is unreadable (%s); starting afresh", path, err)
-            spans, selection = [], {}
+            spans, selection, readings = [], {}, []
         kept = [s for s in spans if s.file is None or (self.directory / s.file).is_file()]
         if len(kept) < len(spans):
             LOGGER.warning("%d stored days of history are missing their files", len(spans) - len(kept))
-        self.index = Index(spans=kept, selection=selection)
+        self.index = Index(spans=kept, selection=selection, readings_only=readings)
         self._remove_unlisted()
         return self.index
 
@@ -404,8 +415,12 @@ class HistoryFiles:
         source: str = "recorder",
         origin_known: bool = True,
         missing: Iterable[str] = (),
+        readings: Iterable[str] | None = None,
     ) -> Span:
-        """Store one read of ``[start, end)`` (already compacted), replacing what covered it."""
+        """Store one read of ``[start, end)`` (already compacted), replacing what covered it.
+
+        ``readings``: the entities now known to report readings only (see ``Index``).
+        """
         if not self.loaded:
             self.load()
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -424,20 +439,29 @@ class HistoryFiles:
             path = self.directory / name
 
             def write(f: Any) -> None:
-                np.savez_compressed(
-                    f,
-                    entity_ids=np.asarray(columns.entity_ids, dtype=np.str_),
-                    states=np.asarray(columns.states, dtype=np.str_),
-                    entity=columns.entity.astype(np.int32, copy=False),
-                    state=columns.state.astype(np.int32, copy=False),
-                    ts=columns.ts.astype(np.float64, copy=False),
-                    origin=columns.origin.astype(np.int8, copy=False),
-                )
+                # What np.savez_compressed writes (np.load reads it), at zlib's fastest level:
+                # a third of the time of its default for a tenth more bytes.
+                arrays = {
+                    "entity_ids": np.asarray(columns.entity_ids, dtype=np.str_),
+                    "states": np.asarray(columns.states, dtype=np.str_),
+                    "entity": columns.entity.astype(np.int32, copy=False),
+                    "state": columns.state.astype(np.int32, copy=False),
+                    "ts": columns.ts.astype(np.float64, copy=False),
+                    "origin": columns.origin.astype(np.int8, copy=False),
+                }
+                with zipfile.ZipFile(
+                    f, mode="w", compression=zipfile.ZIP_DEFLATED, compresslevel=1
+                ) as archive:
+                    for name, array in arrays.items():
+                        with archive.open(f"{name}.npy", mode="w", force_zip64=True) as member:
+                            np.save(member, array, allow_pickle=False)
 
             _write_atomic(path, write)
             span = replace(span, file=name, bytes=path.stat().st_size)
         replaced = [s for s in self.index.spans if s.start >= start and s.end <= end]
         self.index.spans = [s for s in self.index.spans if s not in replaced] + [span]
+        if readings is not None:
+            self.index.readings_only = sorted(readings)
         self._write_index()
         for old in replaced:
             if old.file and old.file != span.file:
