@@ -1,4 +1,7 @@
-"""A simulated home's changes as the recorder reader hands them on, and the home's sun times.
+"""A simulated home's changes as the job's read hands them on, and the home's sun times.
+
+As the compact history keeps them (``history_files.compact``): no numeric readings,
+timestamps or free text; the hours with any row are those of every row.
 
 Shared by the scored tests (``tests/test_scored.py``) and the suggestion score
 (``simulator/score.py``): the detectors run on the simulator's changes without a hass.
@@ -11,6 +14,7 @@ from datetime import datetime, timedelta, tzinfo
 import numpy as np
 
 from custom_components.ai_automation.engine.event_log import Origin
+from custom_components.ai_automation.engine.history_files import Columns, compact
 from custom_components.ai_automation.engine.local_time import local_day_of
 from custom_components.ai_automation.engine.sun_relative import SunTimes
 from custom_components.ai_automation.fetched_history import FetchedHistory
@@ -45,13 +49,23 @@ def fetched_history(
         first_ts = max(first_ts, purged_before.timestamp())
     changes = [c for c in household.changes if first_ts <= c.ts < end.timestamp()]
     ts = np.array([c.ts for c in changes], dtype=np.float64)
+    kept = compact(
+        Columns(
+            entity_ids=tuple(entity_ids),
+            states=tuple(states),
+            entity=np.array([e_idx[c.entity_id] for c in changes], dtype=np.int32),
+            state=np.array([s_idx[c.state] for c in changes], dtype=np.int32),
+            ts=ts,
+            origin=np.array([ORIGINS[c.origin] for c in changes], dtype=np.int8),
+        )
+    )
     return FetchedHistory(
-        entity_ids=tuple(entity_ids),
-        states=tuple(states),
-        entity=np.array([e_idx[c.entity_id] for c in changes], dtype=np.int32),
-        state=np.array([s_idx[c.state] for c in changes], dtype=np.int32),
-        ts=ts,
-        origin=np.array([ORIGINS[c.origin] for c in changes], dtype=np.int8),
+        entity_ids=kept.entity_ids,
+        states=kept.states,
+        entity=kept.entity,
+        state=kept.state,
+        ts=kept.ts,
+        origin=kept.origin,
         source="simulator",
         origin_known=True,
         # Every simulated entity is analysed, so the hours with rows are those of its rows.
