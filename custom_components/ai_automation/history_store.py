@@ -40,7 +40,7 @@ from .const import (
 from .engine.history_files import Columns, HistoryFiles, Window, compact, readings_only
 from .engine.local_time import local_day_of
 from .fetched_history import SOURCE_RECORDER, FetchCancelled, FetchedHistory, read_session
-from .recorder_reader import async_fetch_history, reader_support
+from .recorder_reader import async_fetch_history, cyclic_gc_paused, reader_support
 
 HISTORY_KEY = f"{DOMAIN}_history"
 # Kept for the longest lookback a job can ask for.
@@ -154,7 +154,10 @@ class HistoryStore:
                 (dt_util.as_local(end) - timedelta(days=RETENTION_DAYS) + timedelta(hours=12)).date()
             )
             await self._run(self.files.drop_before, keep_from.timestamp())
-            days_read, rows_read, last = await self._async_fill(keep_from, end, oldest, wanted, should_stop)
+            with cyclic_gc_paused():
+                days_read, rows_read, last = await self._async_fill(
+                    keep_from, end, oldest, wanted, should_stop
+                )
             if await self._run(self.files.keep_within, MAX_HISTORY_BYTES):
                 LOGGER.warning(
                     "The compact history reached %d MB: its oldest days were dropped",

@@ -58,6 +58,7 @@ __all__ = [
     "FetchedHistory",
     "ReaderSupport",
     "async_fetch_history",
+    "cyclic_gc_paused",
     "fetch_history",
     "reader_support",
 ]
@@ -128,12 +129,14 @@ _SUPPORT: weakref.WeakKeyDictionary[Any, ReaderSupport] = weakref.WeakKeyDiction
 
 
 @contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
+def cyclic_gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while millions of row tuples come and go.
 
     They are freed by reference counting either way; but each batch of allocations
     would trigger full collections over all of Home Assistant's objects, which hold the
-    GIL for 150-250 ms and so stall the event loop (measured by scripts/bench).
+    GIL for 150-250 ms and so stall the event loop (measured by scripts/bench). Nested
+    pauses end with the outermost (the compact history holds one over all the days it
+    reads).
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -217,7 +220,7 @@ def _states_query(
 
 def _fetch_raw(hass: HomeAssistant, read: HistoryRead) -> FetchedHistory:
     columns = HistoryColumns()
-    with read_session(hass) as session, _cyclic_gc_paused():
+    with read_session(hass) as session, cyclic_gc_paused():
         mapped = _map_entities(session, columns, read.wanted)
         if mapped is None:
             return columns.result(SOURCE_RECORDER, recorded_hours(session, read))
