@@ -36,9 +36,18 @@ ORIGINS = {
 
 
 def fetched_history(
-    household: Household, start: datetime, end: datetime, keep_days: int | None = None
+    household: Household,
+    start: datetime,
+    end: datetime,
+    keep_days: int | None = None,
+    *,
+    compacted: bool = True,
 ) -> FetchedHistory:
-    """The changes in ``[start, end)`` (after the purge of ``keep_days``, if given), as read."""
+    """The changes in ``[start, end)`` (after the purge of ``keep_days``, if given), as read.
+
+    ``compacted`` False: every row, as the recorder has it (what the detectors would get
+    if the compact history kept everything).
+    """
     entity_ids = sorted({c.entity_id for c in household.changes})
     states = sorted({c.state for c in household.changes})
     e_idx = {e: i for i, e in enumerate(entity_ids)}
@@ -49,16 +58,15 @@ def fetched_history(
         first_ts = max(first_ts, purged_before.timestamp())
     changes = [c for c in household.changes if first_ts <= c.ts < end.timestamp()]
     ts = np.array([c.ts for c in changes], dtype=np.float64)
-    kept = compact(
-        Columns(
-            entity_ids=tuple(entity_ids),
-            states=tuple(states),
-            entity=np.array([e_idx[c.entity_id] for c in changes], dtype=np.int32),
-            state=np.array([s_idx[c.state] for c in changes], dtype=np.int32),
-            ts=ts,
-            origin=np.array([ORIGINS[c.origin] for c in changes], dtype=np.int8),
-        )
+    read = Columns(
+        entity_ids=tuple(entity_ids),
+        states=tuple(states),
+        entity=np.array([e_idx[c.entity_id] for c in changes], dtype=np.int32),
+        state=np.array([s_idx[c.state] for c in changes], dtype=np.int32),
+        ts=ts,
+        origin=np.array([ORIGINS[c.origin] for c in changes], dtype=np.int8),
     )
+    kept = compact(read) if compacted else read
     return FetchedHistory(
         entity_ids=kept.entity_ids,
         states=kept.states,

@@ -25,6 +25,7 @@ def test_the_options_of_the_benchmark_and_of_the_repeat_run() -> None:
     """Defaults as documented; --repeat takes a run count."""
     args = _parser().parse_args([])
     assert (args.sizes, args.runs, args.repeat, args.skip_hass) == ([60_000, 1_000_000], 3, None, False)
+    assert _parser().parse_args(["--large"]).large is True
     args = _parser().parse_args(["--repeat", "100", "--trace-memory", "--sizes", "10000"])
     assert (args.repeat, args.trace_memory, args.sizes) == (100, True, [10_000])
     with pytest.raises(SystemExit):

@@ -27,6 +27,8 @@ from simulator.large import N_FOLLOWER, LargeHome, large_home
 from simulator.recorder_db import seed_database
 
 SIZES = (60_000, 1_000_000)
+# --large: the homes of the compact history's memory targets (10M seeds in about 4 minutes).
+LARGE_SIZES = (1_000_000, 3_000_000, 10_000_000)
 # The seeded home has the window's 30 days and the day before: yesterday's job (the first
 # run, on an empty compact history) reads 30 days, today's (the nightly run) the one new.
 DAYS = 31
@@ -58,6 +60,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     add = parser.add_argument
     add("--sizes", type=_parse_sizes, default=list(SIZES), help="comma-separated row counts (60000,1000000)")
+    add(
+        "--large",
+        action="store_true",
+        help=f"instead: {','.join(str(s) for s in LARGE_SIZES)} rows, one pass each, no real hass",
+    )
     add("--skip-hass", action="store_true", help="skip the loop-lag run in a real hass")
     add("--runs", type=int, default=3, help="timed passes per size (best and median)")
     add("--profile", action="store_true", help="cProfile fetch and detect once per size")
@@ -323,6 +330,8 @@ def _run_benchmark(args: argparse.Namespace, work_dir: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark (or, with ``--repeat``, the memory measurement)."""
     args = _parser().parse_args(argv)
+    if args.large:
+        args.sizes, args.runs, args.skip_hass = list(LARGE_SIZES), 1, True
     if args.repeat is not None and args.repeat < 1:
         _parser().error("--repeat takes a number of runs, 1 or more")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

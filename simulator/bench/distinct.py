@@ -50,7 +50,9 @@ def measure_distinct(distinct: int, events: int = 100_000, seed: int = 1) -> Dis
         state = f"message {value}" if value % 2 else (start + timedelta(seconds=value)).isoformat()
         home.changes.append(Change(f"sensor.text_{i % 7}", state, float(ts), SYSTEM))
     home.changes.sort(key=lambda c: (c.ts, c.entity_id))
-    fetched = fetched_history(home, start, END)
+    # Every row: the compact history would drop these values; the detectors must not
+    # depend on that.
+    fetched = fetched_history(home, start, END, compacted=False)
     sun = home_sun_times(TZ, start, END)
     tracemalloc.start()
     t0 = time.perf_counter()
