@@ -37,7 +37,7 @@ from .const import (
     LOGGER,
     MAX_LOOKBACK_DAYS,
 )
-from .engine.history_files import Columns, HistoryFiles, Window, compact, readings_only
+from .engine.history_files import HistoryFiles, Window, compact, readings_only
 from .engine.local_time import local_day_of
 from .fetched_history import SOURCE_RECORDER, FetchCancelled, FetchedHistory, read_session
 from .recorder_reader import async_fetch_history, cyclic_gc_paused, reader_support
@@ -239,16 +239,8 @@ class HistoryStore:
                 fetched = await async_fetch_history(
                     self.hass, day_start, day_end, _without(wanted, skip), should_stop
                 )
-                read = Columns(
-                    fetched.entity_ids,
-                    fetched.states,
-                    fetched.entity,
-                    fetched.state,
-                    fetched.ts,
-                    fetched.origin,
-                )
-                kept = compact(read)
-                found = readings_only(read, kept)
+                kept = compact(fetched)
+                found = readings_only(fetched, kept)
                 await self._run(
                     partial(
                         self.files.add,

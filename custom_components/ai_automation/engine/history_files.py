@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .event_log import IGNORED_STATES
+from .event_log import IGNORED_STATES, StateChanges
 from .time_of_day import routine_state_mask
 
 LOGGER = logging.getLogger(__name__)
@@ -44,20 +44,8 @@ _SPAN_PREFIX = "span-"
 HOUR_S = 3_600
 
 
-@dataclass(frozen=True, slots=True)
-class Columns:
-    """State changes as parallel columns (time-ordered) with their own name tables."""
-
-    entity_ids: tuple[str, ...]
-    states: tuple[str, ...]
-    entity: NDArray[np.int32]
-    state: NDArray[np.int32]
-    ts: NDArray[np.float64]
-    origin: NDArray[np.int8]
-
-    def __len__(self) -> int:
-        """Return the number of state changes."""
-        return int(self.ts.shape[0])
+# State changes as parallel columns (time-ordered) with their own name tables.
+Columns = StateChanges
 
 
 def empty_columns() -> Columns:
