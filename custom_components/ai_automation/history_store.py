@@ -75,7 +75,6 @@ class HistoryStatus:
     complete_on: date | None  # the first day a job's window is all in the history (None: it is)
     days_read: int  # days read from the recorder by this run
     rows_read: int  # of those, the changes kept
-    rows: int  # changes in the window
     size_bytes: int
 
     @property
@@ -173,7 +172,7 @@ class HistoryStore:
                 days_read, rows_read, last = days_read + more_days, rows_read + more_rows, more_last or last
                 stored = await self._run(self.files.window, start.timestamp(), end.timestamp(), wanted)
             fetched = _fetched(stored, last)
-            status = await self._run(self._status, window, stored, days_read, rows_read)
+            status = await self._run(self._status, window, days_read, rows_read)
             return fetched, status
 
     async def _async_recorder_caught_up(self) -> None:
@@ -259,9 +258,7 @@ class HistoryStore:
                 last = fetched
         return days_read, rows_read, last
 
-    def _status(
-        self, window: tuple[datetime, datetime], stored: Window, days_read: int, rows_read: int
-    ) -> HistoryStatus:
+    def _status(self, window: tuple[datetime, datetime], days_read: int, rows_read: int) -> HistoryStatus:
         """How far the compact history reaches (in the executor: it reads the index's hours)."""
         tz = dt_util.get_default_time_zone()
         start, end = window
@@ -284,7 +281,6 @@ class HistoryStore:
             complete_on=complete_on,
             days_read=days_read,
             rows_read=rows_read,
-            rows=len(stored.columns),
             size_bytes=self.files.size_bytes(),
         )
 

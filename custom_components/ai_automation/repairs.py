@@ -47,7 +47,7 @@ def async_report_origin(hass: HomeAssistant, fetched: FetchedHistory) -> None:
 @callback
 def async_report_history(hass: HomeAssistant, status: HistoryStatus) -> None:
     """Say how many days there are while the compact history fills; clear it once full."""
-    if not status.filling or status.complete_on is None:
+    if status.complete_on is None:
         ir.async_delete_issue(hass, DOMAIN, ISSUE_HISTORY_FILLING)
         return
     ir.async_create_issue(

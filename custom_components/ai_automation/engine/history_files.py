@@ -3,10 +3,10 @@
 One directory per config entry holds an index (``index.json``) and one file per stored
 span (usually a local day: ``span-<start>-<end>.npz``). A span is what one read of the
 recorder covered, reduced to what the detectors read (``compact``): its own entity and
-state names, and columns of entity, state, UTC time and origin, plus the UTC hours in
-which the recorder had any row at all (so a day Home Assistant was off stays uncovered).
-A span the recorder had nothing for is kept in the index only (no file): that range is
-known empty and not asked again.
+state names, and columns of entity, state, UTC time and origin. The index keeps, per
+span, the UTC hours in which the recorder had any row at all (so a day Home Assistant
+was off stays uncovered); a span with no change kept has no file, only its entry: that
+range is known and not asked again.
 
 Every write is atomic (a temporary file, fsynced, then renamed over the old one), and a
 span's file is written before the index names it: a kill at any moment leaves the last
@@ -299,23 +299,20 @@ class HistoryFiles:
         and one span, not twice the result.
         """
         spans = [s for s in self.spans() if s.end > start and s.start < end]
-        parts: list[Columns] = []
-        read: list[Span] = []
-        for span in spans:
-            columns = self._read_span(span)
-            if columns is None:
-                continue
-            parts.append(columns)
-            read.append(span)
-        total = sum(len(c) for c in parts)
+        total = sum(s.rows for s in spans)  # what the index says; a damaged span has fewer
         entity = np.empty(total, np.int32)
         state = np.empty(total, np.int32)
         ts = np.empty(total, np.float64)
         origin = np.empty(total, np.int8)
         entity_index: dict[str, int] = {}
         state_index: dict[str, int] = {}
+        read: list[Span] = []
         at = 0
-        for columns in parts:
+        for span in spans:
+            columns = self._read_span(span)
+            if columns is None:
+                continue
+            read.append(span)
             keep = (columns.ts >= start) & (columns.ts < end)
             if keep_entity is not None and columns.entity_ids:
                 wanted = np.fromiter((keep_entity(e) for e in columns.entity_ids), dtype=bool)
