@@ -24,6 +24,7 @@ from .co_occurrence_window import (
     trigger_histograms,
 )
 from .event_log import EventLog, Origin
+from .local_time import SLICE_EVENTS
 from .sun_relative import SunTimes
 from .time_of_day import routine_state_mask
 
@@ -43,7 +44,7 @@ class CoOccurrenceParams:
     min_day_confidence: float = 0.1
     min_coverage: float = 0.5  # P(A preceded | B): A explains most of B's changes
     min_lift: float = 5.0  # confidence over B's chance of happening in any such window
-    chunk_events: int = 50_000  # A events per chunk (memory: their pairs)
+    chunk_events: int = 16_384  # A events per chunk (memory: their pairs, a few MB)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +90,14 @@ class _Pairs:
 
 
 @dataclass(frozen=True, slots=True)
+class _Followers:
+    """The events that may be a B: their numbers in the log and their times."""
+
+    idx: NDArray[np.int64]
+    ts: NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
 class _Keys:
     """A key per event: the rank of its (entity, usable state) among those that occur.
 
@@ -96,7 +105,7 @@ class _Keys:
     and 70 entities would otherwise count over 1.75 million keys that never occur.
     """
 
-    key: NDArray[np.int64]  # 0 for an event whose state is not usable (never A or B)
+    key: NDArray[np.int32]  # 0 for an event whose state is not usable (never A or B)
     usable: NDArray[np.bool_]  # per event: its state can be a pattern's
     usable_states: NDArray[np.int64]  # compact state -> index in log.states
     present: NDArray[np.int64]  # key -> entity * n_states + compact state
@@ -136,26 +145,43 @@ def _keys(log: EventLog) -> _Keys:
     n_states = max(int(usable_states.size), 1)
     # Only real changes: a device back from ``unavailable`` after a restart is no onset.
     usable = usable_state[log.state] & log.real_mask()
-    raw = log.entity.astype(np.int64) * n_states + np.where(usable, compact[log.state], 0)
-    key = np.zeros(len(log), dtype=np.int64)
+    n = len(log)
+    slices = [slice(lo, lo + SLICE_EVENTS) for lo in range(0, n, SLICE_EVENTS)]
+
+    def raw(part: slice) -> NDArray[np.int64]:
+        """The usable events' ``entity * n_states + compact state``, a slice at a time."""
+        mask = usable[part]
+        found: NDArray[np.int64] = (
+            log.entity[part][mask].astype(np.int64) * n_states + compact[log.state[part][mask]]
+        )
+        return found
+
+    key = np.zeros(n, dtype=np.int32)
     n_raw = max(len(log.entity_ids), 1) * n_states
-    if n_raw <= 2 * len(log):
+    if n_raw <= 2 * n:
         # Few possible keys: rank them with a table as long as the log, no sort.
         seen = np.zeros(n_raw, dtype=bool)
-        seen[raw[usable]] = True
+        for part in slices:
+            seen[raw(part)] = True
         present = np.flatnonzero(seen)
-        key[usable] = (np.cumsum(seen) - 1)[raw[usable]]
+        rank = (np.cumsum(seen) - 1).astype(np.int32)
+        for part in slices:
+            key[part][usable[part]] = rank[raw(part)]
     else:
-        present, inverse = np.unique(raw[usable], return_inverse=True)
-        key[usable] = inverse
+        present = np.unique(
+            np.concatenate([np.unique(raw(part)) for part in slices] or [np.empty(0, np.int64)])
+        )
+        for part in slices:
+            key[part][usable[part]] = np.searchsorted(present, raw(part))
     return _Keys(key=key, usable=usable, usable_states=usable_states, present=present, n_states=n_states)
 
 
 def _chunk_pairs(
-    log: EventLog, keys: _Keys, a: NDArray[np.int64], b_idx: NDArray[np.int64], window_s: float
+    log: EventLog, keys: _Keys, a: NDArray[np.int32], followers: _Followers, window_s: float
 ) -> _Pairs | None:
     """The pairs of the A events ``a``: followers within the window, first of each key."""
-    ts, b_ts, n_keys = log.ts, log.ts[b_idx], keys.n_keys
+    ts, n_keys = log.ts, keys.n_keys
+    b_idx, b_ts = followers.idx, followers.ts
     lo = np.searchsorted(b_ts, ts[a], side="right")
     hi = np.searchsorted(b_ts, ts[a] + window_s, side="right")
     counts = hi - lo
@@ -173,19 +199,19 @@ def _chunk_pairs(
     # One hit per (A event, follower key): the earliest follower. Pairs come grouped
     # by A event and in time order, so a stable sort (timsort: adaptive to those
     # runs) keeps the earliest first, and is much cheaper than unique()'s full sort.
-    combined = a_ev * n_keys + keys.key[b]
+    combined = a_ev.astype(np.int64) * n_keys + keys.key[b]
     order = np.argsort(combined, kind="stable")
     ranked = combined[order]
     first = order[np.concatenate(([True], ranked[1:] != ranked[:-1]))]
     a_ev, b = a_ev[first], b[first]
-    return _Pairs(keys.key[a_ev] * n_keys + keys.key[b], ts[b] - ts[a_ev], b)
+    return _Pairs(keys.key[a_ev].astype(np.int64) * n_keys + keys.key[b], ts[b] - ts[a_ev], b)
 
 
 def _all_pairs(
     log: EventLog,
     keys: _Keys,
-    a_idx: NDArray[np.int64],
-    b_idx: NDArray[np.int64],
+    a_idx: NDArray[np.int32],
+    followers: _Followers,
     params: CoOccurrenceParams,
     wanted: NDArray[np.bool_] | None = None,
 ) -> _Pairs | None:
@@ -196,7 +222,9 @@ def _all_pairs(
     """
     chunks: list[_Pairs] = []
     for start in range(0, a_idx.size, params.chunk_events):
-        pairs = _chunk_pairs(log, keys, a_idx[start : start + params.chunk_events], b_idx, params.window_s)
+        pairs = _chunk_pairs(
+            log, keys, a_idx[start : start + params.chunk_events], followers, params.window_s
+        )
         if pairs is not None and wanted is not None:
             pairs = pairs.take(np.flatnonzero(wanted[pairs.key]))
         if pairs is not None and pairs.key.size:
@@ -211,13 +239,15 @@ def _all_pairs(
 
 
 def _support(
-    log: EventLog, keys: _Keys, a_idx: NDArray[np.int64], b_idx: NDArray[np.int64], params: CoOccurrenceParams
+    log: EventLog, keys: _Keys, a_idx: NDArray[np.int32], followers: _Followers, params: CoOccurrenceParams
 ) -> NDArray[np.int64]:
     """Per pair key (dense): how many A events a B of that key followed; pairs not kept."""
     n_cells = keys.n_keys * keys.n_keys
     support = np.zeros(n_cells, dtype=np.int64)
     for start in range(0, a_idx.size, params.chunk_events):
-        pairs = _chunk_pairs(log, keys, a_idx[start : start + params.chunk_events], b_idx, params.window_s)
+        pairs = _chunk_pairs(
+            log, keys, a_idx[start : start + params.chunk_events], followers, params.window_s
+        )
         if pairs is not None:
             support += np.bincount(pairs.key, minlength=n_cells)
     return support
@@ -253,11 +283,13 @@ def detect_co_occurrence(
     if len(log) == 0:
         return []
     keys = _keys(log)
-    a_idx = np.flatnonzero(keys.usable)
+    # Event numbers as int32 (a log is far shorter than 2**31): A is most of the log.
+    a_idx = np.flatnonzero(keys.usable).astype(np.int32)
     b_mask = keys.usable.copy()
     if follower_entities is not None:
         b_mask &= follower_entities[log.entity]
     b_idx = np.flatnonzero(b_mask)
+    followers = _Followers(b_idx, log.ts[b_idx])
     if a_idx.size == 0 or b_idx.size == 0:
         return []
     n_keys = keys.n_keys
@@ -271,10 +303,10 @@ def detect_co_occurrence(
     wanted = None
     if n_keys * n_keys <= _DENSE_PAIR_CELLS:
         # Two passes over the pairs: count every pair key, then keep the plausible ones.
-        wanted = _plausible(_support(log, keys, a_idx, b_idx, params), n_keys, counts, params)
+        wanted = _plausible(_support(log, keys, a_idx, followers, params), n_keys, counts, params)
         if not wanted.any():
             return []
-    pairs = _all_pairs(log, keys, a_idx, b_idx, params, wanted)
+    pairs = _all_pairs(log, keys, a_idx, followers, params, wanted)
     if pairs is None:
         return []
     dark = None if sun is None else dark_mask(log.local_day, log.local_minute, sun)
@@ -287,7 +319,7 @@ def _patterns(
     pairs: _Pairs,
     counts: _Counts,
     params: CoOccurrenceParams,
-    a_idx: NDArray[np.int64],
+    a_idx: NDArray[np.int32],
     dark: NDArray[np.bool_] | None,
 ) -> list[CoOccurrencePattern]:
     """The pairs of keys that pass every test, as patterns, strongest first.

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from .local_time import MINUTES_PER_DAY
+from .local_time import MINUTES_PER_DAY, SLICE_EVENTS
 from .sun_relative import SunTimes
 
 BIN_MIN = 30
@@ -71,7 +71,7 @@ def upper_rate(hits: int, trials: int) -> float:
 
 
 def trigger_histograms(
-    key: NDArray[np.int64], local_minute: NDArray[np.int16], wanted: NDArray[np.int64]
+    key: NDArray[np.int32] | NDArray[np.int64], local_minute: NDArray[np.int16], wanted: NDArray[np.int64]
 ) -> dict[int, NDArray[np.int64]]:
     """Per wanted trigger key: its events per half hour of the day (``key``/``local_minute``: A events)."""
     sel = np.isin(key, wanted)
@@ -95,12 +95,14 @@ def dark_mask(
 
     False on days without a sunrise or sunset (polar day and night) or outside the table.
     """
-    days = day.astype(np.int64)
-    minutes = minute.astype(np.float64)
-    with np.errstate(invalid="ignore"):
-        dark: NDArray[np.bool_] = (minutes >= sun.minutes("sunset", days)) | (
-            minutes < sun.minutes("sunrise", days)
-        )
+    dark = np.empty(int(day.shape[0]), dtype=bool)
+    for lo in range(0, dark.size, SLICE_EVENTS):  # a slice at a time: float64 work arrays
+        days = day[lo : lo + SLICE_EVENTS].astype(np.int64)
+        minutes = minute[lo : lo + SLICE_EVENTS].astype(np.float64)
+        with np.errstate(invalid="ignore"):
+            dark[lo : lo + SLICE_EVENTS] = (minutes >= sun.minutes("sunset", days)) | (
+                minutes < sun.minutes("sunrise", days)
+            )
     return dark
 
 

@@ -8,6 +8,8 @@ from enum import IntEnum
 import numpy as np
 from numpy.typing import NDArray
 
+from .local_time import SLICE_EVENTS
+
 
 class Origin(IntEnum):
     """Who caused a state change."""
@@ -40,15 +42,26 @@ def real_changes(
     if n == 0:
         return np.zeros(0, dtype=bool)
     ignored = np.fromiter((s in IGNORED_STATES for s in states), dtype=bool, count=len(states))
-    order = np.argsort(entity, kind="stable")  # per entity, still in time order
-    ent, st = entity[order], state[order]
-    has_prev = np.zeros(n, dtype=bool)
-    has_prev[1:] = ent[1:] == ent[:-1]
-    prev = np.zeros(n, dtype=st.dtype)
-    prev[1:] = st[:-1]
-    real = ~ignored[st] & ~(has_prev & ignored[prev])
     out = np.empty(n, dtype=bool)
-    out[order] = real
+    # A slice at a time (its sort's int64 order is 8 bytes an event), the state each
+    # entity ended the slices before in carried over: -1 for none yet.
+    last = np.full(int(entity.max()) + 1, -1, dtype=np.int64)
+    for lo in range(0, n, SLICE_EVENTS):
+        ent, st = entity[lo : lo + SLICE_EVENTS], state[lo : lo + SLICE_EVENTS]
+        order = np.argsort(ent, kind="stable")  # per entity, still in time order
+        ent, st = ent[order], st[order]
+        prev = np.empty(ent.size, dtype=np.int64)
+        prev[1:] = st[:-1]
+        first = np.ones(ent.size, dtype=bool)
+        first[1:] = ent[1:] != ent[:-1]
+        prev[first] = last[ent[first]]
+        has_prev = prev >= 0
+        real = ~ignored[st]
+        real[has_prev] &= ~ignored[prev[has_prev]]
+        out[lo + order] = real
+        ends = np.ones(ent.size, dtype=bool)
+        ends[:-1] = first[1:]
+        last[ent[ends]] = st[ends]
     return out
 
 

@@ -16,6 +16,8 @@ SECONDS_PER_DAY = 86_400
 MINUTES_PER_DAY = 1_440
 # Zone offsets never change twice within this step; hourly sampling finds every change.
 _PROBE_STEP_S = 3_600
+# Events per slice of per-event work done a slice at a time (a few MB of temporaries each).
+SLICE_EVENTS = 1 << 16
 
 
 def _offset_s(tz: tzinfo, ts: float) -> int:
@@ -57,13 +59,23 @@ def local_fields(
     """Return ``(minute_of_day, local_day, weekday)`` for UTC timestamps ``ts``.
 
     ``local_day`` counts days since 1970-01-01 in local time; weekday 0 is Monday.
+    Computed a slice at a time: the int64 working arrays of a whole 90-day window
+    would take several times the 7 bytes per event the answer needs.
     """
-    idx = np.searchsorted(change_ts, ts, side="right") - 1
-    np.clip(idx, 0, len(offset_s) - 1, out=idx)
-    local = np.floor(ts).astype(np.int64) + offset_s[idx]
-    day = np.floor_divide(local, SECONDS_PER_DAY)
-    minute = np.floor_divide(local - day * SECONDS_PER_DAY, 60)
-    return minute.astype(np.int16), day.astype(np.int32), weekday_of(day).astype(np.int8)
+    n = int(ts.shape[0])
+    minute = np.empty(n, dtype=np.int16)
+    day = np.empty(n, dtype=np.int32)
+    weekday = np.empty(n, dtype=np.int8)
+    for lo in range(0, n, SLICE_EVENTS):
+        part = slice(lo, min(lo + SLICE_EVENTS, n))
+        idx = np.searchsorted(change_ts, ts[part], side="right") - 1
+        np.clip(idx, 0, len(offset_s) - 1, out=idx)
+        local = np.floor(ts[part]).astype(np.int64) + offset_s[idx]
+        days = np.floor_divide(local, SECONDS_PER_DAY)
+        minute[part] = np.floor_divide(local - days * SECONDS_PER_DAY, 60)
+        day[part] = days
+        weekday[part] = weekday_of(days)
+    return minute, day, weekday
 
 
 def weekday_of(day: NDArray[np.int64]) -> NDArray[np.int64]:

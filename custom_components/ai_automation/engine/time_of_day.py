@@ -145,6 +145,8 @@ _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}|^\d{1,2}:\d{2}(:\d{2})?$")
 # States people choose are short words (on, playing, not_home, a zone's or an option's
 # name); a user-agent or a notification's text is free text.
 MAX_STATE_CHARS = 40
+# Events per batch of entities the detector works through (a few MB of temporaries each).
+BATCH_EVENTS = 1 << 16
 
 
 def routine_state_mask(states: tuple[str, ...]) -> NDArray[np.bool_]:
@@ -249,29 +251,63 @@ def detect_time_of_day(
         return []
     # Real changes only: states restored after a restart are at the restart's time.
     keep = routine_state_mask(log.states)[log.state] & log.real_mask()
-    n_states = max(len(log.states), 1)
-    key = log.entity.astype(np.int64)[keep] * n_states + log.state[keep]
-    minute = log.local_minute.astype(np.int64)[keep]
-    day = log.local_day.astype(np.int64)[keep]
-    origin = log.origin[keep]
+    window = _window(log, params, sun, given_or_read(log, presence))
+    patterns: list[TimeOfDayPattern] = []
+    # Entity by entity, a batch of entities with about ``BATCH_EVENTS`` events at a time:
+    # each (entity, state) is a routine or not on its own, and the per-event work of a
+    # whole window at once would take several times the log.
+    for lo, hi in entity_batches(log.entity, keep, len(log.entity_ids), BATCH_EVENTS):
+        batch = keep & (log.entity >= lo) & (log.entity < hi)
+        patterns.extend(_detect_events(log, np.flatnonzero(batch), window, params, sun))
+    patterns.sort(key=lambda p: (-p.confidence, -p.occurrences, p.entity_id, p.minute))
+    return patterns
 
+
+def entity_batches(
+    entity: NDArray[np.int32], keep: NDArray[np.bool_], n_entities: int, batch_events: int
+) -> list[tuple[int, int]]:
+    """Ranges ``[lo, hi)`` of entity numbers with about ``batch_events`` kept events each.
+
+    An entity with more than that is a batch of its own.
+    """
+    per_entity = np.zeros(n_entities, dtype=np.int64)
+    for lo in range(0, int(entity.shape[0]), batch_events):
+        part = slice(lo, lo + batch_events)
+        per_entity += np.bincount(entity[part][keep[part]], minlength=n_entities)
+    batches: list[tuple[int, int]] = []
+    lo, total = 0, 0
+    for e, count in enumerate(per_entity.tolist()):
+        if total and total + count > batch_events:
+            batches.append((lo, e))
+            lo, total = e, 0
+        total += count
+    if total:
+        batches.append((lo, n_entities))
+    return batches
+
+
+def _detect_events(
+    log: EventLog, idx: NDArray[np.int64], window: _Window, params: TimeOfDayParams, sun: SunTimes | None
+) -> list[TimeOfDayPattern]:
+    """The routines of the (entity, state) groups of the log's events ``idx``."""
+    n_states = max(len(log.states), 1)
+    key = log.entity[idx].astype(np.int64) * n_states + log.state[idx]
     order = np.argsort(key, kind="stable")
-    key, minute, day, origin = key[order], minute[order], day[order], origin[order]
+    idx, key = idx[order], key[order]
     # Only (entity, state) groups with enough events can be a routine: a text sensor's
     # thousands of one-off values are dropped before any per-group work.
     group_keys, starts, counts = np.unique(key, return_index=True, return_counts=True)
     big = counts >= params.min_occurrences
     if not big.all():
         events_kept = np.repeat(big, counts)
-        key, minute, day, origin = (
-            key[events_kept],
-            minute[events_kept],
-            day[events_kept],
-            origin[events_kept],
-        )
+        idx, key = idx[events_kept], key[events_kept]
         group_keys, starts, counts = np.unique(key, return_index=True, return_counts=True)
+    if idx.size == 0:
+        return []
+    minute = log.local_minute[idx].astype(np.int64)
+    day = log.local_day[idx].astype(np.int64)
+    origin = log.origin[idx]
     group = np.repeat(np.arange(group_keys.size), counts)
-    window = _window(log, params, sun, given_or_read(log, presence))
 
     # Which groups have a peak at all, on each axis, for every group at once: most
     # (entity, state) pairs have none, and then cost nothing more.
@@ -297,7 +333,6 @@ def detect_time_of_day(
         ]
         found = prefer_tighter(found) if sun is not None else found
         patterns.extend(_current(found))
-    patterns.sort(key=lambda p: (-p.confidence, -p.occurrences, p.entity_id, p.minute))
     return patterns
 
 
