@@ -64,7 +64,9 @@ def test_slices_chunks_and_batches_change_nothing_found(monkeypatch: pytest.Monk
         monkeypatch.setattr(module, "SLICE_EVENTS", 997)
     monkeypatch.setattr(time_of_day_module, "BATCH_EVENTS", 1_500)
     default = co_occurrence.CoOccurrenceParams()
-    monkeypatch.setattr(co_occurrence, "CoOccurrenceParams", lambda: replace(default, chunk_events=613))
+    monkeypatch.setattr(
+        co_occurrence, "CoOccurrenceParams", lambda: replace(default, chunk_events=613, chunk_pairs=211)
+    )
     assert _found(fetched, start, end, sun) == whole
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from .event_log import EventLog
+from .event_log import EventLog, events_where
 from .local_time import MINUTES_PER_DAY, weekday_of
 from .presence import Presence
 from .sun_relative import SunTimes
@@ -98,15 +98,26 @@ def backtest_many(
     if not patterns:
         return {}
     n_states = max(len(log.states), 1)
-    key = log.entity.astype(np.int64) * n_states + log.state
     wanted = {
         index: log.entity_ids.index(p.entity_id) * n_states + log.states.index(p.to_state)
         for index, p in patterns.items()
     }
-    # Only the patterns' own events, sorted by key: one pass over the log, a small sort.
-    mine = np.flatnonzero(np.isin(key, list(wanted.values())) & log.real_mask())
-    order = mine[np.argsort(key[mine], kind="stable")]
-    sorted_key = key[order]
+    # Only the patterns' own events, sorted by key: one pass over the log (a slice at a
+    # time), a small sort.
+    table = np.zeros(max(len(log.entity_ids), 1) * n_states, dtype=bool)
+    table[list(wanted.values())] = True
+    real = log.real_mask()
+
+    def theirs(part: slice) -> NDArray[np.bool_]:
+        found: NDArray[np.bool_] = (
+            table[log.entity[part].astype(np.int64) * n_states + log.state[part]] & real[part]
+        )
+        return found
+
+    mine = events_where(len(log), theirs)
+    key = log.entity[mine].astype(np.int64) * n_states + log.state[mine]
+    by_key = np.argsort(key, kind="stable")
+    order, sorted_key = mine[by_key], key[by_key]
     stamp = log.local_day[order].astype(np.int64) * MINUTES_PER_DAY + log.local_minute[order]
     results: dict[int, Backtest] = {}
     for index, pattern in patterns.items():

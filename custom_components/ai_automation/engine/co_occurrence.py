@@ -10,6 +10,7 @@ inflate the support.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,7 +24,7 @@ from .co_occurrence_window import (
     hit_histogram,
     trigger_histograms,
 )
-from .event_log import EventLog, Origin
+from .event_log import EventLog, Origin, events_where
 from .local_time import SLICE_EVENTS
 from .sun_relative import SunTimes
 from .time_of_day import routine_state_mask
@@ -44,7 +45,8 @@ class CoOccurrenceParams:
     min_day_confidence: float = 0.1
     min_coverage: float = 0.5  # P(A preceded | B): A explains most of B's changes
     min_lift: float = 5.0  # confidence over B's chance of happening in any such window
-    chunk_events: int = 16_384  # A events per chunk (memory: their pairs, a few MB)
+    chunk_events: int = 16_384  # A events per chunk at most (memory: their pairs, a few MB)
+    chunk_pairs: int = 65_536  # pairs per chunk, about (one A event's are never split)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,21 +178,59 @@ def _keys(log: EventLog) -> _Keys:
     return _Keys(key=key, usable=usable, usable_states=usable_states, present=present, n_states=n_states)
 
 
+def _key_counts(keys: _Keys, events: NDArray[np.bool_]) -> NDArray[np.int64]:
+    """Per key: how many of the events in ``events`` have it (a slice at a time)."""
+    found = np.zeros(keys.n_keys, dtype=np.int64)
+    for lo in range(0, events.size, SLICE_EVENTS):
+        part = slice(lo, lo + SLICE_EVENTS)
+        found += np.bincount(keys.key[part][events[part]], minlength=keys.n_keys)
+    return found
+
+
+def _events_of(keys: _Keys, events: NDArray[np.bool_], wanted: NDArray[np.bool_]) -> NDArray[np.int32]:
+    """The events in ``events`` whose key is ``wanted``, as int32 event numbers (a log is
+    far shorter than 2**31, and A is most of it), a slice at a time."""
+    return events_where(events.size, lambda part: events[part] & wanted[keys.key[part]]).astype(np.int32)
+
+
+def _chunks(
+    log: EventLog, a_idx: NDArray[np.int32], followers: _Followers, params: CoOccurrenceParams
+) -> Iterator[tuple[NDArray[np.int32], NDArray[np.int64], NDArray[np.int64]]]:
+    """The A events in chunks, with where each one's followers start and end in ``followers``.
+
+    At most ``chunk_events`` A events a chunk, and about ``chunk_pairs`` pairs: a home
+    whose sensors fire every few seconds has dozens of followers in every A's window.
+    """
+    for start in range(0, a_idx.size, params.chunk_events):
+        a = a_idx[start : start + params.chunk_events]
+        a_ts = log.ts[a]
+        lo = np.searchsorted(followers.ts, a_ts, side="right")
+        hi = np.searchsorted(followers.ts, a_ts + params.window_s, side="right")
+        total = np.cumsum(hi - lo)
+        cuts = np.searchsorted(
+            total, np.arange(params.chunk_pairs, int(total[-1]), params.chunk_pairs), "right"
+        )
+        bounds = np.unique(np.concatenate(([0], cuts, [a.size])))
+        for b0, b1 in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            yield a[b0:b1], lo[b0:b1], hi[b0:b1]
+
+
 def _chunk_pairs(
-    log: EventLog, keys: _Keys, a: NDArray[np.int32], followers: _Followers, window_s: float
+    log: EventLog,
+    keys: _Keys,
+    chunk: tuple[NDArray[np.int32], NDArray[np.int64], NDArray[np.int64]],
+    followers: _Followers,
 ) -> _Pairs | None:
-    """The pairs of the A events ``a``: followers within the window, first of each key."""
+    """The pairs of a chunk's A events: followers within the window, first of each key."""
     ts, n_keys = log.ts, keys.n_keys
-    b_idx, b_ts = followers.idx, followers.ts
-    lo = np.searchsorted(b_ts, ts[a], side="right")
-    hi = np.searchsorted(b_ts, ts[a] + window_s, side="right")
+    a, lo, hi = chunk
     counts = hi - lo
     total = int(counts.sum())
     if total == 0:
         return None
     which_a = np.repeat(np.arange(a.size), counts)
     offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-    b = b_idx[lo[which_a] + offsets]
+    b = followers.idx[lo[which_a] + offsets]
     a_ev = a[which_a]
     other = log.entity[b] != log.entity[a_ev]
     a_ev, b = a_ev[other], b[other]
@@ -221,10 +261,8 @@ def _all_pairs(
     coincidences, and holding all of them took 460 MB at 1.4M events.
     """
     chunks: list[_Pairs] = []
-    for start in range(0, a_idx.size, params.chunk_events):
-        pairs = _chunk_pairs(
-            log, keys, a_idx[start : start + params.chunk_events], followers, params.window_s
-        )
+    for chunk in _chunks(log, a_idx, followers, params):
+        pairs = _chunk_pairs(log, keys, chunk, followers)
         if pairs is not None and wanted is not None:
             pairs = pairs.take(np.flatnonzero(wanted[pairs.key]))
         if pairs is not None and pairs.key.size:
@@ -244,10 +282,8 @@ def _support(
     """Per pair key (dense): how many A events a B of that key followed; pairs not kept."""
     n_cells = keys.n_keys * keys.n_keys
     support = np.zeros(n_cells, dtype=np.int64)
-    for start in range(0, a_idx.size, params.chunk_events):
-        pairs = _chunk_pairs(
-            log, keys, a_idx[start : start + params.chunk_events], followers, params.window_s
-        )
+    for chunk in _chunks(log, a_idx, followers, params):
+        pairs = _chunk_pairs(log, keys, chunk, followers)
         if pairs is not None:
             support += np.bincount(pairs.key, minlength=n_cells)
     return support
@@ -283,23 +319,26 @@ def detect_co_occurrence(
     if len(log) == 0:
         return []
     keys = _keys(log)
-    # Event numbers as int32 (a log is far shorter than 2**31): A is most of the log.
-    a_idx = np.flatnonzero(keys.usable).astype(np.int32)
-    b_mask = keys.usable.copy()
-    if follower_entities is not None:
-        b_mask &= follower_entities[log.entity]
-    b_idx = np.flatnonzero(b_mask)
-    followers = _Followers(b_idx, log.ts[b_idx])
-    if a_idx.size == 0 or b_idx.size == 0:
-        return []
     n_keys = keys.n_keys
+    may_follow = keys.usable if follower_entities is None else keys.usable & follower_entities[log.entity]
     counts = _Counts(
-        trigger=np.bincount(keys.key[a_idx], minlength=n_keys),
-        follower=np.bincount(keys.key[b_idx], minlength=n_keys),
+        trigger=_key_counts(keys, keys.usable),
+        follower=_key_counts(keys, may_follow),
         # The time B could have happened in: not the days without history inside (Home
         # Assistant off), or B's chance looks too small.
         span_s=max(log.span_s(), params.window_s),
     )
+    # No pair can pass with an A of fewer events than the support needed, or a B so busy
+    # that it is in most windows anyway (P(B | A) is at most 1: its lift at most 1/chance).
+    # Their pairs would be most of the work in a home of busy sensors: not made at all.
+    can_lead = counts.trigger >= params.min_support
+    can_follow = counts.chance(np.arange(n_keys), params.window_s) * params.min_lift <= 1.0
+    a_idx = _events_of(keys, keys.usable, can_lead)
+    b_idx = np.flatnonzero(may_follow & can_follow[keys.key])
+    del may_follow
+    if a_idx.size == 0 or b_idx.size == 0:
+        return []
+    followers = _Followers(b_idx, log.ts[b_idx])
     wanted = None
     if n_keys * n_keys <= _DENSE_PAIR_CELLS:
         # Two passes over the pairs: count every pair key, then keep the plausible ones.
@@ -310,7 +349,7 @@ def detect_co_occurrence(
     if pairs is None:
         return []
     dark = None if sun is None else dark_mask(log.local_day, log.local_minute, sun)
-    return _patterns(log, keys, pairs, counts, params, a_idx, dark)
+    return _patterns(log, keys, pairs, counts, params, dark)
 
 
 def _patterns(
@@ -319,7 +358,6 @@ def _patterns(
     pairs: _Pairs,
     counts: _Counts,
     params: CoOccurrenceParams,
-    a_idx: NDArray[np.int32],
     dark: NDArray[np.bool_] | None,
 ) -> list[CoOccurrencePattern]:
     """The pairs of keys that pass every test, as patterns, strongest first.
@@ -346,9 +384,15 @@ def _patterns(
         & (coverage >= params.min_coverage)
         & (lift >= params.min_lift)
     )
-    # A events per half hour, for the pairs that may follow in part of the day only.
-    per_half_hour = trigger_histograms(keys.key[a_idx], log.local_minute[a_idx], np.unique(ka[strong]))
-    dark_triggers = None if dark is None else np.bincount(keys.key[a_idx[dark[a_idx]]], minlength=n_keys)
+    # A events per half hour, for the pairs that may follow in part of the day only: the
+    # A events of those pairs' triggers.
+    leads = np.zeros(n_keys, dtype=bool)
+    leads[ka[strong]] = True
+    a_strong = _events_of(keys, keys.usable, leads)
+    per_half_hour = trigger_histograms(keys.key[a_strong], log.local_minute[a_strong], np.unique(ka[strong]))
+    dark_triggers = (
+        None if dark is None else np.bincount(keys.key[a_strong[dark[a_strong]]], minlength=n_keys)
+    )
 
     found: list[CoOccurrencePattern] = []
     for g in strong:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -63,6 +64,15 @@ def real_changes(
         ends[:-1] = first[1:]
         last[ent[ends]] = st[ends]
     return out
+
+
+def events_where(n: int, holds: Callable[[slice], NDArray[np.bool_]]) -> NDArray[np.int64]:
+    """The numbers of the events ``0 .. n - 1`` for which ``holds`` (given a slice of them,
+    it answers per event), found a slice at a time: the masks of a whole log never exist."""
+    parts: list[NDArray[np.int64]] = [np.empty(0, dtype=np.int64)]
+    for lo in range(0, n, SLICE_EVENTS):
+        parts.append(np.flatnonzero(holds(slice(lo, min(lo + SLICE_EVENTS, n)))) + lo)
+    return np.concatenate(parts)
 
 
 @dataclass(frozen=True, slots=True)

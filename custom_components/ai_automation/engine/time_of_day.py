@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .day_sets import WEEKDAY_NAMES, DaySet, eligible_per_weekday, fit_day_set
-from .event_log import IGNORED_STATES, EventLog, Origin
+from .event_log import IGNORED_STATES, EventLog, Origin, events_where
 from .local_time import MINUTES_PER_DAY
 from .minute_histogram import (
     PeakTest,
@@ -257,8 +257,13 @@ def detect_time_of_day(
     # each (entity, state) is a routine or not on its own, and the per-event work of a
     # whole window at once would take several times the log.
     for lo, hi in entity_batches(log.entity, keep, len(log.entity_ids), BATCH_EVENTS):
-        batch = keep & (log.entity >= lo) & (log.entity < hi)
-        patterns.extend(_detect_events(log, np.flatnonzero(batch), window, params, sun))
+
+        def in_batch(part: slice, lo: int = lo, hi: int = hi) -> NDArray[np.bool_]:
+            entity = log.entity[part]
+            found: NDArray[np.bool_] = keep[part] & (entity >= lo) & (entity < hi)
+            return found
+
+        patterns.extend(_detect_events(log, events_where(len(log), in_batch), window, params, sun))
     patterns.sort(key=lambda p: (-p.confidence, -p.occurrences, p.entity_id, p.minute))
     return patterns
 
