@@ -190,7 +190,10 @@ def _key_counts(keys: _Keys, events: NDArray[np.bool_]) -> NDArray[np.int64]:
 def _events_of(keys: _Keys, events: NDArray[np.bool_], wanted: NDArray[np.bool_]) -> NDArray[np.int32]:
     """The events in ``events`` whose key is ``wanted``, as int32 event numbers (a log is
     far shorter than 2**31, and A is most of it), a slice at a time."""
-    return events_where(events.size, lambda part: events[part] & wanted[keys.key[part]]).astype(np.int32)
+    found: NDArray[np.int32] = events_where(
+        events.size, lambda part: events[part] & wanted[keys.key[part]], np.int32
+    )
+    return found
 
 
 def _chunks(

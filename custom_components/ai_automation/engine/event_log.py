@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -66,13 +67,20 @@ def real_changes(
     return out
 
 
-def events_where(n: int, holds: Callable[[slice], NDArray[np.bool_]]) -> NDArray[np.int64]:
+def events_where(
+    n: int, holds: Callable[[slice], NDArray[np.bool_]], dtype: type[np.int32] | type[np.int64] = np.int64
+) -> NDArray[Any]:
     """The numbers of the events ``0 .. n - 1`` for which ``holds`` (given a slice of them,
-    it answers per event), found a slice at a time: the masks of a whole log never exist."""
-    parts: list[NDArray[np.int64]] = [np.empty(0, dtype=np.int64)]
-    for lo in range(0, n, SLICE_EVENTS):
-        parts.append(np.flatnonzero(holds(slice(lo, min(lo + SLICE_EVENTS, n)))) + lo)
-    return np.concatenate(parts)
+    it answers per event), found a slice at a time: the work arrays of a whole log never
+    exist, only its mask (a byte an event) and the answer, as ``dtype``."""
+    masks = [holds(slice(lo, min(lo + SLICE_EVENTS, n))) for lo in range(0, n, SLICE_EVENTS)]
+    found = np.empty(sum(int(np.count_nonzero(m)) for m in masks), dtype=dtype)
+    at = 0
+    for i, mask in enumerate(masks):
+        picked = np.flatnonzero(mask)
+        found[at : at + picked.size] = picked + i * SLICE_EVENTS
+        at += picked.size
+    return found
 
 
 @dataclass(frozen=True, slots=True)
