@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -107,7 +108,7 @@ class _Keys:
     and 70 entities would otherwise count over 1.75 million keys that never occur.
     """
 
-    key: NDArray[np.int32]  # 0 for an event whose state is not usable (never A or B)
+    key: NDArray[np.signedinteger[Any]]  # 0 for an event whose state is not usable (never A or B)
     usable: NDArray[np.bool_]  # per event: its state can be a pattern's
     usable_states: NDArray[np.int64]  # compact state -> index in log.states
     present: NDArray[np.int64]  # key -> entity * n_states + compact state
@@ -158,7 +159,6 @@ def _keys(log: EventLog) -> _Keys:
         )
         return found
 
-    key = np.zeros(n, dtype=np.int32)
     n_raw = max(len(log.entity_ids), 1) * n_states
     if n_raw <= 2 * n:
         # Few possible keys: rank them with a table as long as the log, no sort.
@@ -166,15 +166,23 @@ def _keys(log: EventLog) -> _Keys:
         for part in slices:
             seen[raw(part)] = True
         present = np.flatnonzero(seen)
-        rank = (np.cumsum(seen) - 1).astype(np.int32)
-        for part in slices:
-            key[part][usable[part]] = rank[raw(part)]
+        table = np.cumsum(seen) - 1
+
+        def rank(found: NDArray[np.int64]) -> NDArray[np.int64]:
+            ranked: NDArray[np.int64] = table[found]
+            return ranked
     else:
         present = np.unique(
             np.concatenate([np.unique(raw(part)) for part in slices] or [np.empty(0, np.int64)])
         )
-        for part in slices:
-            key[part][usable[part]] = np.searchsorted(present, raw(part))
+
+        def rank(found: NDArray[np.int64]) -> NDArray[np.int64]:
+            return np.searchsorted(present, found)
+
+    # Two bytes an event where the keys fit (a home has hundreds), else four.
+    key: NDArray[np.signedinteger[Any]] = np.zeros(n, dtype=np.int16 if present.size < 2**15 else np.int32)
+    for part in slices:
+        key[part][usable[part]] = rank(raw(part))
     return _Keys(key=key, usable=usable, usable_states=usable_states, present=present, n_states=n_states)
 
 
@@ -197,15 +205,20 @@ def _events_of(keys: _Keys, events: NDArray[np.bool_], wanted: NDArray[np.bool_]
 
 
 def _chunks(
-    log: EventLog, a_idx: NDArray[np.int32], followers: _Followers, params: CoOccurrenceParams
+    log: EventLog, keys: _Keys, can_lead: NDArray[np.bool_], followers: _Followers, params: CoOccurrenceParams
 ) -> Iterator[tuple[NDArray[np.int32], NDArray[np.int64], NDArray[np.int64]]]:
-    """The A events in chunks, with where each one's followers start and end in ``followers``.
+    """The A events (usable, of a key that can lead) in chunks, with where each one's
+    followers start and end in ``followers``.
 
-    At most ``chunk_events`` A events a chunk, and about ``chunk_pairs`` pairs: a home
-    whose sensors fire every few seconds has dozens of followers in every A's window.
+    Found a ``chunk_events`` slice of the log at a time (A is most of the log: all of it
+    at once would be 4 bytes an event more), and cut at about ``chunk_pairs`` pairs: a
+    home whose sensors fire every few seconds has dozens of followers in every A's window.
     """
-    for start in range(0, a_idx.size, params.chunk_events):
-        a = a_idx[start : start + params.chunk_events]
+    for start in range(0, len(log), params.chunk_events):
+        part = slice(start, start + params.chunk_events)
+        a = (np.flatnonzero(keys.usable[part] & can_lead[keys.key[part]]) + start).astype(np.int32)
+        if a.size == 0:
+            continue
         a_ts = log.ts[a]
         lo = np.searchsorted(followers.ts, a_ts, side="right")
         hi = np.searchsorted(followers.ts, a_ts + params.window_s, side="right")
@@ -253,7 +266,7 @@ def _chunk_pairs(
 def _all_pairs(
     log: EventLog,
     keys: _Keys,
-    a_idx: NDArray[np.int32],
+    can_lead: NDArray[np.bool_],
     followers: _Followers,
     params: CoOccurrenceParams,
     wanted: NDArray[np.bool_] | None = None,
@@ -264,7 +277,7 @@ def _all_pairs(
     coincidences, and holding all of them took 460 MB at 1.4M events.
     """
     chunks: list[_Pairs] = []
-    for chunk in _chunks(log, a_idx, followers, params):
+    for chunk in _chunks(log, keys, can_lead, followers, params):
         pairs = _chunk_pairs(log, keys, chunk, followers)
         if pairs is not None and wanted is not None:
             pairs = pairs.take(np.flatnonzero(wanted[pairs.key]))
@@ -280,12 +293,12 @@ def _all_pairs(
 
 
 def _support(
-    log: EventLog, keys: _Keys, a_idx: NDArray[np.int32], followers: _Followers, params: CoOccurrenceParams
+    log: EventLog, keys: _Keys, can_lead: NDArray[np.bool_], followers: _Followers, params: CoOccurrenceParams
 ) -> NDArray[np.int64]:
     """Per pair key (dense): how many A events a B of that key followed; pairs not kept."""
     n_cells = keys.n_keys * keys.n_keys
     support = np.zeros(n_cells, dtype=np.int64)
-    for chunk in _chunks(log, a_idx, followers, params):
+    for chunk in _chunks(log, keys, can_lead, followers, params):
         pairs = _chunk_pairs(log, keys, chunk, followers)
         if pairs is not None:
             support += np.bincount(pairs.key, minlength=n_cells)
@@ -336,19 +349,18 @@ def detect_co_occurrence(
     # Their pairs would be most of the work in a home of busy sensors: not made at all.
     can_lead = counts.trigger >= params.min_support
     can_follow = counts.chance(np.arange(n_keys), params.window_s) * params.min_lift <= 1.0
-    a_idx = _events_of(keys, keys.usable, can_lead)
     b_idx = np.flatnonzero(may_follow & can_follow[keys.key])
     del may_follow
-    if a_idx.size == 0 or b_idx.size == 0:
+    if not can_lead.any() or b_idx.size == 0:
         return []
     followers = _Followers(b_idx, log.ts[b_idx])
     wanted = None
     if n_keys * n_keys <= _DENSE_PAIR_CELLS:
         # Two passes over the pairs: count every pair key, then keep the plausible ones.
-        wanted = _plausible(_support(log, keys, a_idx, followers, params), n_keys, counts, params)
+        wanted = _plausible(_support(log, keys, can_lead, followers, params), n_keys, counts, params)
         if not wanted.any():
             return []
-    pairs = _all_pairs(log, keys, a_idx, followers, params, wanted)
+    pairs = _all_pairs(log, keys, can_lead, followers, params, wanted)
     if pairs is None:
         return []
     dark = None if sun is None else dark_mask(log.local_day, log.local_minute, sun)

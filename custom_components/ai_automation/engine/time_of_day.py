@@ -250,7 +250,11 @@ def detect_time_of_day(
     if len(log) == 0:
         return []
     # Real changes only: states restored after a restart are at the restart's time.
-    keep = routine_state_mask(log.states)[log.state] & log.real_mask()
+    routine, real = routine_state_mask(log.states), log.real_mask()
+    keep = np.empty(len(log), dtype=bool)
+    for lo in range(0, len(log), BATCH_EVENTS):
+        part = slice(lo, lo + BATCH_EVENTS)
+        keep[part] = routine[log.state[part]] & real[part]
     window = _window(log, params, sun, given_or_read(log, presence))
     patterns: list[TimeOfDayPattern] = []
     # Entity by entity, a batch of entities with about ``BATCH_EVENTS`` events at a time:
