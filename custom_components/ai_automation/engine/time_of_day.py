@@ -295,22 +295,43 @@ def entity_batches(
     return batches
 
 
+def _stable_order(key: NDArray[np.int64]) -> NDArray[np.int64]:
+    """``argsort(key, kind="stable")``; as a radix sort of 16-bit keys where the batch's
+    span of keys fits (a batch of entities has a few hundred): several times faster."""
+    if key.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    low = int(key.min())
+    if int(key.max()) - low < 2**16:
+        order: NDArray[np.int64] = np.argsort((key - low).astype(np.uint16), kind="stable")
+        return order
+    return np.argsort(key, kind="stable")
+
+
+def _runs(key: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """The runs of equal values of a sorted ``key``: (value, start, length) of each."""
+    starts = (
+        np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1]))) if key.size else np.zeros(0, np.int64)
+    )
+    counts = np.diff(np.append(starts, key.size))
+    return key[starts], starts, counts
+
+
 def _detect_events(
     log: EventLog, idx: NDArray[np.int64], window: _Window, params: TimeOfDayParams, sun: SunTimes | None
 ) -> list[TimeOfDayPattern]:
     """The routines of the (entity, state) groups of the log's events ``idx``."""
     n_states = max(len(log.states), 1)
     key = log.entity[idx].astype(np.int64) * n_states + log.state[idx]
-    order = np.argsort(key, kind="stable")
+    order = _stable_order(key)
     idx, key = idx[order], key[order]
     # Only (entity, state) groups with enough events can be a routine: a text sensor's
     # thousands of one-off values are dropped before any per-group work.
-    group_keys, starts, counts = np.unique(key, return_index=True, return_counts=True)
+    group_keys, starts, counts = _runs(key)
     big = counts >= params.min_occurrences
     if not big.all():
         events_kept = np.repeat(big, counts)
         idx, key = idx[events_kept], key[events_kept]
-        group_keys, starts, counts = np.unique(key, return_index=True, return_counts=True)
+        group_keys, starts, counts = _runs(key)
     if idx.size == 0:
         return []
     minute = log.local_minute[idx].astype(np.int64)
