@@ -360,6 +360,12 @@ def detect_co_occurrence(
         wanted = _plausible(_support(log, keys, can_lead, followers, params), n_keys, counts, params)
         if not wanted.any():
             return []
+        # The second pass pairs only the A and B keys of plausible pairs (a pair's hits
+        # depend on its own two keys only): a small share of the first pass's work.
+        pairs_of = wanted.reshape(n_keys, n_keys)
+        can_lead &= pairs_of.any(axis=1)
+        kept = pairs_of.any(axis=0)[keys.key[followers.idx]]
+        followers = _Followers(followers.idx[kept], followers.ts[kept])
     pairs = _all_pairs(log, keys, can_lead, followers, params, wanted)
     if pairs is None:
         return []
