@@ -363,8 +363,9 @@ def detect_co_occurrence(
         # The second pass pairs only the A and B keys of plausible pairs (a pair's hits
         # depend on its own two keys only): a small share of the first pass's work.
         pairs_of = wanted.reshape(n_keys, n_keys)
-        can_lead &= pairs_of.any(axis=1)
-        kept = pairs_of.any(axis=0)[keys.key[followers.idx]]
+        can_lead &= np.any(pairs_of, axis=1)
+        can_be_b: NDArray[np.bool_] = np.any(pairs_of, axis=0)
+        kept = can_be_b[keys.key[followers.idx]]
         followers = _Followers(followers.idx[kept], followers.ts[kept])
     pairs = _all_pairs(log, keys, can_lead, followers, params, wanted)
     if pairs is None:
