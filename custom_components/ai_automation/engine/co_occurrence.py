@@ -364,7 +364,7 @@ def detect_co_occurrence(
         # depend on its own two keys only): a small share of the first pass's work.
         pairs_of = wanted.reshape(n_keys, n_keys)
         can_lead &= np.any(pairs_of, axis=1)
-        can_be_b: NDArray[np.bool_] = np.any(pairs_of, axis=0)
+        can_be_b = np.asarray(np.any(pairs_of, axis=0), dtype=bool)
         kept = can_be_b[keys.key[followers.idx]]
         followers = _Followers(followers.idx[kept], followers.ts[kept])
     pairs = _all_pairs(log, keys, can_lead, followers, params, wanted)
