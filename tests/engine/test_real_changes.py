@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from custom_components.ai_automation.engine import event_log
 from custom_components.ai_automation.engine.backtest import backtest_time_of_day
-from custom_components.ai_automation.engine.event_log import Origin, real_changes
+from custom_components.ai_automation.engine.event_log import Origin, real_changes, stable_order
 from custom_components.ai_automation.engine.time_of_day import detect_time_of_day
 
 from .builders import FOUR_WEEKS, Row, hm, make_log
@@ -54,3 +56,29 @@ def test_restored_states_do_not_match_a_backtest() -> None:
     (first,) = detect_time_of_day(make_log([r for r in rows if r[1] == "on"]))
     result = backtest_time_of_day(log, first)
     assert (result.would_have_fired, result.matched) == (len(FOUR_WEEKS), 0)
+
+
+def test_stable_order_is_a_stable_argsort_for_any_span_of_keys() -> None:
+    rng = np.random.default_rng(5)
+    for low, high in ((0, 7), (-40, 40), (1_000, 1_000 + 2**16 - 1), (0, 2**20), (-(2**40), 2**40)):
+        key = rng.integers(low, high, size=5_000, endpoint=True)
+        assert stable_order(key).tolist() == np.argsort(key, kind="stable").tolist()
+    assert stable_order(np.zeros(0, dtype=np.int64)).tolist() == []
+
+
+def test_events_where_finds_across_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(event_log, "SLICE_EVENTS", 7)
+    values = np.arange(100) % 9
+    found = event_log.events_where(values.size, lambda part: values[part] == 3, np.int32)
+    assert found.dtype == np.int32
+    assert found.tolist() == np.flatnonzero(values == 3).tolist()
+    assert event_log.events_where(0, lambda part: values[part] == 3).tolist() == []
+
+
+def test_real_changes_carry_the_previous_state_across_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(8)
+    entity = rng.integers(0, 5, size=400).astype(np.int32)
+    state = rng.integers(0, len(STATES), size=400).astype(np.int32)
+    whole = real_changes(entity, state, STATES).tolist()
+    monkeypatch.setattr(event_log, "SLICE_EVENTS", 13)
+    assert real_changes(entity, state, STATES).tolist() == whole

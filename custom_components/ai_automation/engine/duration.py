@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from .event_log import EventLog, Origin
+from .event_log import EventLog, Origin, stable_order
 from .time_of_day import routine_state_mask
 
 
@@ -82,7 +82,7 @@ def _episodes(
     real = log.real_mask()
     usable = routine_state_mask(log.states)[log.state]
     rows = np.flatnonzero(entities[log.entity])
-    order = rows[np.argsort(log.entity[rows], kind="stable")]  # per entity, in time order
+    order = rows[stable_order(log.entity[rows])]  # per entity, in time order
     # A row repeating the entity's state continues its episode (nothing changed).
     repeat = np.zeros(order.size, dtype=bool)
     repeat[1:] = (log.entity[order][1:] == log.entity[order][:-1]) & (

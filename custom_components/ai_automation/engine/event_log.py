@@ -31,6 +31,17 @@ class Origin(IntEnum):
 IGNORED_STATES = frozenset({"unavailable", "unknown", ""})
 
 
+def stable_order(key: NDArray[np.integer[Any]]) -> NDArray[np.int64]:
+    """``argsort(key, kind="stable")``; as numpy's radix sort of 16-bit keys where the span
+    of the keys fits (entities, or a batch's (entity, state) pairs): several times faster."""
+    if key.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    low = int(key.min())
+    if int(key.max()) - low < 2**16:
+        return np.argsort((key - low).astype(np.uint16), kind="stable")
+    return np.argsort(key, kind="stable")
+
+
 def real_changes(
     entity: NDArray[np.int32], state: NDArray[np.int32], states: tuple[str, ...]
 ) -> NDArray[np.bool_]:
@@ -50,7 +61,7 @@ def real_changes(
     last = np.full(int(entity.max()) + 1, -1, dtype=np.int64)
     for lo in range(0, n, SLICE_EVENTS):
         ent, st = entity[lo : lo + SLICE_EVENTS], state[lo : lo + SLICE_EVENTS]
-        order = np.argsort(ent, kind="stable")  # per entity, still in time order
+        order = stable_order(ent)  # per entity, still in time order
         ent, st = ent[order], st[order]
         prev = np.empty(ent.size, dtype=np.int64)
         prev[1:] = st[:-1]

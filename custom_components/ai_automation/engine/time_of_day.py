@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .day_sets import WEEKDAY_NAMES, DaySet, eligible_per_weekday, fit_day_set
-from .event_log import IGNORED_STATES, EventLog, Origin, events_where
+from .event_log import IGNORED_STATES, EventLog, Origin, events_where, stable_order
 from .local_time import MINUTES_PER_DAY
 from .minute_histogram import (
     PeakTest,
@@ -295,18 +295,6 @@ def entity_batches(
     return batches
 
 
-def _stable_order(key: NDArray[np.int64]) -> NDArray[np.int64]:
-    """``argsort(key, kind="stable")``; as a radix sort of 16-bit keys where the batch's
-    span of keys fits (a batch of entities has a few hundred): several times faster."""
-    if key.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    low = int(key.min())
-    if int(key.max()) - low < 2**16:
-        order: NDArray[np.int64] = np.argsort((key - low).astype(np.uint16), kind="stable")
-        return order
-    return np.argsort(key, kind="stable")
-
-
 def _runs(key: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
     """The runs of equal values of a sorted ``key``: (value, start, length) of each."""
     starts = (
@@ -322,7 +310,7 @@ def _detect_events(
     """The routines of the (entity, state) groups of the log's events ``idx``."""
     n_states = max(len(log.states), 1)
     key = log.entity[idx].astype(np.int64) * n_states + log.state[idx]
-    order = _stable_order(key)
+    order = stable_order(key)
     idx, key = idx[order], key[order]
     # Only (entity, state) groups with enough events can be a routine: a text sensor's
     # thousands of one-off values are dropped before any per-group work.
