@@ -11,7 +11,13 @@ import numpy as np
 import pytest
 
 from custom_components.ai_automation import detection
-from custom_components.ai_automation.engine import co_occurrence, co_occurrence_window, event_log, local_time
+from custom_components.ai_automation.engine import (
+    co_occurrence,
+    co_occurrence_window,
+    duration,
+    event_log,
+    local_time,
+)
 from custom_components.ai_automation.engine import time_of_day as time_of_day_module
 from custom_components.ai_automation.engine.history_files import Columns, compact
 from custom_components.ai_automation.engine.sun_relative import SunTimes
@@ -63,6 +69,7 @@ def test_slices_chunks_and_batches_change_nothing_found(monkeypatch: pytest.Monk
     for module in (local_time, event_log, co_occurrence_window, co_occurrence):
         monkeypatch.setattr(module, "SLICE_EVENTS", 997)
     monkeypatch.setattr(time_of_day_module, "BATCH_EVENTS", 1_500)
+    monkeypatch.setattr(duration, "BATCH_EVENTS", 1_500)
     default = co_occurrence.CoOccurrenceParams()
     monkeypatch.setattr(
         co_occurrence, "CoOccurrenceParams", lambda: replace(default, chunk_events=613, chunk_pairs=211)

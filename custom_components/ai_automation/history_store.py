@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
@@ -37,7 +38,7 @@ from .const import (
     LOGGER,
     MAX_LOOKBACK_DAYS,
 )
-from .engine.history_files import HistoryFiles, Window, compact, readings_only
+from .engine.history_files import HistoryFiles, Window, compact, empty_columns, readings_only
 from .engine.local_time import local_day_of
 from .fetched_history import SOURCE_RECORDER, FetchCancelled, FetchedHistory, read_session
 from .recorder_reader import async_fetch_history, cyclic_gc_paused, reader_support
@@ -169,7 +170,8 @@ class HistoryStore:
                 more_days, more_rows, more_last = await self._async_fill(
                     keep_from, end, oldest, wanted, should_stop
                 )
-                days_read, rows_read, last = days_read + more_days, rows_read + more_rows, more_last or last
+                days_read, rows_read = days_read + more_days, rows_read + more_rows
+                last = more_last if more_last is not None else last
                 stored = await self._run(self.files.window, start.timestamp(), end.timestamp(), wanted)
             fetched = _fetched(stored, last)
             status = await self._run(self._status, window, days_read, rows_read)
@@ -255,7 +257,10 @@ class HistoryStore:
                 )
                 days_read += 1
                 rows_read += len(kept)
-                last = fetched
+                # How the last read went (its source and what the fast reader lacked),
+                # without its rows: the window is read from the files.
+                last = replace(fetched, **_no_rows())
+                del fetched, kept
         return days_read, rows_read, last
 
     def _status(self, window: tuple[datetime, datetime], days_read: int, rows_read: int) -> HistoryStatus:
@@ -304,6 +309,20 @@ class HistoryStore:
             "last": dt_util.utc_from_timestamp(spans[-1].end).isoformat() if spans else None,
             "sources": sorted({s.source for s in with_rows}),
         }
+
+
+def _no_rows() -> dict[str, Any]:
+    """The columns of a read with no rows."""
+    empty = empty_columns()
+    return {
+        "entity_ids": (),
+        "states": (),
+        "entity": empty.entity,
+        "state": empty.state,
+        "ts": empty.ts,
+        "origin": empty.origin,
+        "recorded_hours": np.empty(0, dtype=np.int64),
+    }
 
 
 def _without(wanted: Callable[[str], bool], skip: frozenset[str]) -> Callable[[str], bool]:

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .event_log import EventLog, Origin, stable_order
-from .time_of_day import routine_state_mask
+from .time_of_day import BATCH_EVENTS, entity_batches, routine_state_mask
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +141,19 @@ def detect_durations(
     entities = (
         follower_entities if follower_entities is not None else np.ones(len(log.entity_ids), dtype=bool)
     )
+    found: list[DurationPattern] = []
+    # A batch of entities at a time (an episode is one entity's): bounded work arrays.
+    number = np.arange(len(log.entity_ids))
+    for lo, hi in entity_batches(log.entity, entities[log.entity], len(log.entity_ids), BATCH_EVENTS):
+        found.extend(_durations_of(log, entities & (number >= lo) & (number < hi), params))
+    found.sort(key=lambda p: (-p.confidence, -p.occurrences, p.entity_id, p.from_state, p.to_state))
+    return found
+
+
+def _durations_of(
+    log: EventLog, entities: NDArray[np.bool_], params: DurationParams
+) -> list[DurationPattern]:
+    """The duration habits of the ``entities``, unsorted."""
     entity, from_state, to_state, seconds, ending = _episodes(log, entities)
     if entity.size == 0:
         return []
@@ -177,7 +190,6 @@ def detect_durations(
             continue
         pattern = _pattern(log, int(key), n_states, seconds, band_idx, ending, total, episode_key)
         found.append(pattern)
-    found.sort(key=lambda p: (-p.confidence, -p.occurrences, p.entity_id, p.from_state, p.to_state))
     return found
 
 

@@ -267,7 +267,14 @@ def detect_time_of_day(
             found: NDArray[np.bool_] = keep[part] & (entity >= lo) & (entity < hi)
             return found
 
-        patterns.extend(_detect_events(log, events_where(len(log), in_batch), window, params, sun))
+        idx = events_where(len(log), in_batch)
+        if hi - lo > 1 or idx.size <= BATCH_EVENTS:
+            patterns.extend(_detect_events(log, idx, window, params, sun))
+            continue
+        # One entity busier than a batch (a motion sensor): its states a batch at a time.
+        state = log.state[idx]
+        for s_lo, s_hi in count_ranges(np.bincount(state, minlength=len(log.states)), BATCH_EVENTS):
+            patterns.extend(_detect_events(log, idx[(state >= s_lo) & (state < s_hi)], window, params, sun))
     patterns.sort(key=lambda p: (-p.confidence, -p.occurrences, p.entity_id, p.minute))
     return patterns
 
@@ -283,16 +290,23 @@ def entity_batches(
     for lo in range(0, int(entity.shape[0]), batch_events):
         part = slice(lo, lo + batch_events)
         per_entity += np.bincount(entity[part][keep[part]], minlength=n_entities)
-    batches: list[tuple[int, int]] = []
+    return count_ranges(per_entity, batch_events)
+
+
+def count_ranges(counts: NDArray[np.int64], batch: int) -> list[tuple[int, int]]:
+    """Consecutive ranges ``[lo, hi)`` of ``counts``' indices holding about ``batch`` each
+    (one index with more is a range of its own); none where all counts are 0."""
+    ranges: list[tuple[int, int]] = []
     lo, total = 0, 0
-    for e, count in enumerate(per_entity.tolist()):
-        if total and total + count > batch_events:
-            batches.append((lo, e))
-            lo, total = e, 0
+    values: list[int] = [int(c) for c in counts]
+    for i, count in enumerate(values):
+        if total and total + count > batch:
+            ranges.append((lo, i))
+            lo, total = i, 0
         total += count
     if total:
-        batches.append((lo, n_entities))
-    return batches
+        ranges.append((lo, len(counts)))
+    return ranges
 
 
 def _runs(key: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
