@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
@@ -38,7 +37,7 @@ from .const import (
     LOGGER,
     MAX_LOOKBACK_DAYS,
 )
-from .engine.history_files import HistoryFiles, Window, compact, empty_columns, readings_only
+from .engine.history_files import HistoryFiles, Window, compact, readings_only
 from .engine.local_time import local_day_of
 from .fetched_history import SOURCE_RECORDER, FetchCancelled, FetchedHistory, read_session
 from .recorder_reader import async_fetch_history, cyclic_gc_paused, reader_support
@@ -214,10 +213,10 @@ class HistoryStore:
         oldest: float | None,
         wanted: Callable[[str], bool],
         should_stop: Callable[[], bool],
-    ) -> tuple[int, int, FetchedHistory | None]:
+    ) -> tuple[int, int, _LastRead | None]:
         """Read from the recorder, day by day, what the history lacks of ``[keep_from, end)``."""
         days_read = rows_read = 0
-        last: FetchedHistory | None = None
+        last: _LastRead | None = None
         gaps = self.files.gaps(keep_from.timestamp(), end.timestamp())
         for gap_start_ts, gap_end_ts in gaps:
             gap_start = dt_util.as_local(dt_util.utc_from_timestamp(gap_start_ts))
@@ -257,10 +256,8 @@ class HistoryStore:
                 )
                 days_read += 1
                 rows_read += len(kept)
-                # How the last read went (its source and what the fast reader lacked),
-                # without its rows: the window is read from the files.
-                last = replace(fetched, **_no_rows())
-                del fetched, kept
+                # How it was read, not its rows: the window is read from the files.
+                last = _LastRead(fetched.source, fetched.origin_known, fetched.missing)
         return days_read, rows_read, last
 
     def _status(self, window: tuple[datetime, datetime], days_read: int, rows_read: int) -> HistoryStatus:
@@ -311,20 +308,6 @@ class HistoryStore:
         }
 
 
-def _no_rows() -> dict[str, Any]:
-    """The columns of a read with no rows."""
-    empty = empty_columns()
-    return {
-        "entity_ids": (),
-        "states": (),
-        "entity": empty.entity,
-        "state": empty.state,
-        "ts": empty.ts,
-        "origin": empty.origin,
-        "recorded_hours": np.empty(0, dtype=np.int64),
-    }
-
-
 def _without(wanted: Callable[[str], bool], skip: frozenset[str]) -> Callable[[str], bool]:
     """``wanted`` but the entities in ``skip``."""
     if not skip:
@@ -332,7 +315,16 @@ def _without(wanted: Callable[[str], bool], skip: frozenset[str]) -> Callable[[s
     return lambda entity_id: wanted(entity_id) and entity_id not in skip
 
 
-def _fetched(stored: Window, last: FetchedHistory | None) -> FetchedHistory:
+@dataclass(frozen=True, slots=True)
+class _LastRead:
+    """How the last day read from the recorder was read."""
+
+    source: str
+    origin_known: bool
+    missing: tuple[str, ...]
+
+
+def _fetched(stored: Window, last: _LastRead | None) -> FetchedHistory:
     """The window as the reader's result, as the detectors take it."""
     columns = stored.columns
     origin_known = stored.origin_known and (last is None or last.origin_known)

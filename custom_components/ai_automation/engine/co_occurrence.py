@@ -25,7 +25,7 @@ from .co_occurrence_window import (
     hit_histogram,
     trigger_histograms,
 )
-from .event_log import EventLog, Origin, events_where
+from .event_log import EventLog, Origin, bincount_where, events_where
 from .local_time import SLICE_EVENTS
 from .sun_relative import SunTimes
 from .time_of_day import routine_state_mask
@@ -186,24 +186,6 @@ def _keys(log: EventLog) -> _Keys:
     return _Keys(key=key, usable=usable, usable_states=usable_states, present=present, n_states=n_states)
 
 
-def _key_counts(keys: _Keys, events: NDArray[np.bool_]) -> NDArray[np.int64]:
-    """Per key: how many of the events in ``events`` have it (a slice at a time)."""
-    found = np.zeros(keys.n_keys, dtype=np.int64)
-    for lo in range(0, events.size, SLICE_EVENTS):
-        part = slice(lo, lo + SLICE_EVENTS)
-        found += np.bincount(keys.key[part][events[part]], minlength=keys.n_keys)
-    return found
-
-
-def _events_of(keys: _Keys, events: NDArray[np.bool_], wanted: NDArray[np.bool_]) -> NDArray[np.int32]:
-    """The events in ``events`` whose key is ``wanted``, as int32 event numbers (a log is
-    far shorter than 2**31, and A is most of it), a slice at a time."""
-    found: NDArray[np.int32] = events_where(
-        events.size, lambda part: events[part] & wanted[keys.key[part]], np.int32
-    )
-    return found
-
-
 def _chunks(
     log: EventLog, keys: _Keys, can_lead: NDArray[np.bool_], followers: _Followers, params: CoOccurrenceParams
 ) -> Iterator[tuple[NDArray[np.int32], NDArray[np.int64], NDArray[np.int64]]]:
@@ -338,8 +320,8 @@ def detect_co_occurrence(
     n_keys = keys.n_keys
     may_follow = keys.usable if follower_entities is None else keys.usable & follower_entities[log.entity]
     counts = _Counts(
-        trigger=_key_counts(keys, keys.usable),
-        follower=_key_counts(keys, may_follow),
+        trigger=bincount_where(keys.key, keys.usable, n_keys),
+        follower=bincount_where(keys.key, may_follow, n_keys),
         # The time B could have happened in: not the days without history inside (Home
         # Assistant off), or B's chance looks too small.
         span_s=max(log.span_s(), params.window_s),
@@ -410,7 +392,7 @@ def _patterns(
     # A events of those pairs' triggers.
     leads = np.zeros(n_keys, dtype=bool)
     leads[ka[strong]] = True
-    a_strong = _events_of(keys, keys.usable, leads)
+    a_strong = events_where(len(log), lambda part: keys.usable[part] & leads[keys.key[part]])
     per_half_hour = trigger_histograms(keys.key[a_strong], log.local_minute[a_strong], np.unique(ka[strong]))
     dark_triggers = (
         None if dark is None else np.bincount(keys.key[a_strong[dark[a_strong]]], minlength=n_keys)

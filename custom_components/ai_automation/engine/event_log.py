@@ -78,6 +78,17 @@ def real_changes(
     return out
 
 
+def bincount_where(
+    values: NDArray[np.integer[Any]], where: NDArray[np.bool_], length: int
+) -> NDArray[np.int64]:
+    """``bincount(values[where], minlength=length)``, a slice at a time."""
+    found = np.zeros(length, dtype=np.int64)
+    for lo in range(0, int(values.shape[0]), SLICE_EVENTS):
+        part = slice(lo, lo + SLICE_EVENTS)
+        found += np.bincount(values[part][where[part]], minlength=length)
+    return found
+
+
 def events_where(
     n: int, holds: Callable[[slice], NDArray[np.bool_]], dtype: type[np.int32] | type[np.int64] = np.int64
 ) -> NDArray[Any]:

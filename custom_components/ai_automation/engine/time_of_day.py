@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .day_sets import WEEKDAY_NAMES, DaySet, eligible_per_weekday, fit_day_set
-from .event_log import IGNORED_STATES, EventLog, Origin, events_where, stable_order
+from .event_log import IGNORED_STATES, EventLog, Origin, bincount_where, events_where, stable_order
 from .local_time import MINUTES_PER_DAY
 from .minute_histogram import (
     PeakTest,
@@ -250,11 +250,7 @@ def detect_time_of_day(
     if len(log) == 0:
         return []
     # Real changes only: states restored after a restart are at the restart's time.
-    routine, real = routine_state_mask(log.states), log.real_mask()
-    keep = np.empty(len(log), dtype=bool)
-    for lo in range(0, len(log), BATCH_EVENTS):
-        part = slice(lo, lo + BATCH_EVENTS)
-        keep[part] = routine[log.state[part]] & real[part]
+    keep = routine_state_mask(log.states)[log.state] & log.real_mask()
     window = _window(log, params, sun, given_or_read(log, presence))
     patterns: list[TimeOfDayPattern] = []
     # Entity by entity, a batch of entities with about ``BATCH_EVENTS`` events at a time:
@@ -286,11 +282,7 @@ def entity_batches(
 
     An entity with more than that is a batch of its own.
     """
-    per_entity = np.zeros(n_entities, dtype=np.int64)
-    for lo in range(0, int(entity.shape[0]), batch_events):
-        part = slice(lo, lo + batch_events)
-        per_entity += np.bincount(entity[part][keep[part]], minlength=n_entities)
-    return count_ranges(per_entity, batch_events)
+    return count_ranges(bincount_where(entity, keep, n_entities), batch_events)
 
 
 def count_ranges(counts: NDArray[np.int64], batch: int) -> list[tuple[int, int]]:
