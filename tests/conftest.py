@@ -18,7 +18,7 @@ from unittest.mock import patch
 import pymysql.converters as pymysql_converters
 import pytest
 import sqlalchemy as sa
-from freezegun.api import FakeDate, FakeDatetime
+from freezegun.api import FakeDate, FakeDatetime, FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -43,6 +43,8 @@ pytest_plugins = ["tests.llm_helpers", "tests.ai_task_helpers"]
 TEST_TIME_ZONE = "US/Pacific"
 TEST_LATITUDE = 32.87336
 TEST_LONGITUDE = -117.22743
+# Thursday noon in that zone: the seeded households end here (see ``seeded_household``).
+FROZEN_NOW = "2026-01-15 20:00:00+00:00"
 
 # SQLAlchemy statement logging (turned on by the plugin) doubles the run time.
 logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
@@ -196,9 +198,9 @@ async def recorder_mock(
     return recorder_mock
 
 
-@pytest.fixture
-def seeded_household() -> Household:
-    """Thirty days of a simulated household ending now, in the test hass's zone."""
+def seeded_month(freezer: FrozenDateTimeFactory, now: str = FROZEN_NOW) -> Household:
+    """Thirty days of a simulated household ending ``now``, with the clock moved there."""
+    freezer.move_to(now)
     return simulate(
         seed=7,
         days=30,
@@ -207,6 +209,16 @@ def seeded_household() -> Household:
         latitude=TEST_LATITUDE,
         longitude=TEST_LONGITUDE,
     )
+
+
+@pytest.fixture
+def seeded_household(freezer: FrozenDateTimeFactory) -> Household:
+    """Thirty days of a simulated household ending now, in the test hass's zone.
+
+    Now is ``FROZEN_NOW``: the simulated days, their weekdays and what is found in them
+    are the same whatever day and hour the suite runs (a test moves the clock on from there).
+    """
+    return seeded_month(freezer)
 
 
 @pytest.fixture

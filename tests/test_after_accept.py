@@ -154,7 +154,9 @@ async def _done_first(hass: HomeAssistant, freezer: FrozenDateTimeFactory, kitch
         due += trigger.strftime("%a").lower() in weekdays
         await _at(hass, freezer, trigger + timedelta(hours=1))
         hass.states.async_set(KITCHEN, "off", context=Context())
-    await _at(hass, freezer, datetime.combine(dt_util.now().date() + timedelta(days=1), time(9, 0), tz))
+    # The next morning before it is due (on a working day it would fire at 09:00).
+    next_due = datetime.combine(dt_util.now().date() + timedelta(days=1), at, tz)
+    await _at(hass, freezer, next_due - timedelta(hours=1))
     await async_wait_recording_done(hass)
     return due
 
@@ -246,7 +248,9 @@ async def test_kept_on_is_no_repair(
 
 
 OURS = "ai_00000000000000aa"
-OURS_ENTITY = "automation.turn_on_kitchen_light_at_06_45"
+# At 05:15: long before the household's own 06:45 (an automation at 06:45 would find the
+# light on by hand on some mornings, a "done before" rather than an idle one).
+OURS_ENTITY = "automation.turn_on_kitchen_light_at_05_15"
 THEIRS = {
     **kitchen_automation("1700000000000", "06:45:00", WORKDAYS),
     "alias": "Our own kitchen light",
@@ -256,7 +260,7 @@ THEIRS = {
 @pytest.fixture
 def accepted_long_ago(hass_storage: dict[str, Any], config_entry: MockConfigEntry, config_dir: Path) -> str:
     """Ours, accepted 40 days ago and never fired, beside one the household wrote itself."""
-    ours = kitchen_automation(OURS, "06:45:00", WORKDAYS)
+    ours = kitchen_automation(OURS, "05:15:00", WORKDAYS)
     write_config(config_dir, "automation: !include automations.yaml\n", yaml.safe_dump([ours, THEIRS]))
     accepted_at = (dt_util.utcnow() - timedelta(days=40)).isoformat()
     stored = record(
@@ -288,7 +292,7 @@ async def test_ours_idle_for_thirty_days_is_a_repair_that_removes_it(
     [issue] = _issues(hass).values()
     assert issue.translation_key == "after_accept_not_triggered_remove"
     assert issue.translation_placeholders is not None
-    assert issue.translation_placeholders["name"] == "Turn on Kitchen light at 06:45"
+    assert issue.translation_placeholders["name"] == "Turn on Kitchen light at 05:15"
 
     assert await async_setup_component(hass, "repairs", {})
     manager = repairs_flow_manager(hass)

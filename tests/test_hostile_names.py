@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant, ServiceCall, callback
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_get_persistent_notifications
 
@@ -34,7 +35,7 @@ from simulator.household import Household
 from tests.automation_shape import services_of, target_of
 from tests.devices import add_devices
 
-from .conftest import async_run
+from .conftest import async_run, seeded_month
 from .decisions_helpers import async_remove_automations, kitchen_morning
 
 LONG = "C" * 5000
@@ -69,9 +70,11 @@ MESSAGE_MAX_BYTES = 6 * 1024
 
 
 @pytest.fixture
-def household(seeded_household: Household) -> Household:
-    """Seed the recorder with the simulated household."""
-    return seeded_household
+def household(freezer: FrozenDateTimeFactory) -> Household:
+    """Seed the recorder with the simulated household: the month up to a Wednesday, the
+    one of ``seeded_month``'s in which every hostile-named device keeps its routine (the
+    month up to the Thursday of ``FROZEN_NOW`` has the coffee maker on 5 of 8 weekend days)."""
+    return seeded_month(freezer, "2026-01-14 20:00:00+00:00")
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
@@ -125,6 +126,7 @@ async def test_hass_stop_during_the_read_stops_it_between_chunks(
     config_entry: MockConfigEntry,
     hass_storage: dict[str, Any],
     caplog: pytest.LogCaptureFixture,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     """SIGTERM while the recorder is being read: the read stops at the next chunk, quietly.
 
@@ -142,6 +144,7 @@ async def test_hass_stop_during_the_read_stops_it_between_chunks(
         nonlocal chunks
         chunks += 1
         real_add_chunk(*args)
+        freezer.tick(0.5)  # the seeded month's clock is frozen: the chunk took half a second
         if chunks == 1:
             hass.loop.call_soon_threadsafe(hass.bus.async_fire, EVENT_HOMEASSISTANT_STOP)
             asked.set()
