@@ -50,9 +50,8 @@ def _found(fetched: FetchedHistory, start: datetime, end: datetime, sun: SunTime
     found = detection.detect(fetched, TZ, start, end, sun=sun)
     log = found.log
     return (
-        log.local_minute.tolist(),
-        log.local_day.tolist(),
-        log.local_weekday.tolist(),
+        log.local_minute(slice(None)).tolist(),
+        log.local_day(slice(None)).tolist(),
         log.real_mask().tolist(),
         found.time_of_day,
         found.co_occurrence,
@@ -66,7 +65,7 @@ def test_slices_chunks_and_batches_change_nothing_found(monkeypatch: pytest.Monk
     fetched, start, end, sun = _inputs()
     whole = _found(fetched, start, end, sun)
     assert whole[4] and whole[5], "the home has routines and followers to find"
-    for module in (local_time, event_log, co_occurrence_window, co_occurrence):
+    for module in (local_time, event_log, co_occurrence_window, co_occurrence, detection):
         monkeypatch.setattr(module, "SLICE_EVENTS", 997)
     monkeypatch.setattr(time_of_day_module, "BATCH_EVENTS", 1_500)
     monkeypatch.setattr(duration, "BATCH_EVENTS", 1_500)

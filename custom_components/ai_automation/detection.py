@@ -22,7 +22,7 @@ from .engine.backtest import Backtest, backtest_many
 from .engine.co_occurrence import CoOccurrencePattern, detect_co_occurrence
 from .engine.duration import DurationPattern, detect_durations
 from .engine.event_log import EventLog, real_changes
-from .engine.local_time import local_day_of, local_fields, utc_offsets
+from .engine.local_time import SLICE_EVENTS, local_day_of, local_fields, utc_offsets
 from .engine.presence import Presence, presence_of
 from .engine.presence_triggers import PresencePattern, detect_presence_triggers
 from .engine.sun_relative import SunTimes
@@ -82,21 +82,26 @@ def _covered_days(
         covered[:] = len(fetched) > 0
         return covered
     ends = np.concatenate([hours * 3_600, hours * 3_600 + 3_599]).astype(np.float64)
-    _minute, day, _weekday = local_fields(ends, change_ts, offsets)
+    _minute, day = local_fields(ends, change_ts, offsets)
     day = day[(day >= first_day) & (day <= last_day)]
     covered[day - first_day] = True
     return covered
 
 
-def _entity_first_days(fetched: FetchedHistory, day: NDArray[np.int32], last_day: int) -> NDArray[np.int32]:
+def _entity_first_days(
+    fetched: FetchedHistory, change_ts: NDArray[np.float64], offsets: NDArray[np.int64], last_day: int
+) -> NDArray[np.int32]:
     """Local day of each entity's first row in the window, any state (``last_day + 1``: none).
 
     An entity added during the window starts then: its first row is its creation (even
     as ``unavailable``). For an older entity that first changes a few days in, this
     starts it late too; then its shares are those of the days since it was first used.
+    (The rows' local days a slice at a time: they are not kept, see ``EventLog``.)
     """
     first = np.full(len(fetched.entity_ids), last_day + 1, dtype=np.int32)
-    np.minimum.at(first, fetched.entity, day)
+    for lo in range(0, len(fetched), SLICE_EVENTS):
+        part = slice(lo, lo + SLICE_EVENTS)
+        np.minimum.at(first, fetched.entity[part], local_fields(fetched.ts[part], change_ts, offsets)[1])
     return first
 
 
@@ -104,7 +109,6 @@ def build_event_log(fetched: FetchedHistory, tz: tzinfo, start: datetime, end: d
     """Attach DST-correct local wall-clock fields to every fetched change, and the days it covers."""
     start_ts, end_ts = start.timestamp(), end.timestamp()
     change_ts, offsets = utc_offsets(tz, start_ts, end_ts)
-    minute, day, weekday = local_fields(fetched.ts, change_ts, offsets)
     first_day, last_day = local_day_of(tz, start_ts), local_day_of(tz, end_ts - 1)
     return EventLog(
         entity_ids=fetched.entity_ids,
@@ -113,13 +117,12 @@ def build_event_log(fetched: FetchedHistory, tz: tzinfo, start: datetime, end: d
         state=fetched.state,
         ts=fetched.ts,
         origin=fetched.origin,
-        local_minute=minute,
-        local_day=day,
-        local_weekday=weekday,
+        offset_change_ts=change_ts,
+        offset_s=offsets,
         first_day=first_day,
         last_day=last_day,
         covered=_covered_days(fetched, change_ts, offsets, first_day, last_day),
-        entity_first_day=_entity_first_days(fetched, day, last_day),
+        entity_first_day=_entity_first_days(fetched, change_ts, offsets, last_day),
         real=real_changes(fetched.entity, fetched.state, fetched.states),
         recorded_s=_recorded_s(fetched, start_ts, end_ts),
     )

@@ -463,7 +463,7 @@ def _after_triggered(log: EventLog, pattern: TimeOfDayPattern, explained: set[tu
     states = [log.states.index(s) for s in began if s in log.states]
     entity = log.entity_ids.index(pattern.entity_id)
     mask = (log.entity == entity) & np.isin(log.state, states) & log.real_mask()
-    stamps = np.sort(log.local_day[mask].astype(np.int64) * MINUTES_PER_DAY + log.local_minute[mask])
+    stamps = np.sort(log.local_stamp(mask))
     if stamps.size == 0:
         return False
     hits = np.asarray(pattern.hit_days, dtype=np.int64) * MINUTES_PER_DAY + np.asarray(pattern.hit_minutes)

@@ -74,9 +74,8 @@ def make_log(
         state=np.array([states.index(r[1]) for r in rows], dtype=np.int32),
         ts=(day * SECONDS_PER_DAY + minute * 60).astype(np.float64),
         origin=np.array([int(r[4]) for r in rows], dtype=np.int8),
-        local_minute=minute.astype(np.int16),
-        local_day=day.astype(np.int32),
-        local_weekday=((day + 3) % 7).astype(np.int8),
+        offset_change_ts=np.zeros(1),  # UTC: the local fields are the given ones
+        offset_s=np.zeros(1, dtype=np.int64),
         first_day=first_day,
         last_day=last_day,
         covered=covered_mask,

@@ -8,7 +8,12 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from custom_components.ai_automation.engine.local_time import local_day_of, local_fields, utc_offsets
+from custom_components.ai_automation.engine.local_time import (
+    local_day_of,
+    local_fields,
+    utc_offsets,
+    weekday_of,
+)
 
 from .builders import hm
 
@@ -31,7 +36,8 @@ def day_number(d: date) -> int:
 def fields_of(tz: ZoneInfo, stamps: list[float], start: float, end: float) -> list[tuple[int, int, int]]:
     """(minute, local_day, weekday) per timestamp, via the engine."""
     change_ts, offset_s = utc_offsets(tz, start, end)
-    minute, day, weekday = local_fields(np.asarray(stamps, dtype=np.float64), change_ts, offset_s)
+    minute, day = local_fields(np.asarray(stamps, dtype=np.float64), change_ts, offset_s)
+    weekday = weekday_of(day.astype(np.int64))
     return [(int(m), int(d), int(w)) for m, d, w in zip(minute, day, weekday, strict=True)]
 
 

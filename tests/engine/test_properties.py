@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from custom_components.ai_automation.engine.co_occurrence import detect_co_occurrence
 from custom_components.ai_automation.engine.event_log import EventLog, Origin
-from custom_components.ai_automation.engine.local_time import local_fields, utc_offsets
+from custom_components.ai_automation.engine.local_time import local_fields, utc_offsets, weekday_of
 from custom_components.ai_automation.engine.time_of_day import detect_time_of_day
 
 from .builders import FOUR_WEEKS, MINUTES_PER_DAY, make_log
@@ -79,7 +79,8 @@ def test_local_fields_agree_with_datetime(zone: str, stamps: list[int]) -> None:
     tz = ZoneInfo(zone)
     ts = np.array(sorted(stamps), dtype=np.float64)
     change_ts, offsets = utc_offsets(tz, float(ts[0]), float(ts[-1]) + 1)
-    minute, day, weekday = local_fields(ts, change_ts, offsets)
+    minute, day = local_fields(ts, change_ts, offsets)
+    weekday = weekday_of(day.astype(np.int64))
     for i, stamp in enumerate(ts):
         local = datetime.fromtimestamp(stamp, UTC).astimezone(tz)
         assert minute[i] == local.hour * 60 + local.minute
@@ -109,9 +110,8 @@ def test_co_occurrence_counts_are_consistent(triggers: list[float], follow: floa
         state=np.zeros(n, np.int32),
         ts=ts[order],
         origin=np.full(n, int(Origin.PHYSICAL), np.int8),
-        local_minute=np.zeros(n, np.int16),
-        local_day=np.zeros(n, np.int32),
-        local_weekday=np.zeros(n, np.int8),
+        offset_change_ts=np.zeros(1),
+        offset_s=np.zeros(1, dtype=np.int64),
         first_day=0,
         last_day=30,
         covered=np.ones(31, dtype=bool),

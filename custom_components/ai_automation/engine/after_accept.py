@@ -148,9 +148,7 @@ class _Own:
 def local_stamps(log: EventLog, rows: NDArray[np.int64]) -> NDArray[np.float64]:
     """Local minutes (with seconds as a fraction) of log rows."""
     seconds = np.mod(log.ts[rows], 60.0) / 60.0
-    stamp: NDArray[np.float64] = (
-        log.local_day[rows].astype(np.float64) * MINUTES_PER_DAY + log.local_minute[rows] + seconds
-    )
+    stamp: NDArray[np.float64] = log.local_stamp(rows).astype(np.float64) + seconds
     return stamp
 
 
@@ -159,7 +157,7 @@ def local_stamp_of(log: EventLog, ts: float) -> float:
     if len(log) == 0:
         return ts / 60.0
     row = int(np.clip(np.searchsorted(log.ts, ts), 0, len(log) - 1))
-    local = float(log.local_day[row]) * _DAY_S + float(log.local_minute[row]) * 60.0
+    local = float(log.local_stamp(slice(row, row + 1))[0]) * 60.0
     offset = local - (float(log.ts[row]) - float(np.mod(log.ts[row], 60.0)))
     return (ts + offset) / 60.0
 

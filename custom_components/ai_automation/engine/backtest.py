@@ -78,7 +78,7 @@ def backtest_time_of_day(
         entity_idx = log.entity_ids.index(pattern.entity_id)
         state_idx = log.states.index(pattern.to_state)
         sel = (log.entity == entity_idx) & (log.state == state_idx) & log.real_mask()
-        events = log.local_day[sel].astype(np.int64) * MINUTES_PER_DAY + log.local_minute[sel]
+        events = log.local_stamp(sel)
     # The trigger nearest each event: the one just before or just after it.
     after = np.clip(np.searchsorted(triggers, events), 0, triggers.size - 1)
     before = np.clip(after - 1, 0, triggers.size - 1)
@@ -118,7 +118,7 @@ def backtest_many(
     key = log.entity[mine].astype(np.int64) * n_states + log.state[mine]
     by_key = np.argsort(key, kind="stable")
     order, sorted_key = mine[by_key], key[by_key]
-    stamp = log.local_day[order].astype(np.int64) * MINUTES_PER_DAY + log.local_minute[order]
+    stamp = log.local_stamp(order)
     results: dict[int, Backtest] = {}
     for index, pattern in patterns.items():
         lo, hi = np.searchsorted(sorted_key, [wanted[index], wanted[index] + 1])

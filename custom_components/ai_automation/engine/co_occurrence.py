@@ -352,8 +352,18 @@ def detect_co_occurrence(
     pairs = _all_pairs(log, keys, can_lead, followers, params, wanted)
     if pairs is None:
         return []
-    dark = None if sun is None else dark_mask(log.local_day, log.local_minute, sun)
+    dark = None if sun is None else _dark(log, sun)
     return _patterns(log, keys, pairs, counts, params, dark)
+
+
+def _dark(log: EventLog, sun: SunTimes) -> NDArray[np.bool_]:
+    """Per event of the log: the sun was down (its local times a slice at a time)."""
+    dark = np.empty(len(log), dtype=bool)
+    for lo in range(0, len(log), SLICE_EVENTS):
+        part = slice(lo, lo + SLICE_EVENTS)
+        minute, day = log.local(part)
+        dark[part] = dark_mask(day, minute, sun)
+    return dark
 
 
 def _patterns(
@@ -393,7 +403,7 @@ def _patterns(
     leads = np.zeros(n_keys, dtype=bool)
     leads[ka[strong]] = True
     a_strong = events_where(len(log), lambda part: keys.usable[part] & leads[keys.key[part]])
-    per_half_hour = trigger_histograms(keys.key[a_strong], log.local_minute[a_strong], np.unique(ka[strong]))
+    per_half_hour = trigger_histograms(keys.key[a_strong], log.local_minute(a_strong), np.unique(ka[strong]))
     dark_triggers = (
         None if dark is None else np.bincount(keys.key[a_strong[dark[a_strong]]], minlength=n_keys)
     )
@@ -403,7 +413,7 @@ def _patterns(
         hits = int(support[g])
         sl = slice(int(starts[g]), int(starts[g]) + hits)
         window = best_window(
-            hit_histogram(log.local_minute[pairs.b_event[sl]], pairs.lag[sl]),
+            hit_histogram(log.local_minute(pairs.b_event[sl]), pairs.lag[sl]),
             per_half_hour[int(ka[g])],
             params.min_confidence,
         )

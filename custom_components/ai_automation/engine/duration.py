@@ -185,7 +185,7 @@ def _durations_of(
             params.max_spread_s, params.max_relative_spread * float(np.median(seconds[band_idx]))
         ):
             continue
-        clock_spread_s = _circular_std_min(log.local_minute[ending[band_idx]]) * 60
+        clock_spread_s = _circular_std_min(log.local_minute(ending[band_idx])) * 60
         if spread_s > params.max_spread_vs_clock * clock_spread_s:
             continue
         pattern = _pattern(log, int(key), n_states, seconds, band_idx, ending, total, episode_key)

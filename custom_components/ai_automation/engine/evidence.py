@@ -293,11 +293,7 @@ def chart(evidence: Evidence, result: Replay) -> list[dict[str, Any]]:
 
 def _stamps(log: EventLog, idx: NDArray[np.int64]) -> NDArray[np.float64]:
     """The events' stamps (local seconds), the seconds kept from their UTC time."""
-    stamps: NDArray[np.float64] = (
-        log.local_day[idx].astype(np.float64) * SECONDS_PER_DAY
-        + log.local_minute[idx].astype(np.float64) * 60.0
-        + np.mod(log.ts[idx], 60.0)
-    )
+    stamps: NDArray[np.float64] = log.local_stamp(idx).astype(np.float64) * 60.0 + np.mod(log.ts[idx], 60.0)
     return stamps
 
 

@@ -110,7 +110,7 @@ def presence_of(log: EventLog) -> Presence | None:
         if mine.size == 0:
             continue
         mine = mine[np.argsort(log.ts[mine], kind="stable")]
-        moments = log.local_day[mine].astype(np.float64) * MINUTES_PER_DAY + log.local_minute[mine]
+        moments = log.local_stamp(mine).astype(np.float64)
         ids.append(log.entity_ids[person])
         changes.append(moments)
         home.append(log.state[mine] == home_state)

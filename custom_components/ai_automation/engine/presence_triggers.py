@@ -106,7 +106,8 @@ def _comings_and_goings(log: EventLog, people: list[int]) -> tuple[_Events, _Eve
 
     def events(found: list[int]) -> _Events:
         index = np.asarray(found, dtype=np.int64)
-        return _Events(log.ts[index], log.local_day[index].astype(np.int64), log.local_minute[index])
+        minute, day = log.local(index)
+        return _Events(log.ts[index], day.astype(np.int64), minute)
 
     leaves, arrivals = _rows(log, people)
     return events(leaves), events(arrivals)

@@ -328,8 +328,8 @@ def _detect_events(
         group_keys, starts, counts = _runs(key)
     if idx.size == 0:
         return []
-    minute = log.local_minute[idx].astype(np.int64)
-    day = log.local_day[idx].astype(np.int64)
+    local_minute, local_day = log.local(idx)
+    minute, day = local_minute.astype(np.int64), local_day.astype(np.int64)
     origin = log.origin[idx]
     group = np.repeat(np.arange(group_keys.size), counts)
 
