@@ -40,6 +40,7 @@ from .const import (
 from .engine.history_files import HistoryFiles, Window, compact, readings_only
 from .engine.local_time import local_day_of
 from .fetched_history import SOURCE_RECORDER, FetchCancelled, FetchedHistory, read_session
+from .heap import release_freed_memory
 from .recorder_reader import async_fetch_history, cyclic_gc_paused, reader_support
 
 HISTORY_KEY = f"{DOMAIN}_history"
@@ -258,6 +259,8 @@ class HistoryStore:
                 rows_read += len(kept)
                 # How it was read, not its rows: the window is read from the files.
                 last = _LastRead(fetched.source, fetched.origin_known, fetched.missing)
+                del fetched, kept, found
+                await self._run(release_freed_memory)  # the day's working set: see ``heap``
         return days_read, rows_read, last
 
     def _status(self, window: tuple[datetime, datetime], days_read: int, rows_read: int) -> HistoryStatus:
