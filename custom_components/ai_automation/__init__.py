@@ -13,6 +13,7 @@ from .coordinator import AnalysisCoordinator
 from .data import AIAutomationConfigEntry, AIAutomationData
 from .decisions import Decisions
 from .llm_state import async_check_at_setup, async_load_state
+from .mqtt_publish import MqttPublisher, async_clear_status
 from .panel import async_register_panel, async_remove_panel
 from .push import async_listen_for_actions
 from .repairs import async_clear_after_accept
@@ -37,12 +38,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: AIAutomationConfigEntry)
     llm_state = await async_load_state(hass, entry)
     coordinator = AnalysisCoordinator(hass, entry, llm_state)
     await coordinator.async_load()
-    entry.runtime_data = AIAutomationData(coordinator, coordinator.decisions, llm_state)
+    mqtt = MqttPublisher(hass, entry, coordinator)
+    entry.runtime_data = AIAutomationData(coordinator, coordinator.decisions, llm_state, mqtt)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # A chat writer's key, checked without holding up the start (see llm_state).
     entry.async_create_background_task(
         hass, async_check_at_setup(hass, entry, llm_state), name=f"{DOMAIN} check the writer's key"
     )
+    # The analysis-complete message and the status over MQTT, where the user turned them on.
+    entry.async_on_unload(mqtt.async_start())
     coordinator.async_start()
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     entry.async_on_unload(
@@ -72,11 +76,15 @@ async def async_unload_entry(hass: HomeAssistant, entry: AIAutomationConfigEntry
     """Stop a running job (its record is kept as interrupted), then unload."""
     # Before the platforms go: HA cancels the entry's background tasks right after this.
     await entry.runtime_data.coordinator.async_shutdown()
+    # The stopped job's summary and the idle status, if MQTT takes them in time.
+    await entry.runtime_data.mqtt.async_drain()
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: AIAutomationConfigEntry) -> None:
-    """Deleting the entry deletes what it stored: the suggestions' notifications and every store."""
+    """Deleting the entry deletes what it stored: the suggestions' notifications, every store
+    and its retained status on MQTT."""
+    await async_clear_status(hass, entry.options)
     await Decisions(hass, entry.entry_id, lambda: None).async_remove_notifications()
     async_clear_after_accept(hass)
     await storage.async_remove_all(hass, entry.entry_id)

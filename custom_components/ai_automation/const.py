@@ -134,6 +134,20 @@ SUGGESTION_DISMISSED: Final = "dismissed"
 CONF_NOTIFY_SERVICES: Final = "notify_services"
 CONF_BASE_URL: Final = "base_url"  # an OpenAI-compatible server, e.g. http://host:11434/v1
 
+# MQTT (offered once the MQTT integration is set up; see ``mqtt_publish``). Not in
+# DEFAULT_OPTIONS: an entry that never saw them keeps the options it had.
+CONF_MQTT_PUBLISH: Final = "mqtt_publish"
+CONF_MQTT_TOPIC: Final = "mqtt_topic"
+CONF_MQTT_STATUS: Final = "mqtt_status"
+CONF_MQTT_STATUS_TOPIC: Final = "mqtt_status_topic"
+MQTT_DEFAULTS: Final[dict[str, object]] = {
+    CONF_MQTT_PUBLISH: False,
+    CONF_MQTT_TOPIC: f"{DOMAIN}/analysis_complete",
+    CONF_MQTT_STATUS: False,
+    CONF_MQTT_STATUS_TOPIC: f"{DOMAIN}/status",
+}
+MQTT_OPTIONS: Final = tuple(MQTT_DEFAULTS)
+
 # Domains a person switches (by hand, app or voice); any other change with neither user
 # nor automation behind it is the system's own doing.
 CONTROLLABLE_DOMAINS: Final = frozenset(

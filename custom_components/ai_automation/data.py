@@ -11,15 +11,17 @@ if TYPE_CHECKING:
     from .coordinator import AnalysisCoordinator
     from .decisions import Decisions
     from .llm_state import LLMState
+    from .mqtt_publish import MqttPublisher
 
 
 @dataclass(slots=True)
 class AIAutomationData:
-    """The job (schedule, runs, history), the suggestions' decisions and the LLM state."""
+    """The job (schedule, runs, history), the suggestions' decisions, the LLM state, MQTT."""
 
     coordinator: AnalysisCoordinator
     decisions: Decisions
     llm: LLMState
+    mqtt: MqttPublisher
 
 
 type AIAutomationConfigEntry = ConfigEntry[AIAutomationData]

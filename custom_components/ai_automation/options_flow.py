@@ -1,4 +1,4 @@
-"""Options flow for AI Automation: the schedule, limits, entity filters and LLM options."""
+"""Options flow for AI Automation: the schedule, limits, entity filters, push, MQTT and LLM options."""
 
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ from .const import (
     PSEUDONYM_OPTION_WRITERS,
     WEEKDAYS,
 )
+from .mqtt_publish import mqtt_options_schema, validate_mqtt_options
 from .push import notify_services_schema
 
 
@@ -87,7 +88,7 @@ def options_schema(
 ) -> vol.Schema:
     """The options form, pre-filled with ``options``; a chat writer adds privacy and cost.
 
-    ``extra`` fields (the push targets) come after the entity filters; ``pseudonym_option``
+    ``extra`` fields (the push targets, MQTT) come after the entity filters; ``pseudonym_option``
     adds the privacy option alone (the AI Task writer: its cost is unknown).
     """
     o = {**DEFAULT_OPTIONS, **DEFAULT_LLM_OPTIONS, **options}
@@ -149,6 +150,9 @@ class AIAutomationOptionsFlow(OptionsFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             options, errors = validate_options(user_input)
+            mqtt, mqtt_errors = validate_mqtt_options(user_input, self.config_entry.options)
+            options.update(mqtt)
+            errors.update(mqtt_errors)
             if not errors:
                 return self.async_create_entry(data=options)
         return self.async_show_form(
@@ -157,7 +161,10 @@ class AIAutomationOptionsFlow(OptionsFlow):
                 options_schema(
                     self.config_entry.options,
                     self.config_entry.data.get(CONF_WRITER) in CHAT_WRITERS,
-                    notify_services_schema(self.hass, self.config_entry.options),
+                    {
+                        **notify_services_schema(self.hass, self.config_entry.options),
+                        **mqtt_options_schema(self.hass, self.config_entry.options),
+                    },
                     pseudonym_option=self.config_entry.data.get(CONF_WRITER) in PSEUDONYM_OPTION_WRITERS,
                 ),
                 user_input or {},
