@@ -326,6 +326,21 @@ async def test_a_real_jobs_summary_reaches_a_subscriber(
     with pytest.raises(AssertionError, match="nothing on"):
         later.next(status_topic, wait=1)
 
+    # On again, on a topic of its own; deleting the integration clears that one.
+    moved = f"{status_topic}_moved"
+    watcher = _subscribe(subscribers, shared_broker, moved)
+    hass.config_entries.async_update_entry(
+        entry, options={**entry.options, CONF_MQTT_STATUS: True, CONF_MQTT_STATUS_TOPIC: moved}
+    )
+    await hass.async_block_till_done()
+    await _async_published(hass, entry)
+    again = watcher.next(moved)
+    assert again is not None
+    assert (again["state"], again["last_job_id"]) == ("idle", job["id"])
+    assert await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert watcher.next(moved) is None
+
 
 async def test_the_broker_stopped_mid_test_fails_no_job(
     hass: HomeAssistant,
