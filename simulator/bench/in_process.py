@@ -14,7 +14,6 @@ with the peak RSS increase over the settled process (VmHWM, reset before each pa
 from __future__ import annotations
 
 import cProfile
-import ctypes
 import gc
 import io
 import pstats
@@ -60,10 +59,6 @@ class Memory:
             except OSError:
                 pass
         self._base = 0
-        try:  # glibc: hand freed heap back to the OS, so the baseline holds no spare memory
-            self._trim: Callable[[int], int] | None = ctypes.CDLL("libc.so.6").malloc_trim
-        except (OSError, AttributeError):
-            self._trim = None
 
     @staticmethod
     def _status_kib(key: str) -> int:
@@ -72,9 +67,11 @@ class Memory:
 
     def start(self) -> None:
         """Settle, reset the peak, and remember the current RSS as the baseline."""
+        # The integration's own: freed heap handed back (glibc), so the baseline holds no spare.
+        from custom_components.ai_automation.heap import release_freed_memory
+
         gc.collect()
-        if self._trim is not None:
-            self._trim(0)
+        release_freed_memory()
         if self.can_reset:
             Path("/proc/self/clear_refs").write_text("5")
             self._base = self._status_kib("VmRSS") * 1024
