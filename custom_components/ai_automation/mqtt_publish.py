@@ -18,7 +18,6 @@ import json
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.helpers.selector import BooleanSelector, TextSelector
 
@@ -72,7 +71,7 @@ def mqtt_options(options: Mapping[str, Any]) -> dict[str, Any]:
 
 def mqtt_set_up(hass: HomeAssistant) -> bool:
     """Whether the MQTT integration is set up here (an entry that is not disabled)."""
-    return bool(hass.config_entries.async_entries(MQTT_DOMAIN, include_ignore=False, include_disabled=False))
+    return hass.config_entries.async_has_entries(MQTT_DOMAIN, include_ignore=False, include_disabled=False)
 
 
 def valid_topic(topic: str) -> bool:
@@ -252,11 +251,7 @@ class MqttPublisher:
 async def async_clear_status(hass: HomeAssistant, options: Mapping[str, Any]) -> None:
     """Remove the retained status (the entry is deleted); nothing happens when MQTT is off."""
     o = mqtt_options(options)
-    if not o[CONF_MQTT_STATUS]:
-        return
-    if not any(
-        entry.state is ConfigEntryState.LOADED for entry in hass.config_entries.async_entries(MQTT_DOMAIN)
-    ):
+    if not o[CONF_MQTT_STATUS] or not hass.config_entries.async_loaded_entries(MQTT_DOMAIN):
         return
     from homeassistant.components import mqtt
 
